@@ -1,0 +1,19 @@
+# Copyright (c) 2026, The chat_bridge contributors
+# License: MIT. See license.txt
+
+import frappe
+from frappe.model.document import Document
+
+
+class ChatwootConversationMapping(Document):
+	pass
+
+
+def on_doctype_update():
+	# Concurrent webhook jobs may try to map the same Chatwoot record at the same moment:
+	# the database, not a lookup before insert, is what keeps it to one row.
+	frappe.db.add_unique(
+		"Chatwoot Conversation Mapping",
+		["account_id", "chatwoot_conversation_id"],
+		constraint_name="unique_chatwoot_conversation",
+	)

@@ -1,0 +1,37 @@
+# Copyright (c) 2026, The chat_bridge contributors
+# License: MIT. See license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from chat_bridge.chatwoot.errors import ConfigurationError
+from chat_bridge.chatwoot.urls import normalize_base_url
+from chat_bridge.exceptions import IncompleteConfigurationError
+from chat_bridge.features import configuration_problems
+from chat_bridge.settings import clear_flags_cache, sync_workspace_visibility
+
+
+class ChatwootIntegrationSettings(Document):
+	def validate(self):
+		self.normalize_chatwoot_url()
+		problems = configuration_problems(self.as_dict())
+		if problems:
+			frappe.throw(
+				problems,
+				IncompleteConfigurationError,
+				title=_("Chatwoot Integration Settings not saved"),
+				as_list=True,
+			)
+
+	def normalize_chatwoot_url(self):
+		if not self.chatwoot_url:
+			return
+		try:
+			self.chatwoot_url = normalize_base_url(self.chatwoot_url)
+		except ConfigurationError:
+			pass  # reported, with everything else that is wrong, by configuration_problems()
+
+	def on_update(self):
+		clear_flags_cache()
+		sync_workspace_visibility()

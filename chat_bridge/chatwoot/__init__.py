@@ -1,0 +1,1 @@
+"""Everything that speaks Chatwoot, with no Frappe in it."""

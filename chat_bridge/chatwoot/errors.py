@@ -1,0 +1,105 @@
+"""Typed failures of talking to Chatwoot.
+
+Every failure of a call is a `ChatwootError`, so a caller that only needs "it did not work" catches
+one class, and one that cares (a token Chatwoot rejected, a rate limit, an unreachable server) catches
+the subclass. Messages name the call and what came back; they never carry the access token, which
+only ever travels in a request header.
+"""
+
+from collections.abc import Sequence
+
+
+class ConfigurationError(ValueError):
+	"""A Chatwoot URL or account id that cannot be used; the message says why."""
+
+
+class ChatwootError(Exception):
+	"""A call to Chatwoot did not give an answer the caller can use."""
+
+	def __init__(self, message: str, *, method: str | None = None, path: str | None = None):
+		super().__init__(message)
+		self.method = method
+		self.path = path
+
+
+class ChatwootConnectionError(ChatwootError):
+	"""Chatwoot could not be reached: DNS, refused connection, TLS, or a broken transfer.
+
+	`request_sent` is False only when the connection was never made, so Chatwoot cannot have
+	seen the request; that is what makes even a message safe to send again.
+	"""
+
+	def __init__(self, message: str, *, request_sent: bool = True, **kwargs):
+		super().__init__(message, **kwargs)
+		self.request_sent = request_sent
+
+
+class ChatwootTimeoutError(ChatwootConnectionError):
+	"""Chatwoot did not answer within the client's timeout."""
+
+
+class ChatwootHTTPError(ChatwootError):
+	"""Chatwoot answered with an error status."""
+
+	def __init__(
+		self,
+		message: str,
+		*,
+		status: int,
+		method: str | None = None,
+		path: str | None = None,
+		detail: str | None = None,
+	):
+		super().__init__(message, method=method, path=path)
+		self.status = status
+		self.detail = detail
+
+
+class AuthenticationError(ChatwootHTTPError):
+	"""401: Chatwoot rejected the access token."""
+
+
+class ForbiddenError(ChatwootHTTPError):
+	"""403: the token is valid but may not do this (often: an agent's token where an administrator's is needed)."""
+
+
+class NotFoundError(ChatwootHTTPError):
+	"""404: no such record in this account (or the account id is wrong)."""
+
+
+class ValidationError(ChatwootHTTPError):
+	"""422: Chatwoot refused the data; `attributes` names the offending fields when Chatwoot says."""
+
+	def __init__(self, message: str, *, attributes: Sequence[str] = (), **kwargs):
+		super().__init__(message, **kwargs)
+		self.attributes = list(attributes)
+
+
+class RateLimitError(ChatwootHTTPError):
+	"""429: Chatwoot is throttling; `retry_after` is its hint in seconds when it gave one (it usually does not)."""
+
+	def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+		super().__init__(message, **kwargs)
+		self.retry_after = retry_after
+
+
+class ServerError(ChatwootHTTPError):
+	"""5xx: Chatwoot (or a proxy in front of it) failed."""
+
+
+_BY_STATUS = {
+	401: AuthenticationError,
+	403: ForbiddenError,
+	404: NotFoundError,
+	422: ValidationError,
+	429: RateLimitError,
+}
+
+
+def error_class_for_status(status: int) -> type[ChatwootHTTPError]:
+	"""The error class that stands for an HTTP error `status` from Chatwoot."""
+	if status in _BY_STATUS:
+		return _BY_STATUS[status]
+	if status >= 500:
+		return ServerError
+	return ChatwootHTTPError

@@ -1,0 +1,20 @@
+app_name = "chat_bridge"
+app_title = "Chat Bridge"
+app_publisher = "The chat_bridge contributors"
+app_description = "Connects ERPNext to Chatwoot: contacts, conversations and messages as ERPNext records"
+app_email = "chat-bridge@users.noreply.github.com"
+app_license = "MIT"
+
+# ERPNext is optional: Lead, Customer and Issue are used when they exist, detected at run time.
+required_apps = []
+
+after_install = "chat_bridge.install.after_install"
+after_migrate = "chat_bridge.install.after_migrate"
+before_uninstall = "chat_bridge.install.before_uninstall"
+
+has_permission = {
+	"Chatwoot User Token": "chat_bridge.permissions.user_token_has_permission",
+}
+permission_query_conditions = {
+	"Chatwoot User Token": "chat_bridge.permissions.user_token_query_conditions",
+}

@@ -1,0 +1,40 @@
+import frappe
+
+from chat_bridge.install import MODULE, before_uninstall
+from chat_bridge.settings import SETTINGS_DOCTYPE
+from chat_bridge.tests.utils import ChatBridgeTestCase
+
+EXPECTED_DOCTYPES = {
+	"Chatwoot Integration Settings",
+	"Chatwoot User Token",
+	"Chatwoot Contact Mapping",
+	"Chatwoot Conversation Mapping",
+	"Chatwoot Webhook Event",
+	"Chatwoot Account",
+	"Chatwoot Account User",
+}
+
+
+class TestInstall(ChatBridgeTestCase):
+	def test_module_and_doctypes_are_installed(self):
+		self.assertEqual(frappe.db.get_value("Module Def", MODULE, "app_name"), "chat_bridge")
+		installed = set(frappe.get_all("DocType", filters={"module": MODULE}, pluck="name"))
+		self.assertLessEqual(EXPECTED_DOCTYPES, installed)
+
+	def test_erpnext_is_not_required(self):
+		from chat_bridge import hooks
+
+		self.assertNotIn("erpnext", hooks.required_apps)
+
+	def test_before_uninstall_removes_stored_secrets_and_settings(self):
+		self.addCleanup(frappe.db.rollback)  # uninstall proper is checked on a scratch site
+		self.configure()
+		self.assertTrue(count_rows("__Auth", SETTINGS_DOCTYPE))
+		before_uninstall()
+		self.assertEqual(count_rows("__Auth", SETTINGS_DOCTYPE), 0)
+		self.assertEqual(count_rows("tabSingles", SETTINGS_DOCTYPE), 0)
+		self.assertFalse(frappe.db.exists("Scheduled Job Type", {"method": ("like", "chat_bridge.%")}))
+
+
+def count_rows(table: str, doctype: str) -> int:
+	return frappe.db.sql(f"select count(*) from `{table}` where doctype = %s", doctype)[0][0]

@@ -1,0 +1,92 @@
+import frappe
+
+from chat_bridge.exceptions import FeatureDisabledError, IncompleteConfigurationError
+from chat_bridge.features import Feature
+from chat_bridge.settings import (
+	SETTINGS_DOCTYPE,
+	WORKSPACE,
+	feature_enabled,
+	get_flags,
+	get_secret,
+	require_feature,
+)
+from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase
+
+
+class TestSettingsValidation(ChatBridgeTestCase):
+	def test_complete_configuration_saves_and_url_is_normalised(self):
+		settings = self.configure(**ALL_FLAGS_ON, chatwoot_url="HTTPS://Chat.Example.com/")
+		self.assertEqual(settings.chatwoot_url, "https://chat.example.com")
+		self.assertEqual(
+			frappe.db.get_single_value(SETTINGS_DOCTYPE, "chatwoot_url"), "https://chat.example.com"
+		)
+
+	def test_sync_without_secret_is_refused_with_what_is_missing(self):
+		with self.assertRaises(IncompleteConfigurationError) as caught:
+			self.configure(**ALL_FLAGS_ON, webhook_secret="")
+		self.assertIn("Webhook Secret is required while Enable Sync is on", str(caught.exception))
+
+	def test_bad_url_and_account_are_both_reported(self):
+		with self.assertRaises(IncompleteConfigurationError) as caught:
+			self.configure(enabled=1, enable_dashboard=1, chatwoot_url="ftp://x.example", account_id=-2)
+		message = str(caught.exception)
+		self.assertIn("http:// or https://", message)
+		self.assertIn("positive whole number", message)
+
+	def test_rollback_saves_even_when_configuration_is_incomplete(self):
+		self.configure(**ALL_FLAGS_ON)
+		settings = frappe.get_single(SETTINGS_DOCTYPE)
+		settings.enabled = 0
+		settings.webhook_secret = ""
+		settings.save()
+		self.assertFalse(feature_enabled(Feature.SYNC))
+
+	def test_secrets_are_stored_encrypted_and_read_back(self):
+		self.configure()
+		stored = frappe.db.get_single_value(SETTINGS_DOCTYPE, "api_access_token")
+		self.assertNotIn("admin-token", stored or "")
+		self.assertEqual(get_secret("api_access_token"), "admin-token-xyz")
+
+
+class TestFlags(ChatBridgeTestCase):
+	def test_flag_reader_follows_each_save(self):
+		self.configure(enabled=1, enable_dashboard=1)
+		get_flags()  # warm the cache
+		self.assertTrue(feature_enabled(Feature.DASHBOARD))
+		self.assertFalse(feature_enabled(Feature.API))
+
+		self.configure(enabled=1, enable_dashboard=1, enable_api=1)
+		self.assertTrue(feature_enabled(Feature.API))
+
+		self.configure(enabled=0, enable_dashboard=1, enable_api=1)
+		self.assertFalse(feature_enabled(Feature.DASHBOARD))
+		self.assertFalse(feature_enabled(Feature.API))
+
+	def test_sub_flags_need_sync(self):
+		self.configure(enabled=1, enable_contact_sync=1)
+		self.assertFalse(feature_enabled(Feature.CONTACT_SYNC))
+		self.configure(enabled=1, enable_sync=1, enable_contact_sync=1)
+		self.assertTrue(feature_enabled(Feature.CONTACT_SYNC))
+		self.assertFalse(feature_enabled(Feature.MESSAGE_SYNC))
+
+	def test_require_feature_names_the_flag_that_is_off(self):
+		self.configure(enabled=1)
+		with self.assertRaises(FeatureDisabledError) as caught:
+			require_feature(Feature.API)
+		self.assertIn("Enable API Access", str(caught.exception))
+		self.assertEqual(FeatureDisabledError.http_status_code, 403)
+
+
+class TestWorkspaceVisibility(ChatBridgeTestCase):
+	def test_workspace_follows_master_switch(self):
+		self.assertTrue(frappe.db.exists("Workspace", WORKSPACE))
+		self.configure(enabled=0)
+		self.assertEqual(frappe.db.get_value("Workspace", WORKSPACE, "is_hidden"), 1)
+		self.configure(enabled=1, enable_dashboard=1)
+		self.assertEqual(frappe.db.get_value("Workspace", WORKSPACE, "is_hidden"), 0)
+		self.configure(enabled=0)
+		self.assertEqual(frappe.db.get_value("Workspace", WORKSPACE, "is_hidden"), 1)
+
+	def test_workspace_is_for_system_managers(self):
+		roles = [r.role for r in frappe.get_doc("Workspace", WORKSPACE).roles]
+		self.assertEqual(roles, ["System Manager"])

@@ -1,0 +1,149 @@
+"""The app's DocTypes and hooks pass the static checks, and the checks catch what they claim to."""
+
+import copy
+
+import pytest
+
+import chat_bridge.hooks
+from tests.static_checks import (
+	APP_PACKAGE,
+	AppDocType,
+	FrappeReference,
+	check_doctype,
+	check_doctypes,
+	check_hooks,
+	load_app_doctypes,
+)
+
+REFERENCE = FrappeReference.v15()
+
+
+def hooks_dict(module) -> dict:
+	return {k: v for k, v in vars(module).items() if not k.startswith("_")}
+
+
+def test_app_has_its_doctypes():
+	names = {d.name for d in load_app_doctypes()}
+	assert {
+		"Chatwoot Integration Settings",
+		"Chatwoot User Token",
+		"Chatwoot Contact Mapping",
+		"Chatwoot Conversation Mapping",
+		"Chatwoot Webhook Event",
+	} <= names
+
+
+def test_every_app_doctype_passes():
+	assert check_doctypes(load_app_doctypes(), REFERENCE) == []
+
+
+def test_hooks_resolve():
+	assert check_hooks(hooks_dict(chat_bridge.hooks)) == []
+
+
+def test_password_fields_stay_out_of_lists():
+	for doctype in load_app_doctypes():
+		for f in doctype.definition["fields"]:
+			if f["fieldtype"] == "Password":
+				assert not f.get("in_list_view"), (doctype.name, f["fieldname"])
+
+
+VALID = {
+	"doctype": "DocType",
+	"name": "Sample Thing",
+	"module": "Chat Bridge",
+	"field_order": ["contact", "ref_type", "ref_name", "state"],
+	"fields": [
+		{"fieldname": "contact", "fieldtype": "Link", "options": "Contact"},
+		{"fieldname": "ref_type", "fieldtype": "Link", "options": "DocType"},
+		{"fieldname": "ref_name", "fieldtype": "Dynamic Link", "options": "ref_type"},
+		{"fieldname": "state", "fieldtype": "Select", "options": "A\nB"},
+	],
+	"permissions": [{"role": "System Manager", "read": 1}],
+}
+
+
+def check(definition: dict, folder: str = "sample_thing") -> list[str]:
+	return check_doctype(AppDocType(folder, definition), {definition["name"]: definition}, REFERENCE)
+
+
+def broken(**changes) -> dict:
+	d = copy.deepcopy(VALID)
+	d.update(changes)
+	return d
+
+
+def with_field(index: int, **changes) -> dict:
+	d = copy.deepcopy(VALID)
+	d["fields"][index].update(changes)
+	return d
+
+
+def test_valid_sample_passes():
+	assert check(VALID) == []
+
+
+@pytest.mark.parametrize(
+	"definition, folder, expected",
+	[
+		(broken(module="Core"), "sample_thing", "module must be 'Chat Bridge'"),
+		(VALID, "sample_things", "does not match its folder"),
+		(broken(permissions=[]), "sample_thing", "has no permissions"),
+		(broken(permissions=[{"read": 1}]), "sample_thing", "permission rule has no role"),
+		(with_field(3, fieldtype="Dropdown"), "sample_thing", "unknown fieldtype 'Dropdown'"),
+		(with_field(0, options="Contcat"), "sample_thing", "links to unknown DocType 'Contcat'"),
+		(with_field(2, options="ref_kind"), "sample_thing", "names missing field 'ref_kind'"),
+		(with_field(3, options=""), "sample_thing", "select field 'state' has no options"),
+		(with_field(3, fieldname="contact"), "sample_thing", "'contact' is used more than once"),
+		(with_field(3, fieldname="owner"), "sample_thing", "clashes with a standard column"),
+		(with_field(3, fieldname="State"), "sample_thing", "not a lower-case identifier"),
+		(broken(field_order=["contact"]), "sample_thing", "field_order does not list the fields"),
+		(broken(doctype="Page"), "sample_thing", "'doctype' must be 'DocType'"),
+		(broken(autoname="field:user"), "sample_thing", "autoname uses missing field 'user'"),
+		(
+			with_field(3, fieldtype="Password", options=None, in_list_view=1),
+			"sample_thing",
+			"password field 'state'",
+		),
+		(with_field(3, fieldtype="Table", options="Sample Thing"), "sample_thing", "is not a child table"),
+		(with_field(3, fieldtype="Table", options="Nope"), "sample_thing", "uses unknown DocType 'Nope'"),
+		(broken(istable=1), "sample_thing", "child table must not have permissions"),
+	],
+)
+def test_each_fault_is_named(definition, folder, expected):
+	problems = check(definition, folder)
+	assert any(expected in p for p in problems), problems
+	assert all(p.startswith(f"{definition['name']}: ") for p in problems)
+
+
+def test_links_to_erpnext_doctypes_are_allowed():
+	assert check(with_field(0, options="Customer")) == []
+
+
+@pytest.mark.parametrize(
+	"hooks, expected",
+	[
+		({"after_install": "chat_bridge.install.after_instal"}, "defines no 'after_instal'"),
+		({"after_install": "chat_bridge.instal.after_install"}, "no such module"),
+		({"scheduler_events": {"hourly": ["chat_bridge.install.nope"]}}, "defines no 'nope'"),
+		({"doc_events": {"Contact": {"on_update": "chat_bridge.nowhere.fn"}}}, "no such module"),
+		({"doctype_js": {"Contact": "public/js/missing.js"}}, "'public/js/missing.js': no such file"),
+		({"app_include_js": "/assets/chat_bridge/js/missing.js"}, "no such file"),
+		({"app_include_js": ["missing.bundle.js"]}, "no such file"),
+	],
+)
+def test_hook_faults_are_named(hooks, expected):
+	problems = check_hooks(hooks, APP_PACKAGE)
+	assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_hooks_accept_modules_functions_and_files():
+	hooks = {
+		"after_install": "chat_bridge.install.after_install",
+		"module_only": "chat_bridge.install",
+		"doctype_js": {
+			"Chatwoot Integration Settings": "chat_bridge/doctype/chatwoot_integration_settings/chatwoot_integration_settings.js"
+		},
+		"app_name": "chat_bridge",
+	}
+	assert check_hooks(hooks, APP_PACKAGE) == []
