@@ -1,0 +1,96 @@
+"""Chatwoot clients built from the site: the settings' administrator token, or a user's own token.
+
+	from chat_bridge.api.chatwoot import system_client
+	api = system_client()
+	api.get_account()
+
+A user who stored their own Chatwoot User Token acts in Chatwoot as themselves, so a reply sent from
+the desk appears under their name. Only System Managers, who administer the integration anyway, may
+fall back to the administrator token when they have none.
+"""
+
+import frappe
+from frappe import _
+
+from chat_bridge.chatwoot import ChatwootAPI, PlatformAPI, RetryPolicy
+from chat_bridge.exceptions import IncompleteConfigurationError
+from chat_bridge.permissions import is_chatwoot_admin
+from chat_bridge.settings import get_secret, get_settings
+
+__all__ = [
+	"INTERACTIVE_RETRY",
+	"ChatwootAPI",
+	"PlatformAPI",
+	"platform_client",
+	"system_client",
+	"user_client",
+]
+
+USER_TOKEN_DOCTYPE = "Chatwoot User Token"  # noqa: S105 -- a DocType name
+# Someone is waiting in the desk: fail within seconds rather than retry for half a minute.
+INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, max_delay=2.0, max_total=5.0)
+
+
+def _location() -> tuple[str, int]:
+	settings = get_settings()
+	if not settings.chatwoot_url or not settings.account_id:
+		frappe.throw(
+			_("Set the Chatwoot URL and Account ID in Chatwoot Integration Settings first."),
+			IncompleteConfigurationError,
+		)
+	return settings.chatwoot_url, settings.account_id
+
+
+def system_client(*, retry: RetryPolicy | None = None) -> ChatwootAPI:
+	"""A client with the administrator token of the settings, for jobs and system-level calls."""
+	url, account_id = _location()
+	token = get_secret("api_access_token")
+	if not token:
+		frappe.throw(
+			_("Set an administrator's API Access Token in Chatwoot Integration Settings first."),
+			IncompleteConfigurationError,
+		)
+	return ChatwootAPI(url, token, account_id, retry=retry)
+
+
+def user_client(user: str | None = None, *, retry: RetryPolicy | None = INTERACTIVE_RETRY) -> ChatwootAPI:
+	"""A client acting as `user` (default: the session user) in Chatwoot.
+
+	Uses the user's own Chatwoot User Token; without one, a System Manager gets the administrator
+	token and anyone else is refused.
+	"""
+	user = user or frappe.session.user
+	token, account_id = _user_token(user)
+	if token:
+		url, default_account = _location()
+		return ChatwootAPI(url, token, account_id or default_account, retry=retry)
+	if is_chatwoot_admin(user):
+		return system_client(retry=retry)
+	frappe.throw(
+		_(
+			"You have no Chatwoot token: add yours in Chatwoot User Token (Chatwoot → Profile Settings → Access Token)."
+		),
+		frappe.PermissionError,
+	)
+
+
+def has_user_token(user: str | None = None) -> bool:
+	return bool(frappe.db.exists(USER_TOKEN_DOCTYPE, user or frappe.session.user))
+
+
+def _user_token(user: str) -> tuple[str | None, int | None]:
+	if not has_user_token(user):
+		return None, None
+	record = frappe.get_doc(USER_TOKEN_DOCTYPE, user)
+	return record.get_password("api_access_token", raise_exception=False), record.account_id or None
+
+
+def platform_client(*, retry: RetryPolicy | None = None) -> PlatformAPI:
+	url, _account = _location()
+	token = get_secret("platform_api_token")
+	if not token:
+		frappe.throw(
+			_("Set a Platform API Token in Chatwoot Integration Settings first."),
+			IncompleteConfigurationError,
+		)
+	return PlatformAPI(url, token, retry=retry)

@@ -1,0 +1,378 @@
+"""The Chatwoot Application API for one account.
+
+Methods return Chatwoot's JSON as it comes, envelopes included, so what the client returns is what
+Chatwoot's documentation shows. The `iter_*` methods page through a listing and yield its items, one
+page in memory at a time, hiding the envelopes (`payload`, `data.payload`).
+
+Conversation ids are always the per-account display id: the number shown in Chatwoot and used in
+webhook payloads.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from chat_bridge.chatwoot.retry import RetryPolicy
+from chat_bridge.chatwoot.transport import DEFAULT_TIMEOUT, Transport
+from chat_bridge.chatwoot.urls import parse_account_id
+from chat_bridge.chatwoot.values import check_choice, drop_none, record_id, unix_time
+
+CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
+PRIORITIES = ("low", "medium", "high", "urgent")
+MESSAGE_TYPES = ("outgoing", "incoming")
+# The events an account webhook may subscribe to (Webhook::ALLOWED_WEBHOOK_EVENTS in Chatwoot).
+WEBHOOK_EVENTS = (
+	"conversation_created",
+	"conversation_updated",
+	"conversation_status_changed",
+	"message_created",
+	"message_updated",
+	"contact_created",
+	"contact_updated",
+	"webwidget_triggered",
+	"inbox_created",
+	"inbox_updated",
+	"conversation_typing_on",
+	"conversation_typing_off",
+)
+
+
+class ChatwootAPI:
+	"""`ChatwootAPI("https://chat.example.com", token, account_id=3).list_conversations()`"""
+
+	def __init__(
+		self,
+		base_url: str,
+		api_access_token: str,
+		account_id: int | str,
+		*,
+		timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+		retry: RetryPolicy | None = None,
+		transport: Transport | None = None,
+	):
+		self.account_id = parse_account_id(account_id)
+		self.transport = transport or Transport(base_url, api_access_token, timeout=timeout, retry=retry)
+		self.base_url = self.transport.base_url
+
+	def __repr__(self) -> str:
+		return f"ChatwootAPI({self.base_url!r}, account_id={self.account_id})"
+
+	def close(self) -> None:
+		self.transport.close()
+
+	def __enter__(self) -> "ChatwootAPI":
+		return self
+
+	def __exit__(self, *exc) -> None:
+		self.close()
+
+	def _account(self, path: str = "") -> str:
+		return f"/api/v1/accounts/{self.account_id}{path}"
+
+	def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+		return self.transport.request("GET", path, params=drop_none(params))
+
+	def _post(self, path: str, body: Any = None, *, idempotent: bool = False, params=None) -> Any:
+		return self.transport.request("POST", path, json_body=body, idempotent=idempotent, params=params)
+
+	# Account and profile
+
+	def get_account(self) -> dict:
+		return self._get(self._account())
+
+	def get_profile(self) -> dict:
+		"""The user the token belongs to, with their role in each account."""
+		return self._get("/api/v1/profile")
+
+	# Contacts
+
+	def list_contacts(self, page: int = 1, sort: str | None = None) -> dict:
+		"""One page (15) of contacts: `{meta: {count, current_page}, payload: [...]}`.
+
+		Chatwoot lists only contacts with an email, phone number or identifier; `search_contacts`
+		and `filter_contacts` find the others.
+		"""
+		return self._get(self._account("/contacts"), {"page": page, "sort": sort})
+
+	def iter_contacts(self, sort: str | None = None) -> Iterator[dict]:
+		return _iter_pages(lambda page: self.list_contacts(page=page, sort=sort).get("payload"))
+
+	def search_contacts(self, q: str, page: int = 1) -> dict:
+		return self._get(self._account("/contacts/search"), {"q": q, "page": page})
+
+	def filter_contacts(self, conditions: Iterable[Mapping[str, Any]], page: int = 1) -> dict:
+		"""Contacts matching Chatwoot filter `conditions`, e.g.
+		`[{"attribute_key": "email", "filter_operator": "equal_to", "values": ["a@b.c"], "query_operator": None}]`.
+		"""
+		# A search sent as POST: as safe to repeat as a GET.
+		return self._post(
+			self._account("/contacts/filter"),
+			{"payload": list(conditions)},
+			idempotent=True,
+			params={"page": page},
+		)
+
+	def get_contact(self, contact_id: int) -> dict:
+		return self._get(self._account(f"/contacts/{record_id(contact_id)}"))
+
+	def create_contact(self, **fields) -> dict:
+		"""`{payload: {contact: {...}, contact_inbox: {...}}}`; 422 when the email or phone is taken."""
+		return self._post(self._account("/contacts"), fields)
+
+	def update_contact(self, contact_id: int, **fields) -> dict:
+		"""Chatwoot merges `custom_attributes` and `additional_attributes` into what it has."""
+		return self.transport.request(
+			"PUT", self._account(f"/contacts/{record_id(contact_id)}"), json_body=fields
+		)
+
+	def get_contact_conversations(self, contact_id: int) -> dict:
+		"""The contact's 20 most recent conversations (Chatwoot does not page this)."""
+		return self._get(self._account(f"/contacts/{record_id(contact_id)}/conversations"))
+
+	# Conversations
+
+	def list_conversations(
+		self,
+		status: str = "open",
+		assignee_type: str = "all",
+		page: int = 1,
+		inbox_id: int | None = None,
+		team_id: int | None = None,
+		labels: Iterable[str] | None = None,
+	) -> dict:
+		"""One page (25) of conversations: `{data: {meta: {...counts}, payload: [...]}}`.
+
+		`status` is one of open, resolved, pending, snoozed or all; `assignee_type` one of me,
+		unassigned, assigned or all. The counts in `meta` are totals, not this page's size.
+		"""
+		check_choice("status", status, (*CONVERSATION_STATUSES, "all"))
+		check_choice("assignee_type", assignee_type, ("me", "unassigned", "assigned", "all"))
+		params = {
+			"status": status,
+			"assignee_type": assignee_type,
+			"page": page,
+			"inbox_id": inbox_id,
+			"team_id": team_id,
+			"labels[]": list(labels) if labels else None,
+		}
+		return self._get(self._account("/conversations"), params)
+
+	def iter_conversations(self, **filters) -> Iterator[dict]:
+		"""Every conversation matching `filters` (those of list_conversations), page by page."""
+		return _iter_pages(
+			lambda page: (self.list_conversations(page=page, **filters).get("data") or {}).get("payload")
+		)
+
+	def get_conversation(self, display_id: int) -> dict:
+		return self._get(self._account(f"/conversations/{record_id(display_id)}"))
+
+	def create_conversation(
+		self,
+		*,
+		source_id: str | None = None,
+		inbox_id: int | None = None,
+		contact_id: int | None = None,
+		**fields,
+	) -> dict:
+		"""Open a conversation by `source_id`, or by `inbox_id` and `contact_id`."""
+		if not source_id and not (inbox_id and contact_id):
+			raise ValueError("create_conversation needs a source_id, or an inbox_id and a contact_id.")
+		body = drop_none({"source_id": source_id, "inbox_id": inbox_id, "contact_id": contact_id, **fields})
+		return self._post(self._account("/conversations"), body)
+
+	def toggle_status(
+		self, display_id: int, status: str, snoozed_until: datetime | int | None = None
+	) -> dict:
+		check_choice("status", status, CONVERSATION_STATUSES)
+		body = drop_none({"status": status, "snoozed_until": unix_time(snoozed_until)})
+		return self._post(
+			self._account(f"/conversations/{record_id(display_id)}/toggle_status"), body, idempotent=True
+		)
+
+	def toggle_priority(self, display_id: int, priority: str | None) -> None:
+		"""Set the priority (low, medium, high, urgent, or None for none); Chatwoot answers with no body."""
+		if priority is not None:
+			check_choice("priority", priority, PRIORITIES)
+		return self._post(
+			self._account(f"/conversations/{record_id(display_id)}/toggle_priority"),
+			{"priority": priority},
+			idempotent=True,
+		)
+
+	def assign_conversation(
+		self, display_id: int, assignee_id: int | None = None, team_id: int | None = None
+	) -> Any:
+		"""Assign an agent, a team, or both; with neither, unassign the agent. Returns Chatwoot's last answer."""
+		path = self._account(f"/conversations/{record_id(display_id)}/assignments")
+		result = None
+		if team_id is not None:
+			result = self._post(path, {"team_id": record_id(team_id)}, idempotent=True)
+		if assignee_id is not None or team_id is None:
+			agent = record_id(assignee_id) if assignee_id is not None else None
+			result = self._post(path, {"assignee_id": agent}, idempotent=True)
+		return result
+
+	def get_labels(self, display_id: int) -> dict:
+		return self._get(self._account(f"/conversations/{record_id(display_id)}/labels"))
+
+	def set_labels(self, display_id: int, labels: Iterable[str]) -> dict:
+		"""Replace the conversation's labels with `labels`."""
+		return self._post(
+			self._account(f"/conversations/{record_id(display_id)}/labels"),
+			{"labels": list(labels)},
+			idempotent=True,
+		)
+
+	def add_labels(self, display_id: int, labels: Iterable[str]) -> dict:
+		"""Add `labels` to those the conversation has.
+
+		Chatwoot's endpoint replaces the whole set, so the current set is read and merged first.
+		A label changed by someone else between the read and the write is lost; Chatwoot offers no
+		way to avoid that.
+		"""
+		current = self.get_labels(display_id).get("payload") or []
+		merged = list(dict.fromkeys([*current, *labels]))
+		if merged == current:
+			return {"payload": current}
+		return self.set_labels(display_id, merged)
+
+	# Messages
+
+	def list_messages(self, display_id: int, before: int | None = None, after: int | None = None) -> dict:
+		"""`{meta, payload: [...]}`, oldest first: the latest 20 with no cursor; 20 older than message
+		`before`; up to 100 newer than message `after`."""
+		return self._get(
+			self._account(f"/conversations/{record_id(display_id)}/messages"),
+			{"before": before, "after": after},
+		)
+
+	def iter_messages(self, display_id: int) -> Iterator[dict]:
+		"""Every message of the conversation, oldest first.
+
+		Paged forwards with `after`, which Chatwoot answers oldest first, so messages stream in
+		order without the whole conversation being held in memory.
+		"""
+		after = 0
+		while True:
+			page = self.list_messages(display_id, after=after).get("payload") or []
+			# Only what lies past the cursor: a server that ignored `after` would otherwise hand
+			# back the same page forever.
+			fresh = [message for message in page if int(message["id"]) > after]
+			if not fresh:
+				return
+			yield from fresh
+			after = max(int(message["id"]) for message in fresh)
+
+	def send_message(
+		self,
+		display_id: int,
+		content: str,
+		private: bool = False,
+		message_type: str = "outgoing",
+		content_attributes: Mapping[str, Any] | None = None,
+	) -> dict:
+		"""Post a reply (or, with `private`, an internal note). Never retried once it may have reached
+		Chatwoot: a retry could give the customer the same message twice."""
+		check_choice("message_type", message_type, MESSAGE_TYPES)
+		if not content or not str(content).strip():
+			raise ValueError("A message needs some content.")
+		body = drop_none(
+			{
+				"content": content,
+				"message_type": message_type,
+				"private": bool(private),
+				"content_attributes": dict(content_attributes) if content_attributes else None,
+			}
+		)
+		return self._post(self._account(f"/conversations/{record_id(display_id)}/messages"), body)
+
+	# Account configuration
+
+	def list_inboxes(self) -> dict:
+		return self._get(self._account("/inboxes"))
+
+	def list_account_labels(self) -> dict:
+		return self._get(self._account("/labels"))
+
+	def list_teams(self) -> list:
+		return self._get(self._account("/teams"))
+
+	def list_agents(self) -> list:
+		return self._get(self._account("/agents"))
+
+	def create_agent(self, name: str, email: str, role: str = "agent", **fields) -> dict:
+		check_choice("role", role, ("agent", "administrator"))
+		return self._post(self._account("/agents"), {"name": name, "email": email, "role": role, **fields})
+
+	def update_agent(self, agent_id: int, **fields) -> dict:
+		return self.transport.request(
+			"PATCH", self._account(f"/agents/{record_id(agent_id)}"), json_body=fields
+		)
+
+	def delete_agent(self, agent_id: int) -> Any:
+		return self.transport.request("DELETE", self._account(f"/agents/{record_id(agent_id)}"))
+
+	# Webhooks (administrators only)
+
+	def list_webhooks(self) -> dict:
+		"""`{payload: {webhooks: [{id, url, name, subscriptions, secret, …}]}}`"""
+		return self._get(self._account("/webhooks"))
+
+	def create_webhook(self, url: str, subscriptions: Iterable[str], name: str | None = None) -> dict:
+		"""`{payload: {webhook: {…, secret}}}`: the secret Chatwoot signs deliveries with (4.11.2+)."""
+		body = {
+			"webhook": drop_none({"url": url, "subscriptions": _subscriptions(subscriptions), "name": name})
+		}
+		return self._post(self._account("/webhooks"), body)
+
+	def update_webhook(
+		self,
+		webhook_id: int,
+		*,
+		url: str | None = None,
+		subscriptions: Iterable[str] | None = None,
+		name: str | None = None,
+	) -> dict:
+		webhook = drop_none(
+			{
+				"url": url,
+				"subscriptions": _subscriptions(subscriptions) if subscriptions is not None else None,
+				"name": name,
+			}
+		)
+		return self.transport.request(
+			"PATCH", self._account(f"/webhooks/{record_id(webhook_id)}"), json_body={"webhook": webhook}
+		)
+
+	def delete_webhook(self, webhook_id: int) -> Any:
+		return self.transport.request("DELETE", self._account(f"/webhooks/{record_id(webhook_id)}"))
+
+	# Reports
+
+	def get_report_summary(
+		self, since: datetime | int, until: datetime | int, type: str = "account", id: int | None = None
+	) -> dict:
+		"""Counts and average times (in seconds) over [since, until], and the same for the period before."""
+		check_choice("type", type, ("account", "agent", "inbox", "label", "team"))
+		params = {"type": type, "id": id, "since": unix_time(since), "until": unix_time(until)}
+		return self._get(f"/api/v2/accounts/{self.account_id}/reports/summary", params)
+
+
+def _iter_pages(fetch: Callable[[int], list | None]) -> Iterator[dict]:
+	"""Items of pages 1, 2, … until an empty page: Chatwoot's counts are totals, not page sizes."""
+	page = 1
+	while True:
+		items = fetch(page) or []
+		if not items:
+			return
+		yield from items
+		page += 1
+
+
+def _subscriptions(events: Iterable[str]) -> list[str]:
+	events = list(dict.fromkeys(events))
+	if not events:
+		raise ValueError("A webhook needs at least one event.")
+	for event in events:
+		check_choice("webhook event", event, WEBHOOK_EVENTS)
+	return events

@@ -1,0 +1,1340 @@
+"""A mock Chatwoot: a real HTTP server on loopback that keeps state in memory.
+
+It answers the part of Chatwoot's Application and Platform APIs that chat_bridge uses, with
+Chatwoot's shapes, envelopes, page sizes and errors, and when its state changes it posts the
+matching webhooks to the URLs registered with it, signed as Chatwoot 4.11.2 and newer sign them.
+So the whole chain — client, webhook intake, sync — can run with no real Chatwoot.
+
+As a command (for local development against a bench site):
+
+	python -m tests.mock_chatwoot_api.mock_server --port 3000
+
+As a pytest fixture: `mock_chatwoot` in tests/conftest.py.
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import queue
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed.json"
+
+CONTACTS_PER_PAGE = 15
+CONVERSATIONS_PER_PAGE = 25
+MESSAGES_PER_PAGE = 20
+MESSAGES_AFTER_LIMIT = 100
+MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
+WEBHOOK_EVENTS = {
+	"conversation_created",
+	"conversation_updated",
+	"conversation_status_changed",
+	"message_created",
+	"message_updated",
+	"contact_created",
+	"contact_updated",
+	"webwidget_triggered",
+	"inbox_created",
+	"inbox_updated",
+	"conversation_typing_on",
+	"conversation_typing_off",
+}
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+
+class ApiError(Exception):
+	def __init__(self, status: int, body: Any):
+		super().__init__(status)
+		self.status = status
+		self.body = body
+
+
+def not_found() -> ApiError:
+	return ApiError(404, {"error": "Resource could not be found"})
+
+
+def forbidden() -> ApiError:
+	return ApiError(403, {"error": "You are not authorized to do this action"})
+
+
+def invalid(message: str, attributes: list[str]) -> ApiError:
+	return ApiError(422, {"message": message, "attributes": attributes})
+
+
+def iso(epoch: float | None) -> str | None:
+	if epoch is None:
+		return None
+	return (
+		datetime.fromtimestamp(epoch, tz=timezone.utc)
+		.isoformat(timespec="milliseconds")
+		.replace("+00:00", "Z")
+	)
+
+
+def rails_json(payload: Any) -> bytes:
+	"""Serialise as Rails does: compact, raw UTF-8, with < > & escaped (FACTS §1)."""
+	text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+	return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+def chatwoot_signature(secret: str, timestamp: str, body: bytes) -> str:
+	digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+	return f"sha256={digest}"
+
+
+class Fault:
+	def __init__(
+		self, status: int, times: int, method: str | None, path_contains: str | None, body: Any, headers
+	):
+		self.status, self.remaining, self.method = status, times, method
+		self.path_contains, self.body, self.headers = path_contains, body, headers or {}
+
+	def matches(self, method: str, path: str) -> bool:
+		return (
+			self.remaining > 0
+			and (self.method is None or self.method == method)
+			and (self.path_contains is None or self.path_contains in path)
+		)
+
+
+class MockChatwoot:
+	"""The state, the HTTP server and the webhook sender of one mock Chatwoot installation."""
+
+	def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: Path | None = SEED):
+		self._lock = threading.RLock()
+		self.latency = 0.0
+		self.faults: list[Fault] = []
+		self.requests: list[tuple[str, str]] = []
+		self.deliveries: list[dict] = []
+		self._delivery_queue: queue.Queue = queue.Queue()
+		self._deliveries_done = threading.Condition()
+		self._reset_state()
+		if seed:
+			self.load_seed(json.loads(Path(seed).read_text()))
+		self.server = ThreadingHTTPServer((host, port), _handler_for(self))
+		self.server.daemon_threads = True
+		self._threads: list[threading.Thread] = []
+
+	# Lifecycle
+
+	@property
+	def url(self) -> str:
+		host, port = self.server.server_address[:2]
+		return f"http://{host}:{port}"
+
+	def start(self) -> "MockChatwoot":
+		for target in (lambda: self.server.serve_forever(poll_interval=0.05), self._deliver_forever):
+			thread = threading.Thread(target=target, daemon=True)
+			thread.start()
+			self._threads.append(thread)
+		return self
+
+	def stop(self) -> None:
+		self.server.shutdown()
+		self.server.server_close()
+		self._delivery_queue.put(None)
+
+	def __enter__(self) -> "MockChatwoot":
+		return self.start()
+
+	def __exit__(self, *exc) -> None:
+		self.stop()
+
+	# State
+
+	def _reset_state(self) -> None:
+		self.account = {"id": 3, "name": "Acme Support"}
+		self.users: dict[int, dict] = {}
+		self.tokens: dict[str, int] = {}
+		self.platform_token = "platform-token"
+		self.inboxes: dict[int, dict] = {}
+		self.teams: dict[int, dict] = {}
+		self.labels: dict[int, dict] = {}
+		self.contacts: dict[int, dict] = {}
+		self._contact_listing: list[dict] | None = None
+		self.conversations: dict[int, dict] = {}
+		self.messages: dict[int, dict] = {}
+		self.webhooks: dict[int, dict] = {}
+		self.platform_accounts: dict[int, dict] = {}
+		self._ids = {
+			"contact": 1100,
+			"conversation": 100,
+			"message": 1000,
+			"webhook": 1,
+			"user": 100,
+			"account": 100,
+		}
+
+	def _next_id(self, kind: str) -> int:
+		self._ids[kind] += 1
+		return self._ids[kind]
+
+	def load_seed(self, seed: dict) -> None:
+		with self._lock:
+			self.account = dict(seed["account"])
+			self.platform_token = seed.get("platform_token", self.platform_token)
+			for user in seed.get("users", []):
+				self.users[user["id"]] = {**user, "confirmed": True}
+				self.tokens[user["access_token"]] = user["id"]
+			self.inboxes = {i["id"]: dict(i) for i in seed.get("inboxes", [])}
+			self.teams = {t["id"]: dict(t) for t in seed.get("teams", [])}
+			self.labels = {label["id"]: dict(label) for label in seed.get("labels", [])}
+			now = time.time() - 3600
+			for contact in seed.get("contacts", []):
+				self._store_contact(contact, now)
+			for conversation in seed.get("conversations", []):
+				record = self._store_conversation(conversation, now)
+				for message in conversation.get("messages", []):
+					self._store_message(record, message, now)
+
+	def _store_contact(self, fields: dict, now: float) -> dict:
+		contact = {
+			"id": fields.get("id") or self._next_id("contact"),
+			"name": fields.get("name") or "",
+			"email": fields.get("email"),
+			"phone_number": fields.get("phone_number"),
+			"identifier": fields.get("identifier"),
+			"blocked": bool(fields.get("blocked", False)),
+			"additional_attributes": dict(fields.get("additional_attributes") or {}),
+			"custom_attributes": dict(fields.get("custom_attributes") or {}),
+			"created_at": now,
+			"updated_at": now,
+			"last_activity_at": None,
+		}
+		self.contacts[contact["id"]] = contact
+		self._contact_listing = None
+		return contact
+
+	def listed_contacts(self) -> list[dict]:
+		"""Contacts as the default listing shows them (cached: big lists are paged thousands of times)."""
+		if self._contact_listing is None:
+			self._contact_listing = sorted(
+				(c for c in self.contacts.values() if c["email"] or c["phone_number"] or c["identifier"]),
+				key=lambda c: c["id"],
+			)
+		return self._contact_listing
+
+	def _store_conversation(self, fields: dict, now: float) -> dict:
+		conversation = {
+			"id": fields.get("id") or self._next_id("conversation"),
+			"uuid": str(uuid.uuid4()),
+			"inbox_id": fields["inbox_id"],
+			"contact_id": fields["contact_id"],
+			"status": fields.get("status", "open"),
+			"priority": fields.get("priority"),
+			"assignee_id": fields.get("assignee_id"),
+			"team_id": fields.get("team_id"),
+			"labels": list(fields.get("labels") or []),
+			"custom_attributes": dict(fields.get("custom_attributes") or {}),
+			"additional_attributes": dict(fields.get("additional_attributes") or {}),
+			"snoozed_until": None,
+			"first_reply_created_at": None,
+			"waiting_since": None,
+			"source_id": str(uuid.uuid4()),
+			"created_at": now,
+			"updated_at": now,
+			"last_activity_at": now,
+		}
+		self.conversations[conversation["id"]] = conversation
+		return conversation
+
+	def _store_message(self, conversation: dict, fields: dict, now: float) -> dict:
+		message_type = fields.get("message_type", "outgoing")
+		incoming = message_type == "incoming"
+		message = {
+			"id": fields.get("id") or self._next_id("message"),
+			"conversation_id": conversation["id"],
+			"inbox_id": conversation["inbox_id"],
+			"content": fields.get("content"),
+			"message_type": MESSAGE_TYPES[message_type],
+			"private": bool(fields.get("private", False)),
+			"content_type": fields.get("content_type", "text"),
+			"content_attributes": dict(fields.get("content_attributes") or {}),
+			"sender_type": "Contact" if incoming else "User",
+			"sender_id": conversation["contact_id"] if incoming else fields.get("sender_id", 1),
+			"status": "sent",
+			"source_id": fields.get("source_id"),
+			"attachments": list(fields.get("attachments") or []),
+			"created_at": now,
+			"updated_at": now,
+		}
+		self.messages[message["id"]] = message
+		conversation["last_activity_at"] = now
+		return message
+
+	# Test and script helpers
+
+	def fail_next(
+		self,
+		status: int,
+		times: int = 1,
+		*,
+		method: str | None = None,
+		path_contains: str | None = None,
+		body: Any = "Retry later",
+		headers: dict | None = None,
+	) -> None:
+		"""Answer the next `times` matching requests with `status` (429 comes as Chatwoot sends it)."""
+		with self._lock:
+			self.faults.append(Fault(status, times, method, path_contains, body, headers))
+
+	def add_contacts(self, count: int, prefix: str = "bulk") -> None:
+		with self._lock:
+			now = time.time()
+			for _ in range(count):
+				number = self._ids["contact"] + 1
+				self._store_contact(
+					{"name": f"{prefix} {number}", "email": f"{prefix}{number}@example.com"}, now
+				)
+
+	def customer_says(self, display_id: int, content: str) -> dict:
+		"""The customer writes in a conversation, as the widget would."""
+		return self._create_message(
+			self.conversations[display_id], {"content": content, "message_type": "incoming"}
+		)
+
+	def wait_for_deliveries(self, count: int, timeout: float = 10.0) -> list[dict]:
+		"""Block until at least `count` webhook deliveries have been attempted."""
+		deadline = time.monotonic() + timeout
+		with self._deliveries_done:
+			while len(self.deliveries) < count:
+				remaining = deadline - time.monotonic()
+				if remaining <= 0:
+					raise TimeoutError(
+						f"{len(self.deliveries)} of {count} webhook deliveries after {timeout}s"
+					)
+				self._deliveries_done.wait(remaining)
+			return list(self.deliveries)
+
+	# Request handling
+
+	def handle(self, method: str, raw_path: str, headers, body: bytes) -> tuple[int, Any, dict]:
+		if self.latency:
+			time.sleep(self.latency)
+		parts = urlsplit(raw_path)
+		path, query = parts.path.rstrip("/") or "/", parse_qs(parts.query)
+		with self._lock:
+			self.requests.append((method, path))
+			for fault in self.faults:
+				if fault.matches(method, path):
+					fault.remaining -= 1
+					return fault.status, fault.body, fault.headers
+		try:
+			payload = json.loads(body) if body else {}
+		except ValueError:
+			return 400, {"error": "Invalid JSON"}, {}
+		token = headers.get("api_access_token") or headers.get("Api-Access-Token")
+		try:
+			with self._lock:
+				for route_method, pattern, handler, scope in ROUTES:
+					if route_method != method:
+						continue
+					match = pattern.fullmatch(path)
+					if match:
+						context = self._authenticate(token, scope, match.groupdict())
+						return 200, handler(self, context, match.groupdict(), query, payload), {}
+		except ApiError as error:
+			return error.status, error.body, {}
+		return 404, {"error": "Resource could not be found"}, {}
+
+	def _authenticate(self, token: str | None, scope: str, params: dict) -> dict:
+		if scope == "platform":
+			if not token or not hmac.compare_digest(token, self.platform_token):
+				raise ApiError(401, {"error": "Invalid access_token"})
+			return {"user": None}
+		user_id = self.tokens.get(token or "")
+		if user_id is None:
+			raise ApiError(401, {"error": "Invalid Access Token"})
+		user = self.users[user_id]
+		if "account_id" in params and int(params["account_id"]) != self.account["id"]:
+			raise ApiError(401, {"error": "You are not authorized to access this account"})
+		if scope == "admin" and user["role"] != "administrator":
+			raise forbidden()
+		return {"user": user}
+
+	# Presenters: the JSON shapes Chatwoot answers and posts
+
+	def contact_json(self, contact: dict) -> dict:
+		return {
+			"additional_attributes": contact["additional_attributes"],
+			"availability_status": "offline",
+			"email": contact["email"],
+			"id": contact["id"],
+			"name": contact["name"],
+			"phone_number": contact["phone_number"],
+			"blocked": contact["blocked"],
+			"identifier": contact["identifier"],
+			"thumbnail": "",
+			"custom_attributes": contact["custom_attributes"],
+			"last_activity_at": int(contact["last_activity_at"]) if contact["last_activity_at"] else None,
+			"created_at": int(contact["created_at"]),
+		}
+
+	def contact_webhook(self, contact: dict) -> dict:
+		return {
+			"account": dict(self.account),
+			"additional_attributes": contact["additional_attributes"],
+			"avatar": "",
+			"custom_attributes": contact["custom_attributes"],
+			"email": contact["email"],
+			"id": contact["id"],
+			"identifier": contact["identifier"],
+			"name": contact["name"],
+			"phone_number": contact["phone_number"],
+			"thumbnail": "",
+			"blocked": contact["blocked"],
+		}
+
+	def contact_push(self, contact: dict) -> dict:
+		push = self.contact_webhook(contact)
+		del push["account"], push["avatar"]
+		return {**push, "type": "contact"}
+
+	def user_push(self, user: dict) -> dict:
+		return {
+			"id": user["id"],
+			"name": user["name"],
+			"available_name": user["name"],
+			"avatar_url": "",
+			"type": "user",
+			"availability_status": "online",
+			"thumbnail": "",
+		}
+
+	def agent_json(self, user: dict) -> dict:
+		return {
+			"id": user["id"],
+			"account_id": self.account["id"],
+			"availability_status": "online",
+			"auto_offline": True,
+			"confirmed": user.get("confirmed", True),
+			"email": user["email"],
+			"available_name": user["name"],
+			"name": user["name"],
+			"role": user["role"],
+			"thumbnail": "",
+			"custom_role_id": None,
+		}
+
+	def team_json(self, team: dict) -> dict:
+		return {
+			"id": team["id"],
+			"name": team["name"],
+			"description": team.get("description"),
+			"allow_auto_assign": True,
+			"account_id": self.account["id"],
+			"is_member": False,
+		}
+
+	def message_push(self, message: dict) -> dict:
+		"""The REST and nested-in-conversation shape: integer message_type, epoch created_at."""
+		conversation = self.conversations[message["conversation_id"]]
+		return {
+			"id": message["id"],
+			"content": message["content"],
+			"account_id": self.account["id"],
+			"inbox_id": message["inbox_id"],
+			"conversation_id": message["conversation_id"],
+			"message_type": message["message_type"],
+			"created_at": int(message["created_at"]),
+			"updated_at": iso(message["updated_at"]),
+			"private": message["private"],
+			"status": message["status"],
+			"source_id": message["source_id"],
+			"content_type": message["content_type"],
+			"content_attributes": message["content_attributes"],
+			"sender_type": message["sender_type"],
+			"sender_id": message["sender_id"],
+			"external_source_ids": {},
+			"additional_attributes": {},
+			"processed_message_content": message["content"],
+			"sentiment": {},
+			"conversation": {
+				"assignee_id": conversation["assignee_id"],
+				"unread_count": 0,
+				"last_activity_at": int(conversation["last_activity_at"]),
+				"contact_inbox": {"source_id": conversation["source_id"]},
+			},
+			"attachments": message["attachments"],
+			"sender": self._sender_push(message),
+		}
+
+	def _sender_push(self, message: dict) -> dict | None:
+		if message["sender_type"] == "Contact":
+			contact = self.contacts.get(message["sender_id"])
+			return self.contact_push(contact) if contact else None
+		user = self.users.get(message["sender_id"])
+		return self.user_push(user) if user else None
+
+	def conversation_json(self, conversation: dict) -> dict:
+		"""Conversations::EventDataPresenter: the webhook shape, which the REST answers share."""
+		contact = self.contacts[conversation["contact_id"]]
+		assignee = self.users.get(conversation["assignee_id"])
+		team = self.teams.get(conversation["team_id"])
+		inbox = self.inboxes[conversation["inbox_id"]]
+		latest = [
+			m
+			for m in self.messages.values()
+			if m["conversation_id"] == conversation["id"] and not m["private"] and m["message_type"] != 2
+		]
+		latest.sort(key=lambda m: m["id"])
+		return {
+			"additional_attributes": conversation["additional_attributes"],
+			"can_reply": True,
+			"channel": inbox["channel_type"],
+			"contact_inbox": {
+				"id": conversation["id"] + 2000,
+				"contact_id": contact["id"],
+				"inbox_id": inbox["id"],
+				"source_id": conversation["source_id"],
+				"created_at": iso(conversation["created_at"]),
+				"updated_at": iso(conversation["created_at"]),
+				"hmac_verified": False,
+				"pubsub_token": "mock",
+			},
+			"id": conversation["id"],
+			"inbox_id": inbox["id"],
+			"messages": [self.message_push(latest[-1])] if latest else [],
+			"labels": list(conversation["labels"]),
+			"meta": {
+				"sender": self.contact_push(contact),
+				"assignee": self.user_push(assignee) if assignee else None,
+				"assignee_type": "User" if assignee else None,
+				"team": {"id": team["id"], "name": team["name"]} if team else None,
+				"hmac_verified": False,
+			},
+			"status": conversation["status"],
+			"custom_attributes": conversation["custom_attributes"],
+			"snoozed_until": iso(conversation["snoozed_until"]),
+			"unread_count": 0,
+			"first_reply_created_at": iso(conversation["first_reply_created_at"]),
+			"priority": conversation["priority"],
+			"waiting_since": int(conversation["waiting_since"] or 0),
+			"agent_last_seen_at": 0,
+			"contact_last_seen_at": 0,
+			"last_activity_at": int(conversation["last_activity_at"]),
+			"timestamp": int(conversation["last_activity_at"]),
+			"created_at": int(conversation["created_at"]),
+			"updated_at": conversation["updated_at"],
+			"account": dict(self.account),
+		}
+
+	def conversation_rest(self, conversation: dict) -> dict:
+		return {
+			**self.conversation_json(conversation),
+			"uuid": conversation["uuid"],
+			"muted": False,
+			"account_id": self.account["id"],
+		}
+
+	def message_webhook(self, message: dict) -> dict:
+		conversation = self.conversations[message["conversation_id"]]
+		inbox = self.inboxes[message["inbox_id"]]
+		if message["sender_type"] == "Contact":
+			sender = self.contact_webhook(self.contacts[message["sender_id"]])
+		else:
+			user = self.users[message["sender_id"]]
+			sender = {"id": user["id"], "name": user["name"], "email": user["email"], "type": "user"}
+		payload = {
+			"account": dict(self.account),
+			"additional_attributes": {},
+			"content_attributes": message["content_attributes"],
+			"content_type": message["content_type"],
+			"content": message["content"],
+			"conversation": self.conversation_json(conversation),
+			"created_at": iso(message["created_at"]),
+			"id": message["id"],
+			"inbox": {"id": inbox["id"], "name": inbox["name"]},
+			"message_type": {v: k for k, v in MESSAGE_TYPES.items()}[message["message_type"]],
+			"private": message["private"],
+			"sender": sender,
+			"source_id": message["source_id"],
+		}
+		if message["attachments"]:
+			payload["attachments"] = message["attachments"]
+		return payload
+
+	# State changes that Chatwoot announces with webhooks
+
+	def _create_contact(self, fields: dict) -> dict:
+		self._check_contact_unique(fields)
+		contact = self._store_contact(fields, time.time())
+		self._emit("contact_created", self.contact_webhook(contact))
+		return contact
+
+	def _check_contact_unique(self, fields: dict, own_id: int | None = None) -> None:
+		email, phone, identifier = fields.get("email"), fields.get("phone_number"), fields.get("identifier")
+		if phone and not E164.match(phone):
+			raise invalid("Phone number should be in e164 format", ["phone_number"])
+		for other in self.contacts.values():
+			if other["id"] == own_id:
+				continue
+			if email and other["email"] and other["email"].lower() == email.lower():
+				raise invalid("Email has already been taken", ["email"])
+			if phone and other["phone_number"] == phone:
+				raise invalid("Phone number has already been taken", ["phone_number"])
+			if identifier and other["identifier"] == identifier:
+				raise invalid("Identifier has already been taken", ["identifier"])
+
+	def _update_contact(self, contact: dict, fields: dict) -> dict:
+		self._check_contact_unique(fields, own_id=contact["id"])
+		changes = []
+		for key in ("name", "email", "phone_number", "identifier", "blocked"):
+			if key in fields and fields[key] != contact[key]:
+				changes.append({key: {"previous_value": contact[key], "current_value": fields[key]}})
+				contact[key] = fields[key]
+		for key in ("custom_attributes", "additional_attributes"):
+			if fields.get(key):
+				merged = {**contact[key], **fields[key]}
+				if merged != contact[key]:
+					changes.append({key: {"previous_value": contact[key], "current_value": merged}})
+					contact[key] = merged
+		if changes:
+			self._contact_listing = None
+			self._touch_contact(contact, changes)
+		return contact
+
+	def _touch_contact(self, contact: dict, changes: list[dict]) -> None:
+		previous, contact["updated_at"] = contact["updated_at"], time.time()
+		changes = [
+			*changes,
+			{"updated_at": {"previous_value": iso(previous), "current_value": iso(contact["updated_at"])}},
+		]
+		self._emit("contact_updated", {**self.contact_webhook(contact), "changed_attributes": changes})
+
+	def _change_conversation(self, conversation: dict, **values) -> None:
+		changes = []
+		for key, value in values.items():
+			if conversation[key] != value:
+				changes.append({key: {"previous_value": conversation[key], "current_value": value}})
+				conversation[key] = value
+		if not changes:
+			return
+		previous, conversation["updated_at"] = conversation["updated_at"], time.time()
+		changes.append(
+			{
+				"updated_at": {
+					"previous_value": iso(previous),
+					"current_value": iso(conversation["updated_at"]),
+				}
+			}
+		)
+		if "status" in values:
+			self._emit(
+				"conversation_status_changed",
+				{**self.conversation_json(conversation), "changed_attributes": None},
+			)
+		self._emit(
+			"conversation_updated", {**self.conversation_json(conversation), "changed_attributes": changes}
+		)
+
+	def _create_message(self, conversation: dict, fields: dict) -> dict:
+		message = self._store_message(conversation, fields, time.time())
+		self._emit("message_created", self.message_webhook(message))
+		if message["message_type"] == 0:
+			contact = self.contacts[conversation["contact_id"]]
+			previous, contact["last_activity_at"] = contact["last_activity_at"], message["created_at"]
+			self._touch_contact(
+				contact,
+				[
+					{
+						"last_activity_at": {
+							"previous_value": iso(previous),
+							"current_value": iso(message["created_at"]),
+						}
+					}
+				],
+			)
+			if conversation["status"] == "resolved":
+				self._change_conversation(conversation, status="open")
+		elif not message["private"] and conversation["first_reply_created_at"] is None:
+			self._change_conversation(conversation, first_reply_created_at=message["created_at"])
+		return message
+
+	# Webhook delivery
+
+	def _emit(self, event: str, payload: dict) -> None:
+		for webhook in self.webhooks.values():
+			if event in webhook["subscriptions"]:
+				self._delivery_queue.put((webhook, {**payload, "event": event}))
+
+	def _deliver_forever(self) -> None:
+		session = requests.Session()
+		while True:
+			item = self._delivery_queue.get()
+			if item is None:
+				return
+			webhook, payload = item
+			body = rails_json(payload)
+			timestamp = str(int(time.time()))
+			delivery = {
+				"event": payload["event"],
+				"url": webhook["url"],
+				"delivery_id": str(uuid.uuid4()),
+				"body": body,
+			}
+			headers = {
+				"Content-Type": "application/json",
+				"Accept": "application/json",
+				"X-Chatwoot-Timestamp": timestamp,
+				"X-Chatwoot-Signature": chatwoot_signature(webhook["secret"], timestamp, body),
+				"X-Chatwoot-Delivery": delivery["delivery_id"],
+			}
+			try:
+				response = session.post(webhook["url"], data=body, headers=headers, timeout=5)
+				delivery.update(status=response.status_code, answer=response.text[:500])
+			except requests.RequestException as error:  # Chatwoot logs it and drops it: no retry
+				delivery.update(status=None, answer=type(error).__name__)
+			with self._deliveries_done:
+				self.deliveries.append(delivery)
+				self._deliveries_done.notify_all()
+
+
+# Route handlers: (mock, context, path params, query, body) -> JSON answer
+
+
+def _page(query: dict) -> int:
+	try:
+		return max(int(query.get("page", ["1"])[0]), 1)
+	except ValueError:
+		return 1
+
+
+def _slice(items: list, page: int, size: int) -> list:
+	return items[(page - 1) * size : page * size]
+
+
+def _contact(mock: MockChatwoot, contact_id: str) -> dict:
+	contact = mock.contacts.get(int(contact_id))
+	if contact is None:
+		raise not_found()
+	return contact
+
+
+def _conversation(mock: MockChatwoot, context: dict, display_id: str) -> dict:
+	conversation = mock.conversations.get(int(display_id))
+	if conversation is None or conversation["inbox_id"] not in context["user"]["inbox_ids"]:
+		raise not_found()
+	return conversation
+
+
+def get_account(mock, context, params, query, body):
+	return {**mock.account, "locale": "en", "status": "active"}
+
+
+def get_profile(mock, context, params, query, body):
+	user = context["user"]
+	return {
+		**mock.agent_json(user),
+		"access_token": user["access_token"],
+		"accounts": [
+			{"id": mock.account["id"], "name": mock.account["name"], "role": user["role"], "status": "active"}
+		],
+	}
+
+
+_CONTACT_SORT_KEYS = {"name", "email", "phone_number", "last_activity_at", "created_at"}
+
+
+def list_contacts(mock, context, params, query, body):
+	listed = mock.listed_contacts()
+	sort = query.get("sort", [""])[0]
+	if sort.lstrip("-") in _CONTACT_SORT_KEYS:
+		key = sort.lstrip("-")
+		listed = sorted(listed, key=lambda c: (c[key] is None, c[key] or 0), reverse=sort.startswith("-"))
+	page = _page(query)
+	return {
+		"meta": {"count": len(listed), "current_page": page},
+		"payload": [mock.contact_json(c) for c in _slice(listed, page, CONTACTS_PER_PAGE)],
+	}
+
+
+def search_contacts(mock, context, params, query, body):
+	q = query.get("q", [""])[0]
+	needle = q.lower()
+	found = [
+		c
+		for c in sorted(mock.contacts.values(), key=lambda c: c["id"])
+		if needle
+		and (
+			needle in (c["name"] or "").lower()
+			or needle in (c["email"] or "").lower()
+			or needle in (c["phone_number"] or "")
+			or q == c["identifier"]
+		)
+	]
+	page = _page(query)
+	items = _slice(found, page, CONTACTS_PER_PAGE)
+	return {
+		"meta": {
+			"count": len(items),
+			"current_page": page,
+			"has_more": page * CONTACTS_PER_PAGE < len(found),
+		},
+		"payload": [mock.contact_json(c) for c in items],
+	}
+
+
+def filter_contacts(mock, context, params, query, body):
+	conditions = body.get("payload") or []
+	if not isinstance(conditions, list) or not conditions:
+		raise ApiError(422, {"error": "Invalid filter"})
+
+	def matches(contact: dict, condition: dict) -> bool:
+		value = str(contact.get(condition.get("attribute_key")) or "").lower()
+		wanted = [str(v).lower() for v in condition.get("values") or []]
+		operator = condition.get("filter_operator")
+		if operator == "equal_to":
+			return value in wanted
+		if operator == "not_equal_to":
+			return value not in wanted
+		if operator == "contains":
+			return any(w in value for w in wanted)
+		raise ApiError(422, {"error": f"Invalid operator {operator}"})
+
+	found = [
+		c
+		for c in sorted(mock.contacts.values(), key=lambda c: c["id"])
+		if all(matches(c, x) for x in conditions)
+	]
+	page = _page(query)
+	return {
+		"meta": {"count": len(found), "current_page": page},
+		"payload": [mock.contact_json(c) for c in _slice(found, page, CONTACTS_PER_PAGE)],
+	}
+
+
+def create_contact(mock, context, params, query, body):
+	if not any(body.get(k) for k in ("name", "email", "phone_number", "identifier")):
+		raise invalid("Name can't be blank", ["name"])
+	contact = mock._create_contact(body)
+	inbox_id = body.get("inbox_id")
+	contact_inbox = None
+	if inbox_id:
+		inbox = mock.inboxes.get(int(inbox_id))
+		if inbox is None:
+			raise not_found()
+		contact_inbox = {
+			"inbox": {"id": inbox["id"], "name": inbox["name"]},
+			"source_id": body.get("source_id") or str(uuid.uuid4()),
+		}
+	return {"payload": {"contact": mock.contact_json(contact), "contact_inbox": contact_inbox}}
+
+
+def get_contact(mock, context, params, query, body):
+	return {"payload": mock.contact_json(_contact(mock, params["id"]))}
+
+
+def update_contact(mock, context, params, query, body):
+	return {"payload": mock.contact_json(mock._update_contact(_contact(mock, params["id"]), body))}
+
+
+def contact_conversations(mock, context, params, query, body):
+	contact = _contact(mock, params["id"])
+	mine = [c for c in mock.conversations.values() if c["contact_id"] == contact["id"]]
+	mine.sort(key=lambda c: c["last_activity_at"], reverse=True)
+	return {"payload": [mock.conversation_json(c) for c in mine[:20]]}
+
+
+def list_conversations(mock, context, params, query, body):
+	user = context["user"]
+	status = query.get("status", ["open"])[0]
+	if status not in ("open", "resolved", "pending", "snoozed", "all"):
+		raise ApiError(422, {"error": f"Invalid status {status}"})
+	found = [c for c in mock.conversations.values() if c["inbox_id"] in user["inbox_ids"]]
+	if status != "all":
+		found = [c for c in found if c["status"] == status]
+	for key in ("inbox_id", "team_id"):
+		if key in query:
+			found = [c for c in found if str(c[key]) == query[key][0]]
+	labels = query.get("labels[]")
+	if labels:
+		found = [c for c in found if set(labels) & set(c["labels"])]
+	meta = {
+		"mine_count": sum(1 for c in found if c["assignee_id"] == user["id"]),
+		"assigned_count": sum(1 for c in found if c["assignee_id"]),
+		"unassigned_count": sum(1 for c in found if not c["assignee_id"]),
+		"all_count": len(found),
+	}
+	assignee_type = query.get("assignee_type", ["me"])[0]
+	selectors: dict[str, Callable[[dict], bool]] = {
+		"me": lambda c: c["assignee_id"] == user["id"],
+		"assigned": lambda c: bool(c["assignee_id"]),
+		"unassigned": lambda c: not c["assignee_id"],
+		"all": lambda c: True,
+	}
+	if assignee_type not in selectors:
+		raise ApiError(422, {"error": f"Invalid assignee_type {assignee_type}"})
+	found = [c for c in found if selectors[assignee_type](c)]
+	found.sort(key=lambda c: (c["last_activity_at"], c["id"]), reverse=True)
+	page = _page(query)
+	return {
+		"data": {
+			"meta": meta,
+			"payload": [mock.conversation_rest(c) for c in _slice(found, page, CONVERSATIONS_PER_PAGE)],
+		}
+	}
+
+
+def get_conversation(mock, context, params, query, body):
+	return mock.conversation_rest(_conversation(mock, context, params["conversation_id"]))
+
+
+def create_conversation(mock, context, params, query, body):
+	inbox = mock.inboxes.get(int(body.get("inbox_id") or 0))
+	contact = mock.contacts.get(int(body.get("contact_id") or 0))
+	if inbox is None or contact is None:
+		raise ApiError(422, {"error": "inbox_id and contact_id are required"})
+	fields = {
+		k: body[k]
+		for k in ("status", "assignee_id", "team_id", "custom_attributes", "additional_attributes")
+		if k in body
+	}
+	conversation = mock._store_conversation(
+		{"inbox_id": inbox["id"], "contact_id": contact["id"], **fields}, time.time()
+	)
+	mock._emit("conversation_created", mock.conversation_json(conversation))
+	if (body.get("message") or {}).get("content"):
+		mock._create_message(
+			conversation,
+			{
+				"content": body["message"]["content"],
+				"message_type": "outgoing",
+				"sender_id": context["user"]["id"],
+			},
+		)
+	return mock.conversation_rest(conversation)
+
+
+def toggle_status(mock, context, params, query, body):
+	conversation = _conversation(mock, context, params["conversation_id"])
+	status = body.get("status") or ("resolved" if conversation["status"] == "open" else "open")
+	if status not in ("open", "resolved", "pending", "snoozed"):
+		raise ApiError(422, {"error": f"Invalid status {status}"})
+	snoozed_until = (
+		float(body["snoozed_until"]) if status == "snoozed" and body.get("snoozed_until") else None
+	)
+	mock._change_conversation(conversation, status=status, snoozed_until=snoozed_until)
+	return {
+		"meta": {},
+		"payload": {
+			"success": True,
+			"conversation_id": conversation["id"],
+			"current_status": conversation["status"],
+			"snoozed_until": iso(conversation["snoozed_until"]),
+		},
+	}
+
+
+def toggle_priority(mock, context, params, query, body):
+	conversation = _conversation(mock, context, params["conversation_id"])
+	priority = body.get("priority")
+	if priority not in (None, "low", "medium", "high", "urgent"):
+		raise ApiError(422, {"error": f"Invalid priority {priority}"})
+	mock._change_conversation(conversation, priority=priority)
+	return None
+
+
+def assign(mock, context, params, query, body):
+	conversation = _conversation(mock, context, params["conversation_id"])
+	if "team_id" in body:
+		team = mock.teams.get(int(body["team_id"] or 0))
+		if body["team_id"] and team is None:
+			raise not_found()
+		mock._change_conversation(conversation, team_id=team["id"] if team else None)
+		return mock.team_json(team) if team else None
+	assignee_id = body.get("assignee_id")
+	user = mock.users.get(int(assignee_id)) if assignee_id else None
+	if assignee_id and user is None:
+		raise not_found()
+	mock._change_conversation(conversation, assignee_id=user["id"] if user else None)
+	return mock.agent_json(user) if user else None
+
+
+def get_labels(mock, context, params, query, body):
+	return {"payload": list(_conversation(mock, context, params["conversation_id"])["labels"])}
+
+
+def set_labels(mock, context, params, query, body):
+	conversation = _conversation(mock, context, params["conversation_id"])
+	labels = body.get("labels")
+	if not isinstance(labels, list):
+		raise ApiError(422, {"error": "labels must be a list"})
+	mock._change_conversation(conversation, labels=list(dict.fromkeys(str(label) for label in labels)))
+	return {"payload": list(conversation["labels"])}
+
+
+def list_messages(mock, context, params, query, body):
+	conversation = _conversation(mock, context, params["conversation_id"])
+	mine = sorted(
+		(m for m in mock.messages.values() if m["conversation_id"] == conversation["id"]),
+		key=lambda m: (m["created_at"], m["id"]),
+	)
+	before, after = query.get("before", [None])[0], query.get("after", [None])[0]
+	if after is not None and before is not None:
+		page = [m for m in mine if int(after) <= m["id"] < int(before)][:1000]
+	elif before is not None:
+		page = [m for m in mine if m["id"] < int(before)][-MESSAGES_PER_PAGE:]
+	elif after is not None:
+		page = [m for m in mine if m["id"] > int(after)][:MESSAGES_AFTER_LIMIT]
+	else:
+		page = mine[-MESSAGES_PER_PAGE:]
+	contact = mock.contacts[conversation["contact_id"]]
+	assignee = mock.users.get(conversation["assignee_id"])
+	return {
+		"meta": {
+			"labels": list(conversation["labels"]),
+			"additional_attributes": conversation["additional_attributes"],
+			"contact": mock.contact_json(contact),
+			"assignee": mock.agent_json(assignee) if assignee else None,
+			"agent_last_seen_at": None,
+			"assignee_last_seen_at": None,
+		},
+		"payload": [mock.message_push(m) for m in page],
+	}
+
+
+def create_message(mock, context, params, query, body):
+	conversation = _conversation(mock, context, params["conversation_id"])
+	message_type = body.get("message_type", "outgoing")
+	if message_type not in ("incoming", "outgoing"):
+		raise ApiError(422, {"error": f"Invalid message_type {message_type}"})
+	if (
+		message_type == "incoming"
+		and mock.inboxes[conversation["inbox_id"]]["channel_type"] != "Channel::Api"
+	):
+		raise ApiError(422, {"error": "Incoming messages are only allowed in Api inboxes"})
+	if not body.get("content"):
+		raise invalid("Content can't be blank", ["content"])
+	fields = {**body, "message_type": message_type, "sender_id": context["user"]["id"]}
+	return mock.message_push(mock._create_message(conversation, fields))
+
+
+def list_inboxes(mock, context, params, query, body):
+	user = context["user"]
+	return {
+		"payload": [
+			{
+				"id": i["id"],
+				"name": i["name"],
+				"channel_type": i["channel_type"],
+				"channel_id": i["id"],
+				"enable_auto_assignment": True,
+			}
+			for i in mock.inboxes.values()
+			if i["id"] in user["inbox_ids"]
+		]
+	}
+
+
+def list_account_labels(mock, context, params, query, body):
+	return {"payload": [{**label, "show_on_sidebar": True} for label in mock.labels.values()]}
+
+
+def list_teams(mock, context, params, query, body):
+	return [mock.team_json(t) for t in mock.teams.values()]
+
+
+def list_agents(mock, context, params, query, body):
+	return [mock.agent_json(u) for u in mock.users.values()]
+
+
+def create_agent(mock, context, params, query, body):
+	if not body.get("name") or not body.get("email"):
+		raise invalid("Name and email are required", ["name", "email"])
+	if any(u["email"].lower() == body["email"].lower() for u in mock.users.values()):
+		raise invalid("Email has already been taken", ["email"])
+	user = {
+		"id": mock._next_id("user"),
+		"name": body["name"],
+		"email": body["email"],
+		"role": body.get("role", "agent"),
+		"access_token": secrets.token_hex(12),
+		"inbox_ids": [],
+		"confirmed": False,
+	}
+	mock.users[user["id"]] = user
+	mock.tokens[user["access_token"]] = user["id"]
+	return mock.agent_json(user)
+
+
+def update_agent(mock, context, params, query, body):
+	user = mock.users.get(int(params["id"]))
+	if user is None:
+		raise not_found()
+	for key in ("name", "role"):
+		if key in body:
+			user[key] = body[key]
+	return mock.agent_json(user)
+
+
+def delete_agent(mock, context, params, query, body):
+	user = mock.users.pop(int(params["id"]), None)
+	if user is None:
+		raise not_found()
+	mock.tokens.pop(user["access_token"], None)
+	return None
+
+
+def _webhook_json(mock: MockChatwoot, webhook: dict) -> dict:
+	return {**webhook, "account_id": mock.account["id"]}
+
+
+def _validate_webhook(mock: MockChatwoot, fields: dict, own_id: int | None = None) -> None:
+	url = fields.get("url")
+	if url is not None and not re.match(r"^https?://", url):
+		raise invalid("Url is invalid", ["url"])
+	if url and any(w["url"] == url and w["id"] != own_id for w in mock.webhooks.values()):
+		raise invalid("Url has already been taken", ["url"])
+	subscriptions = fields.get("subscriptions")
+	if subscriptions is not None and (not subscriptions or set(subscriptions) - WEBHOOK_EVENTS):
+		raise invalid("Subscriptions Invalid events", ["subscriptions"])
+
+
+def list_webhooks(mock, context, params, query, body):
+	return {"payload": {"webhooks": [_webhook_json(mock, w) for w in mock.webhooks.values()]}}
+
+
+def create_webhook(mock, context, params, query, body):
+	fields = body.get("webhook", body)
+	if not fields.get("url"):
+		raise invalid("Url can't be blank", ["url"])
+	_validate_webhook(mock, {"subscriptions": fields.get("subscriptions") or [], **fields})
+	webhook = {
+		"id": mock._next_id("webhook"),
+		"url": fields["url"],
+		"name": fields.get("name"),
+		"subscriptions": list(fields.get("subscriptions") or []),
+		"secret": secrets.token_urlsafe(18),
+	}
+	mock.webhooks[webhook["id"]] = webhook
+	return {"payload": {"webhook": _webhook_json(mock, webhook)}}
+
+
+def update_webhook(mock, context, params, query, body):
+	webhook = mock.webhooks.get(int(params["webhook_id"]))
+	if webhook is None:
+		raise not_found()
+	fields = body.get("webhook", body)
+	_validate_webhook(mock, fields, own_id=webhook["id"])
+	for key in ("url", "name", "subscriptions"):
+		if key in fields:
+			webhook[key] = fields[key]
+	return {"payload": {"webhook": _webhook_json(mock, webhook)}}
+
+
+def delete_webhook(mock, context, params, query, body):
+	if mock.webhooks.pop(int(params["webhook_id"]), None) is None:
+		raise not_found()
+	return None
+
+
+def report_summary(mock, context, params, query, body):
+	try:
+		since, until = int(query["since"][0]), int(query["until"][0])
+	except (KeyError, ValueError):
+		raise ApiError(422, {"error": "since and until are required"}) from None
+
+	def counts(start: int, end: int) -> dict:
+		messages = [m for m in mock.messages.values() if start <= m["created_at"] <= end and not m["private"]]
+		return {
+			"conversations_count": sum(
+				1 for c in mock.conversations.values() if start <= c["created_at"] <= end
+			),
+			"incoming_messages_count": sum(1 for m in messages if m["message_type"] == 0),
+			"outgoing_messages_count": sum(1 for m in messages if m["message_type"] == 1),
+			"avg_first_response_time": 0,
+			"avg_resolution_time": 0,
+			"resolutions_count": 0,
+			"reply_time": 0,
+		}
+
+	return {**counts(since, until), "previous": counts(2 * since - until, since)}
+
+
+def platform_create_user(mock, context, params, query, body):
+	if not body.get("email") or not body.get("name"):
+		raise invalid("Name and email are required", ["name", "email"])
+	for user in mock.users.values():
+		if user["email"].lower() == body["email"].lower():
+			break
+	else:
+		user = {
+			"id": mock._next_id("user"),
+			"name": body["name"],
+			"email": body["email"],
+			"role": "agent",
+			"access_token": secrets.token_hex(12),
+			"inbox_ids": [],
+			"confirmed": True,
+		}
+		mock.users[user["id"]] = user
+		mock.tokens[user["access_token"]] = user["id"]
+	return {
+		"id": user["id"],
+		"name": user["name"],
+		"email": user["email"],
+		"access_token": user["access_token"],
+		"confirmed": True,
+	}
+
+
+def platform_get_user(mock, context, params, query, body):
+	user = mock.users.get(int(params["id"]))
+	if user is None:
+		raise not_found()
+	return {
+		"id": user["id"],
+		"name": user["name"],
+		"email": user["email"],
+		"access_token": user["access_token"],
+	}
+
+
+def platform_create_account(mock, context, params, query, body):
+	if not body.get("name"):
+		raise invalid("Name can't be blank", ["name"])
+	account = {
+		"id": mock._next_id("account"),
+		"name": body["name"],
+		"locale": body.get("locale", "en"),
+		"status": "active",
+	}
+	mock.platform_accounts[account["id"]] = account
+	return account
+
+
+def platform_add_account_user(mock, context, params, query, body):
+	account_id = int(params["account_id"])
+	if account_id not in mock.platform_accounts and account_id != mock.account["id"]:
+		raise not_found()
+	user = mock.users.get(int(body.get("user_id") or 0))
+	if user is None:
+		raise not_found()
+	role = body.get("role", "agent")
+	if account_id == mock.account["id"]:
+		user["role"] = role
+	return {"account_id": account_id, "user_id": user["id"], "role": role}
+
+
+def platform_login(mock, context, params, query, body):
+	user = mock.users.get(int(params["id"]))
+	if user is None:
+		raise not_found()
+	return {"url": f"{mock.url}/app/login?email={user['email']}&sso_auth_token={secrets.token_hex(8)}"}
+
+
+def _route(method: str, template: str, handler, scope: str = "user"):
+	pattern = re.sub(r"{(\w+)}", lambda m: f"(?P<{m.group(1)}>\\d+)", template)
+	return method, re.compile(pattern), handler, scope
+
+
+A = "/api/v1/accounts/{account_id}"
+ROUTES = [
+	_route("GET", A, get_account),
+	_route("GET", "/api/v1/profile", get_profile),
+	_route("GET", f"{A}/contacts", list_contacts),
+	_route("GET", f"{A}/contacts/search", search_contacts),
+	_route("POST", f"{A}/contacts/filter", filter_contacts),
+	_route("POST", f"{A}/contacts", create_contact),
+	_route("GET", f"{A}/contacts/{{id}}", get_contact),
+	_route("PUT", f"{A}/contacts/{{id}}", update_contact),
+	_route("PATCH", f"{A}/contacts/{{id}}", update_contact),
+	_route("GET", f"{A}/contacts/{{id}}/conversations", contact_conversations),
+	_route("GET", f"{A}/conversations", list_conversations),
+	_route("POST", f"{A}/conversations", create_conversation),
+	_route("GET", f"{A}/conversations/{{conversation_id}}", get_conversation),
+	_route("POST", f"{A}/conversations/{{conversation_id}}/toggle_status", toggle_status),
+	_route("POST", f"{A}/conversations/{{conversation_id}}/toggle_priority", toggle_priority),
+	_route("POST", f"{A}/conversations/{{conversation_id}}/assignments", assign),
+	_route("GET", f"{A}/conversations/{{conversation_id}}/labels", get_labels),
+	_route("POST", f"{A}/conversations/{{conversation_id}}/labels", set_labels),
+	_route("GET", f"{A}/conversations/{{conversation_id}}/messages", list_messages),
+	_route("POST", f"{A}/conversations/{{conversation_id}}/messages", create_message),
+	_route("GET", f"{A}/inboxes", list_inboxes),
+	_route("GET", f"{A}/labels", list_account_labels),
+	_route("GET", f"{A}/teams", list_teams),
+	_route("GET", f"{A}/agents", list_agents),
+	_route("POST", f"{A}/agents", create_agent, "admin"),
+	_route("PATCH", f"{A}/agents/{{id}}", update_agent, "admin"),
+	_route("DELETE", f"{A}/agents/{{id}}", delete_agent, "admin"),
+	_route("GET", f"{A}/webhooks", list_webhooks, "admin"),
+	_route("POST", f"{A}/webhooks", create_webhook, "admin"),
+	_route("PATCH", f"{A}/webhooks/{{webhook_id}}", update_webhook, "admin"),
+	_route("DELETE", f"{A}/webhooks/{{webhook_id}}", delete_webhook, "admin"),
+	_route("GET", "/api/v2/accounts/{account_id}/reports/summary", report_summary, "admin"),
+	_route("POST", "/platform/api/v1/users", platform_create_user, "platform"),
+	_route("GET", "/platform/api/v1/users/{id}", platform_get_user, "platform"),
+	_route("GET", "/platform/api/v1/users/{id}/login", platform_login, "platform"),
+	_route("POST", "/platform/api/v1/accounts", platform_create_account, "platform"),
+	_route(
+		"POST", "/platform/api/v1/accounts/{account_id}/account_users", platform_add_account_user, "platform"
+	),
+]
+
+
+def _handler_for(mock: MockChatwoot) -> type[BaseHTTPRequestHandler]:
+	class Handler(BaseHTTPRequestHandler):
+		protocol_version = "HTTP/1.1"
+		disable_nagle_algorithm = True  # headers and body go out in separate writes
+
+		def _serve(self) -> None:
+			length = int(self.headers.get("Content-Length") or 0)
+			body = self.rfile.read(length) if length else b""
+			status, answer, extra_headers = mock.handle(self.command, self.path, self.headers, body)
+			if answer is None:
+				data, content_type = b"", "application/json; charset=utf-8"  # Rails' `head :ok`
+			elif isinstance(answer, str):
+				data, content_type = answer.encode(), "text/plain; charset=utf-8"
+			else:
+				data, content_type = rails_json(answer), "application/json; charset=utf-8"
+			self.send_response(status)
+			self.send_header("Content-Type", content_type)
+			self.send_header("Content-Length", str(len(data)))
+			for name, value in extra_headers.items():
+				self.send_header(name, value)
+			self.end_headers()
+			self.wfile.write(data)
+
+		do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+		def log_message(self, format, *args):  # quiet: tests read the state, not the log
+			pass
+
+	return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+	parser = argparse.ArgumentParser(description="Run a mock Chatwoot on loopback.")
+	parser.add_argument("--host", default="127.0.0.1")
+	parser.add_argument("--port", type=int, default=3000)
+	parser.add_argument("--seed", type=Path, default=SEED, help="JSON file with the starting state")
+	parser.add_argument("--contacts", type=int, default=0, help="add this many generated contacts")
+	args = parser.parse_args(argv)
+	mock = MockChatwoot(args.host, args.port, seed=args.seed)
+	mock.add_contacts(args.contacts)
+	mock.start()
+	tokens = ", ".join(f"{u['email']} ({u['role']}): {u['access_token']}" for u in mock.users.values())
+	print(f"Mock Chatwoot at {mock.url}, account {mock.account['id']}. Tokens: {tokens}", flush=True)
+	try:
+		while True:
+			time.sleep(3600)
+	except KeyboardInterrupt:
+		mock.stop()
+
+
+if __name__ == "__main__":
+	main()

@@ -1,0 +1,592 @@
+"""The Application API client against `responses`: requests on the wire, paging, retries, errors."""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from chat_bridge.chatwoot import (
+	AuthenticationError,
+	ChatwootAPI,
+	ChatwootConnectionError,
+	ChatwootError,
+	ChatwootHTTPError,
+	ChatwootTimeoutError,
+	ForbiddenError,
+	NotFoundError,
+	RateLimitError,
+	RetryPolicy,
+	ServerError,
+	ValidationError,
+)
+from chat_bridge.chatwoot.transport import TOKEN_HEADER, USER_AGENT, Transport
+
+BASE = "https://chat.example.com"
+TOKEN = "sEcReT-token-123"
+ACCOUNT = f"{BASE}/api/v1/accounts/3"
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+	return []
+
+
+@pytest.fixture
+def api(sleeps) -> ChatwootAPI:
+	transport = Transport(BASE + "/", TOKEN, retry=RetryPolicy(jitter=lambda a, b: 0.0), sleep=sleeps.append)
+	return ChatwootAPI(BASE, TOKEN, 3, transport=transport)
+
+
+def only_call() -> responses.Call:
+	assert len(responses.calls) == 1, [c.request.url for c in responses.calls]
+	return responses.calls[0]
+
+
+def query_of(call: responses.Call) -> dict:
+	return parse_qs(urlsplit(call.request.url).query)
+
+
+def body_of(call: responses.Call):
+	return json.loads(call.request.body) if call.request.body else None
+
+
+CASES = [
+	# (description, call, method, path, query, body)
+	("account", lambda a: a.get_account(), "GET", "/api/v1/accounts/3", {}, None),
+	("profile", lambda a: a.get_profile(), "GET", "/api/v1/profile", {}, None),
+	(
+		"contacts",
+		lambda a: a.list_contacts(page=2, sort="-name"),
+		"GET",
+		"/contacts",
+		{"page": ["2"], "sort": ["-name"]},
+		None,
+	),
+	(
+		"search",
+		lambda a: a.search_contacts("jane doe", page=3),
+		"GET",
+		"/contacts/search",
+		{"q": ["jane doe"], "page": ["3"]},
+		None,
+	),
+	(
+		"filter",
+		lambda a: a.filter_contacts(
+			[{"attribute_key": "email", "filter_operator": "equal_to", "values": ["a@b.c"]}]
+		),
+		"POST",
+		"/contacts/filter",
+		{"page": ["1"]},
+		{"payload": [{"attribute_key": "email", "filter_operator": "equal_to", "values": ["a@b.c"]}]},
+	),
+	("get contact", lambda a: a.get_contact(1042), "GET", "/contacts/1042", {}, None),
+	(
+		"create contact",
+		lambda a: a.create_contact(name="Jane", email="jane@example.com"),
+		"POST",
+		"/contacts",
+		{},
+		{"name": "Jane", "email": "jane@example.com"},
+	),
+	(
+		"update contact",
+		lambda a: a.update_contact(1042, name="Janet"),
+		"PUT",
+		"/contacts/1042",
+		{},
+		{"name": "Janet"},
+	),
+	(
+		"contact conversations",
+		lambda a: a.get_contact_conversations(1042),
+		"GET",
+		"/contacts/1042/conversations",
+		{},
+		None,
+	),
+	(
+		"conversations",
+		lambda a: a.list_conversations(
+			status="all", assignee_type="unassigned", page=2, inbox_id=7, team_id=1, labels=["vip", "b2b"]
+		),
+		"GET",
+		"/conversations",
+		{
+			"status": ["all"],
+			"assignee_type": ["unassigned"],
+			"page": ["2"],
+			"inbox_id": ["7"],
+			"team_id": ["1"],
+			"labels[]": ["vip", "b2b"],
+		},
+		None,
+	),
+	("conversation", lambda a: a.get_conversation(58), "GET", "/conversations/58", {}, None),
+	(
+		"create conversation",
+		lambda a: a.create_conversation(inbox_id=7, contact_id=1042, status="pending"),
+		"POST",
+		"/conversations",
+		{},
+		{"inbox_id": 7, "contact_id": 1042, "status": "pending"},
+	),
+	(
+		"status",
+		lambda a: a.toggle_status(58, "resolved"),
+		"POST",
+		"/conversations/58/toggle_status",
+		{},
+		{"status": "resolved"},
+	),
+	(
+		"snooze",
+		lambda a: a.toggle_status(58, "snoozed", snoozed_until=1781780000),
+		"POST",
+		"/conversations/58/toggle_status",
+		{},
+		{"status": "snoozed", "snoozed_until": 1781780000},
+	),
+	(
+		"priority",
+		lambda a: a.toggle_priority(58, "high"),
+		"POST",
+		"/conversations/58/toggle_priority",
+		{},
+		{"priority": "high"},
+	),
+	(
+		"assign",
+		lambda a: a.assign_conversation(58, assignee_id=12),
+		"POST",
+		"/conversations/58/assignments",
+		{},
+		{"assignee_id": 12},
+	),
+	(
+		"unassign",
+		lambda a: a.assign_conversation(58),
+		"POST",
+		"/conversations/58/assignments",
+		{},
+		{"assignee_id": None},
+	),
+	(
+		"team",
+		lambda a: a.assign_conversation(58, team_id=4),
+		"POST",
+		"/conversations/58/assignments",
+		{},
+		{"team_id": 4},
+	),
+	("labels", lambda a: a.get_labels(58), "GET", "/conversations/58/labels", {}, None),
+	(
+		"set labels",
+		lambda a: a.set_labels(58, ["vip"]),
+		"POST",
+		"/conversations/58/labels",
+		{},
+		{"labels": ["vip"]},
+	),
+	(
+		"messages",
+		lambda a: a.list_messages(58, before=901),
+		"GET",
+		"/conversations/58/messages",
+		{"before": ["901"]},
+		None,
+	),
+	(
+		"send",
+		lambda a: a.send_message(58, "Hello"),
+		"POST",
+		"/conversations/58/messages",
+		{},
+		{"content": "Hello", "message_type": "outgoing", "private": False},
+	),
+	(
+		"note",
+		lambda a: a.send_message(58, "Check stock", private=True, content_attributes={"in_reply_to": 901}),
+		"POST",
+		"/conversations/58/messages",
+		{},
+		{
+			"content": "Check stock",
+			"message_type": "outgoing",
+			"private": True,
+			"content_attributes": {"in_reply_to": 901},
+		},
+	),
+	("inboxes", lambda a: a.list_inboxes(), "GET", "/inboxes", {}, None),
+	("account labels", lambda a: a.list_account_labels(), "GET", "/labels", {}, None),
+	("teams", lambda a: a.list_teams(), "GET", "/teams", {}, None),
+	("agents", lambda a: a.list_agents(), "GET", "/agents", {}, None),
+	(
+		"create agent",
+		lambda a: a.create_agent("Ann", "ann@example.com", role="administrator"),
+		"POST",
+		"/agents",
+		{},
+		{"name": "Ann", "email": "ann@example.com", "role": "administrator"},
+	),
+	(
+		"update agent",
+		lambda a: a.update_agent(12, name="Ann B"),
+		"PATCH",
+		"/agents/12",
+		{},
+		{"name": "Ann B"},
+	),
+	("delete agent", lambda a: a.delete_agent(12), "DELETE", "/agents/12", {}, None),
+	("webhooks", lambda a: a.list_webhooks(), "GET", "/webhooks", {}, None),
+	(
+		"create webhook",
+		lambda a: a.create_webhook(
+			"https://erp.example.com/hook", ["message_created", "contact_created"], name="ERPNext"
+		),
+		"POST",
+		"/webhooks",
+		{},
+		{
+			"webhook": {
+				"url": "https://erp.example.com/hook",
+				"subscriptions": ["message_created", "contact_created"],
+				"name": "ERPNext",
+			}
+		},
+	),
+	(
+		"update webhook",
+		lambda a: a.update_webhook(5, subscriptions=["message_created"]),
+		"PATCH",
+		"/webhooks/5",
+		{},
+		{"webhook": {"subscriptions": ["message_created"]}},
+	),
+	("delete webhook", lambda a: a.delete_webhook(5), "DELETE", "/webhooks/5", {}, None),
+]
+
+
+@responses.activate
+@pytest.mark.parametrize("description, call, method, path, query, body", CASES, ids=[c[0] for c in CASES])
+def test_request_on_the_wire(api, description, call, method, path, query, body):
+	url = path if path.startswith("/api/") else f"/api/v1/accounts/3{path}"
+	responses.add(method, BASE + url, json={"payload": []})
+	call(api)
+	sent = only_call()
+	assert urlsplit(sent.request.url).path == url
+	assert query_of(sent) == query
+	assert body_of(sent) == body
+	assert sent.request.headers[TOKEN_HEADER] == TOKEN
+	assert "api_access_token" not in {h.lower() for h in sent.request.headers if h != TOKEN_HEADER}
+	assert sent.request.headers["User-Agent"] == USER_AGENT
+
+
+@responses.activate
+def test_report_summary_uses_v2_and_unix_times(api):
+	from datetime import datetime, timezone
+
+	responses.add("GET", f"{BASE}/api/v2/accounts/3/reports/summary", json={"conversations_count": 3})
+	api.get_report_summary(datetime(2026, 6, 1, tzinfo=timezone.utc), 1782000000, type="inbox", id=7)
+	assert query_of(only_call()) == {
+		"type": ["inbox"],
+		"id": ["7"],
+		"since": ["1780272000"],
+		"until": ["1782000000"],
+	}
+
+
+@responses.activate
+def test_empty_answer_is_none(api):
+	responses.add("POST", f"{ACCOUNT}/conversations/58/toggle_priority", body="")
+	assert api.toggle_priority(58, "urgent") is None
+
+
+def test_values_are_checked_before_any_request(api):
+	with pytest.raises(ValueError, match="status must be one of"):
+		api.toggle_status(58, "closed")
+	with pytest.raises(ValueError, match="Not a Chatwoot id"):
+		api.get_conversation("58/../../profile")
+	with pytest.raises(ValueError, match="webhook event must be one of"):
+		api.create_webhook("https://x.example/h", ["message.created"])
+	with pytest.raises(ValueError, match="needs some content"):
+		api.send_message(58, "   ")
+	with pytest.raises(ValueError, match="source_id, or an inbox_id"):
+		api.create_conversation(inbox_id=7)
+
+
+def test_account_id_and_url_are_validated():
+	from chat_bridge.chatwoot import ConfigurationError
+
+	with pytest.raises(ConfigurationError):
+		ChatwootAPI("https://chat.example.com", TOKEN, 0)
+	with pytest.raises(ConfigurationError):
+		ChatwootAPI("chat.example.com", TOKEN, 3)
+	assert ChatwootAPI("https://Chat.Example.com/", TOKEN, "3").base_url == "https://chat.example.com"
+
+
+# Paging
+
+
+@responses.activate
+def test_iter_contacts_pages_until_an_empty_page(api):
+	for page, ids in ((1, range(1, 16)), (2, range(16, 31)), (3, range(31, 33)), (4, [])):
+		responses.add(
+			"GET",
+			f"{ACCOUNT}/contacts",
+			json={"meta": {"count": 32, "current_page": page}, "payload": [{"id": i} for i in ids]},
+			match=[matchers.query_param_matcher({"page": str(page)})],
+		)
+	assert [c["id"] for c in api.iter_contacts()] == list(range(1, 33))
+	assert len(responses.calls) == 4
+
+
+@responses.activate
+def test_iter_conversations_unwraps_data_and_keeps_filters(api):
+	for page, ids in ((1, [58, 57]), (2, [])):
+		responses.add(
+			"GET",
+			f"{ACCOUNT}/conversations",
+			json={"data": {"meta": {"all_count": 2}, "payload": [{"id": i} for i in ids]}},
+			match=[
+				matchers.query_param_matcher(
+					{"status": "resolved", "assignee_type": "all", "page": str(page)}
+				)
+			],
+		)
+	assert [c["id"] for c in api.iter_conversations(status="resolved")] == [58, 57]
+
+
+@responses.activate
+def test_iter_messages_streams_oldest_first_with_after(api):
+	pages = {"0": [1, 2, 3], "3": [4, 5], "5": []}
+	for after, ids in pages.items():
+		responses.add(
+			"GET",
+			f"{ACCOUNT}/conversations/58/messages",
+			json={"meta": {}, "payload": [{"id": i} for i in ids]},
+			match=[matchers.query_param_matcher({"after": after})],
+		)
+	assert [m["id"] for m in api.iter_messages(58)] == [1, 2, 3, 4, 5]
+
+
+@responses.activate
+def test_iter_messages_stops_when_the_server_ignores_the_cursor(api):
+	responses.add("GET", f"{ACCOUNT}/conversations/58/messages", json={"payload": [{"id": 1}, {"id": 2}]})
+	assert [m["id"] for m in api.iter_messages(58)] == [1, 2]
+	assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_add_labels_merges_with_the_existing_set(api):
+	responses.add("GET", f"{ACCOUNT}/conversations/58/labels", json={"payload": ["vip", "b2b"]})
+	responses.add("POST", f"{ACCOUNT}/conversations/58/labels", json={"payload": ["vip", "b2b", "urgent"]})
+	api.add_labels(58, ["b2b", "urgent"])
+	assert body_of(responses.calls[1]) == {"labels": ["vip", "b2b", "urgent"]}
+
+
+@responses.activate
+def test_add_labels_writes_nothing_when_nothing_is_new(api):
+	responses.add("GET", f"{ACCOUNT}/conversations/58/labels", json={"payload": ["vip"]})
+	assert api.add_labels(58, ["vip"]) == {"payload": ["vip"]}
+	assert len(responses.calls) == 1
+
+
+# Retries
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_reads_are_retried_on_try_later_statuses(api, sleeps, status):
+	responses.add("GET", f"{ACCOUNT}/conversations/58", status=status, body="Retry later")
+	responses.add("GET", f"{ACCOUNT}/conversations/58", json={"id": 58})
+	assert api.get_conversation(58) == {"id": 58}
+	assert len(responses.calls) == 2
+	assert sleeps == [0.25]
+
+
+@responses.activate
+def test_backoff_grows_and_gives_up_after_max_attempts(api, sleeps):
+	responses.add("GET", f"{ACCOUNT}/conversations/58", status=503)
+	with pytest.raises(ServerError):
+		api.get_conversation(58)
+	assert len(responses.calls) == 5
+	assert sleeps == [0.25, 0.5, 1.0, 2.0]
+
+
+@responses.activate
+def test_retry_after_is_honoured_but_capped(api, sleeps):
+	responses.add("GET", f"{ACCOUNT}/inboxes", status=429, headers={"Retry-After": "3"})
+	responses.add("GET", f"{ACCOUNT}/inboxes", status=429, headers={"Retry-After": "3600"})
+	responses.add("GET", f"{ACCOUNT}/inboxes", json={"payload": []})
+	api.list_inboxes()
+	assert sleeps == [3.0, 8.0]
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 500])
+def test_other_statuses_are_not_retried(api, status):
+	responses.add("GET", f"{ACCOUNT}/conversations/58", status=status, json={"error": "nope"})
+	with pytest.raises(ChatwootHTTPError):
+		api.get_conversation(58)
+	assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_a_message_is_never_sent_twice_after_reaching_chatwoot(api, sleeps, status):
+	responses.add("POST", f"{ACCOUNT}/conversations/58/messages", status=status)
+	with pytest.raises(ChatwootHTTPError):
+		api.send_message(58, "Your order ships tomorrow")
+	assert len(responses.calls) == 1
+	assert sleeps == []
+
+
+@responses.activate
+def test_a_message_is_not_resent_after_a_read_timeout(api, sleeps):
+	responses.add(
+		"POST", f"{ACCOUNT}/conversations/58/messages", body=requests.exceptions.ReadTimeout("slow")
+	)
+	with pytest.raises(ChatwootTimeoutError) as caught:
+		api.send_message(58, "Your order ships tomorrow")
+	assert caught.value.request_sent
+	assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_message_is_resent_when_the_connection_was_never_made(api, sleeps):
+	responses.add(
+		"POST", f"{ACCOUNT}/conversations/58/messages", body=requests.exceptions.ConnectTimeout("no route")
+	)
+	responses.add("POST", f"{ACCOUNT}/conversations/58/messages", json={"id": 904})
+	assert api.send_message(58, "Your order ships tomorrow") == {"id": 904}
+	assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_state_setting_posts_are_retried_like_reads(api):
+	responses.add("POST", f"{ACCOUNT}/conversations/58/toggle_status", status=503)
+	responses.add("POST", f"{ACCOUNT}/conversations/58/toggle_status", json={"payload": {"success": True}})
+	api.toggle_status(58, "open")
+	assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_connection_errors_on_reads_are_retried(api):
+	responses.add("GET", f"{ACCOUNT}/teams", body=requests.exceptions.ConnectionError("reset"))
+	responses.add("GET", f"{ACCOUNT}/teams", json=[])
+	assert api.list_teams() == []
+
+
+def test_total_retry_time_is_bounded():
+	policy = RetryPolicy(max_attempts=50, base_delay=1, max_delay=10, max_total=12, jitter=lambda a, b: b)
+	error = ServerError("x", status=503)
+	waits, elapsed, attempt = [], 0.0, 1
+	while (wait := policy.next_delay(attempt, error, idempotent=True, elapsed=elapsed)) is not None:
+		waits.append(wait)
+		elapsed += wait
+		attempt += 1
+	assert sum(waits) <= 12
+	assert waits == [1.0, 2.0, 4.0]
+
+
+def test_backoff_jitter_stays_between_half_and_full_ceiling():
+	policy = RetryPolicy(base_delay=1, max_delay=100)
+	error = ServerError("x", status=503)
+	for attempt in range(1, 6):
+		ceiling = 2 ** (attempt - 1)
+		for _ in range(50):
+			assert ceiling / 2 <= policy.delay(attempt, error) <= ceiling
+
+
+# Errors
+
+
+@responses.activate
+@pytest.mark.parametrize(
+	"status, body, error_class, detail",
+	[
+		(401, {"error": "Invalid Access Token"}, AuthenticationError, "Invalid Access Token"),
+		(403, {"error": "You are not authorized to do this action"}, ForbiddenError, "not authorized"),
+		(404, {"error": "Resource could not be found"}, NotFoundError, "Resource could not be found"),
+		(500, {"error": "boom"}, ServerError, "boom"),
+		(418, "I'm a teapot", ChatwootHTTPError, "teapot"),
+	],
+)
+def test_each_status_has_its_error(api, status, body, error_class, detail):
+	kwargs = {"json": body} if isinstance(body, dict) else {"body": body}
+	responses.add("GET", f"{ACCOUNT}/conversations/58", status=status, **kwargs)
+	with pytest.raises(error_class) as caught:
+		api.get_conversation(58)
+	error = caught.value
+	assert type(error) is error_class
+	assert isinstance(error, ChatwootError)
+	assert error.status == status
+	assert f"GET /api/v1/accounts/3/conversations/58: Chatwoot answered {status}" in str(error)
+	assert detail in str(error)
+
+
+@responses.activate
+def test_validation_error_carries_message_and_attributes(api):
+	responses.add(
+		"POST",
+		f"{ACCOUNT}/contacts",
+		status=422,
+		json={"message": "Email has already been taken", "attributes": ["email"]},
+	)
+	with pytest.raises(ValidationError) as caught:
+		api.create_contact(name="Jane", email="jane@example.com")
+	assert caught.value.attributes == ["email"]
+	assert "Email has already been taken" in str(caught.value)
+
+
+@responses.activate
+def test_rate_limit_error_after_retries(api, sleeps):
+	responses.add(
+		"GET", f"{ACCOUNT}/contacts/search", status=429, body="Retry later", content_type="text/plain"
+	)
+	with pytest.raises(RateLimitError) as caught:
+		api.search_contacts("jane")
+	assert caught.value.retry_after is None
+	assert "Retry later" in str(caught.value)
+
+
+@responses.activate
+def test_non_json_success_is_a_clear_error(api):
+	responses.add("GET", f"{ACCOUNT}/inboxes", body="<html>login</html>", status=200)
+	with pytest.raises(ChatwootError, match="not JSON"):
+		api.list_inboxes()
+
+
+def test_unreachable_server_is_a_connection_error_naming_the_url():
+	# Port 9 on loopback: nothing listens there, so the connection is refused at once.
+	api = ChatwootAPI("http://127.0.0.1:9", TOKEN, 3, retry=RetryPolicy(max_attempts=1))
+	with pytest.raises(ChatwootConnectionError) as caught:
+		api.get_account()
+	assert "could not reach Chatwoot at http://127.0.0.1:9" in str(caught.value)
+	assert caught.value.request_sent is False
+
+
+@responses.activate
+def test_token_never_shows_in_errors_or_reprs(api):
+	responses.add("GET", f"{ACCOUNT}/conversations/58", status=401, json={"error": "Invalid Access Token"})
+	responses.add(
+		"POST",
+		f"{ACCOUNT}/conversations/58/messages",
+		body=requests.exceptions.ConnectionError(f"boom {BASE}"),
+	)
+	errors = []
+	for call in (lambda: api.get_conversation(58), lambda: api.send_message(58, "hi")):
+		with pytest.raises(ChatwootError) as caught:
+			call()
+		errors.append(caught.value)
+	for text in [*(str(e) for e in errors), *(repr(e) for e in errors), repr(api), repr(api.transport)]:
+		assert TOKEN not in text
+
+
+def test_a_token_is_required():
+	with pytest.raises(ValueError, match="token is required"):
+		ChatwootAPI(BASE, "", 3)

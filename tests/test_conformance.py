@@ -1,0 +1,222 @@
+"""The client and the mock against Chatwoot's own OpenAPI spec.
+
+Every path and method the client calls must exist in the spec, and the mock's answers must validate
+against the spec's response schemas where it has them. The spec lags the real API in places
+(Chatwoot's code is the authority, see the FACTS notes of the project); where it does, the
+exception is written down in SPEC_LAGS below, next to the test that needs it.
+
+The spec is the project's reference copy (`shared/chatwoot/spec/swagger.json`, found next to the
+repository or one of its parent folders, or named by CHATWOOT_OPENAPI_SPEC).
+"""
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import responses
+from openapi_schema_validator import OAS31Validator
+
+from chat_bridge.chatwoot import ChatwootAPI, PlatformAPI, RetryPolicy
+from tests.test_client import BASE, CASES, TOKEN
+
+SPEC_RELATIVE = Path("shared/chatwoot/spec/swagger.json")
+
+
+def find_spec() -> Path | None:
+	named = os.environ.get("CHATWOOT_OPENAPI_SPEC")
+	if named:
+		return Path(named)
+	for folder in Path(__file__).resolve().parents:
+		if (folder / SPEC_RELATIVE).is_file():
+			return folder / SPEC_RELATIVE
+	return None
+
+
+SPEC_PATH = find_spec()
+pytestmark = pytest.mark.skipif(
+	SPEC_PATH is None, reason="Chatwoot's OpenAPI spec (shared/chatwoot/spec) not found"
+)
+
+
+@cache
+def spec() -> dict:
+	return json.loads(SPEC_PATH.read_text())
+
+
+@cache
+def spec_routes() -> list[tuple[re.Pattern, str, dict]]:
+	routes = []
+	# Literal segments first, so that …/contacts/search is not taken for …/contacts/{id}.
+	for template, operations in sorted(spec()["paths"].items(), key=lambda item: item[0].count("{")):
+		pattern = re.compile(re.sub(r"\\{[^}]+\\}", r"[^/]+", re.escape(template)) + "/?")
+		for method, operation in operations.items():
+			if method in ("get", "post", "put", "patch", "delete"):
+				routes.append((pattern, method.upper(), operation))
+	return routes
+
+
+def spec_operation(method: str, path: str) -> dict | None:
+	for pattern, spec_method, operation in spec_routes():
+		if spec_method == method and pattern.fullmatch(path):
+			return operation
+	return None
+
+
+def platform_calls(platform: PlatformAPI) -> None:
+	platform.create_user("A", "a@example.com", "Secret-pass-1!")
+	platform.create_account("Shop")
+	platform.add_account_user(5, 6, "agent")
+	platform.get_sso_link(6)
+	platform.get_user(6)
+
+
+@responses.activate
+def test_every_call_of_the_client_is_in_the_spec():
+	responses.add_callback(
+		responses.GET, re.compile(".*"), callback=lambda r: (200, {}, json.dumps({"payload": []}))
+	)
+	for method in ("POST", "PUT", "PATCH", "DELETE"):
+		responses.add_callback(method, re.compile(".*"), callback=lambda r: (200, {}, "{}"))
+	api = ChatwootAPI(BASE, TOKEN, 3, retry=RetryPolicy(max_attempts=1))
+	for _description, call, *_ in CASES:
+		call(api)
+	api.get_report_summary(1, 2)
+	api.add_labels(58, ["x"])
+	list(api.iter_messages(58))
+	platform_calls(PlatformAPI(BASE, TOKEN, retry=RetryPolicy(max_attempts=1)))
+
+	called = {(c.request.method, urlsplit(c.request.url).path) for c in responses.calls}
+	missing = sorted(f"{m} {p}" for m, p in called if spec_operation(m, p) is None)
+	assert missing == []
+	assert len(called) >= 30
+
+
+@dataclass(frozen=True)
+class SpecLag:
+	"""An answer, or part of one, where the spec disagrees with what Chatwoot really sends."""
+
+	method: str
+	path: str  # a regular expression for the whole path
+	why: str
+	skip: bool = False  # the spec's schema does not fit the answer at all
+	drop_null: frozenset[str] = frozenset()  # keys left out, wherever they hold null
+	drop: frozenset[str] = frozenset()  # keys left out wherever they are
+
+	def applies(self, method: str, path: str) -> bool:
+		return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+SPEC_LAGS = [
+	SpecLag(
+		"POST",
+		r".*/contacts",
+		"create answers {payload: {contact, contact_inbox}}; the spec says a list",
+		skip=True,
+	),
+	SpecLag(
+		"GET",
+		r".*/webhooks",
+		"the list comes as {payload: {webhooks: [...]}}; the spec says a bare array",
+		skip=True,
+	),
+	SpecLag(
+		"GET",
+		r".*/reports/summary",
+		"averages are numbers of seconds; the spec types them as strings",
+		drop=frozenset({"avg_first_response_time", "avg_resolution_time"}),
+	),
+	SpecLag(
+		"GET",
+		r".*/conversations(/\d+)?",
+		"meta.assignee is null while a conversation is unassigned; the spec allows only an object",
+		drop_null=frozenset({"assignee"}),
+	),
+]
+
+
+def without(value, keys: frozenset[str], only_null: bool):
+	if isinstance(value, dict):
+		return {
+			k: without(v, keys, only_null)
+			for k, v in value.items()
+			if not (k in keys and (v is None or not only_null))
+		}
+	if isinstance(value, list):
+		return [without(v, keys, only_null) for v in value]
+	return value
+
+
+def response_schema(operation: dict) -> dict | None:
+	content = (operation.get("responses", {}).get("200") or {}).get("content", {})
+	return (content.get("application/json") or {}).get("schema")
+
+
+def validate(method: str, path: str, body) -> None:
+	operation = spec_operation(method, path)
+	assert operation is not None, f"{method} {path} is not in the spec"
+	schema = response_schema(operation)
+	if schema is None:
+		return
+	for lag in SPEC_LAGS:
+		if lag.applies(method, path):
+			if lag.skip:
+				return
+			body = without(without(body, lag.drop, only_null=False), lag.drop_null, only_null=True)
+	document = {**schema, "components": spec()["components"]}
+	OAS31Validator(document).validate(body)
+
+
+class RecordingSession(requests.Session):
+	"""Keeps every JSON answer, so each can be checked against the spec afterwards."""
+
+	def __init__(self):
+		super().__init__()
+		self.answers = []
+
+	def request(self, method, url, *args, **kwargs):
+		response = super().request(method, url, *args, **kwargs)
+		if response.ok and response.content:
+			self.answers.append((method, urlsplit(url).path, response.json()))
+		return response
+
+
+def test_mock_answers_validate_against_the_spec(mock_chatwoot):
+	from chat_bridge.chatwoot.transport import Transport
+
+	session = RecordingSession()
+	transport = Transport(mock_chatwoot.url, "admin-token", session=session)
+	api = ChatwootAPI(mock_chatwoot.url, "admin-token", 3, transport=transport)
+	api.get_account()
+	api.get_profile()
+	contact = api.create_contact(name="Spec Check", email="spec@example.com")["payload"]["contact"]
+	api.list_contacts()
+	api.search_contacts("spec")
+	api.get_contact(contact["id"])
+	api.update_contact(contact["id"], name="Spec Checked")
+	api.get_contact_conversations(1042)
+	conversation = api.create_conversation(inbox_id=7, contact_id=contact["id"])
+	api.list_conversations(status="all")
+	api.get_conversation(58)
+	api.assign_conversation(58, assignee_id=12)
+	api.set_labels(58, ["vip"])
+	api.get_labels(58)
+	api.send_message(conversation["id"], "Hello")
+	api.list_messages(58)
+	api.toggle_status(58, "resolved")
+	api.list_inboxes()
+	api.list_account_labels()
+	api.list_teams()
+	api.list_agents()
+	api.create_webhook("https://erp.example.com/hook", ["message_created"])
+	api.list_webhooks()
+	api.get_report_summary(0, 2_000_000_000)
+
+	assert len(session.answers) >= 20
+	for method, path, body in session.answers:
+		validate(method, path, body)

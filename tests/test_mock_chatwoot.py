@@ -1,0 +1,197 @@
+"""The client against the running mock Chatwoot over loopback, and the mock's own behaviour."""
+
+import json
+
+import pytest
+
+from chat_bridge.chatwoot import (
+	AuthenticationError,
+	ChatwootAPI,
+	ForbiddenError,
+	NotFoundError,
+	PlatformAPI,
+	RateLimitError,
+	RetryPolicy,
+	ServerError,
+	ValidationError,
+)
+from chat_bridge.chatwoot.signature import verify_signature
+from chat_bridge.chatwoot.transport import Transport
+
+FAST = RetryPolicy(base_delay=0.01, max_delay=0.02)
+
+
+def client(mock, token="admin-token") -> ChatwootAPI:
+	return ChatwootAPI(mock.url, token, 3, retry=FAST)
+
+
+def test_contact_round_trip(mock_chatwoot):
+	api = client(mock_chatwoot)
+	created = api.create_contact(
+		name="Björn Ångström", email="bjorn@example.com", phone_number="+46701234567"
+	)
+	contact_id = created["payload"]["contact"]["id"]
+	assert api.get_contact(contact_id)["payload"]["email"] == "bjorn@example.com"
+	found = api.search_contacts("ångström")["payload"]
+	assert [c["id"] for c in found] == [contact_id]
+	api.update_contact(contact_id, name="Björn A.", custom_attributes={"tier": "silver"})
+	updated = api.get_contact(contact_id)["payload"]
+	assert (updated["name"], updated["custom_attributes"]) == ("Björn A.", {"tier": "silver"})
+	by_filter = api.filter_contacts(
+		[
+			{
+				"attribute_key": "email",
+				"filter_operator": "equal_to",
+				"values": ["BJORN@example.com"],
+				"query_operator": None,
+			}
+		]
+	)
+	assert [c["id"] for c in by_filter["payload"]] == [contact_id]
+
+
+def test_iterating_a_thousand_contacts(mock_chatwoot):
+	mock_chatwoot.add_contacts(1000)
+	ids = [c["id"] for c in client(mock_chatwoot).iter_contacts()]
+	assert len(ids) == 1001 and len(set(ids)) == 1001
+	# 15 a page: 67 pages with contacts, and the empty one that ends the listing
+	assert sum(1 for method, path in mock_chatwoot.requests if path.endswith("/contacts")) == 68
+
+
+def test_conversation_work(mock_chatwoot):
+	api = client(mock_chatwoot)
+	conversations = list(api.iter_conversations(status="open"))
+	assert [c["id"] for c in conversations] == [58]
+	api.assign_conversation(58, assignee_id=12, team_id=4)
+	api.add_labels(58, ["vip"])
+	api.add_labels(58, ["billing", "vip"])
+	api.toggle_priority(58, "high")
+	reply = api.send_message(58, "It ships tomorrow.")
+	note = api.send_message(58, "Gold customer", private=True)
+	api.toggle_status(58, "resolved")
+	conversation = api.get_conversation(58)
+	assert conversation["status"] == "resolved"
+	assert conversation["labels"] == ["vip", "billing"]
+	assert conversation["meta"]["assignee"]["id"] == 12
+	assert conversation["meta"]["team"]["name"] == "Sales"
+	assert conversation["priority"] == "high"
+	assert [m["id"] for m in api.iter_messages(58)] == [901, reply["id"], note["id"]]
+	assert reply["message_type"] == 1 and note["private"] is True
+	assert list(api.iter_conversations(status="open")) == []
+
+
+def test_errors_as_chatwoot_answers_them(mock_chatwoot):
+	with pytest.raises(AuthenticationError, match="Invalid Access Token"):
+		client(mock_chatwoot, token="wrong").get_profile()
+	with pytest.raises(ForbiddenError):
+		client(mock_chatwoot, token="agent-token").list_webhooks()
+	with pytest.raises(NotFoundError, match="Resource could not be found"):
+		client(mock_chatwoot).get_conversation(999)
+	with pytest.raises(ValidationError) as caught:
+		client(mock_chatwoot).create_contact(name="Jane again", email="JANE.DOE@example.com")
+	assert caught.value.attributes == ["email"]
+	with pytest.raises(ValidationError, match="e164"):
+		client(mock_chatwoot).create_contact(name="Bad phone", phone_number="0415 555")
+
+
+def test_agents_only_see_their_inboxes(mock_chatwoot):
+	admin, agent = client(mock_chatwoot), client(mock_chatwoot, "agent-token")
+	contact = admin.create_contact(name="API customer", email="api@example.com")["payload"]["contact"]
+	conversation = admin.create_conversation(inbox_id=8, contact_id=contact["id"])
+	with pytest.raises(NotFoundError):
+		agent.get_conversation(conversation["id"])
+	assert {c["id"] for c in admin.iter_conversations(status="all")} == {58, conversation["id"]}
+
+
+def test_injected_rate_limits_are_retried_for_reads(mock_chatwoot):
+	mock_chatwoot.fail_next(429, times=2, method="GET")
+	assert client(mock_chatwoot).get_account()["name"] == "Acme Support"
+	assert len(mock_chatwoot.requests) == 3
+
+
+def test_injected_rate_limit_outlasting_the_retries_is_reported(mock_chatwoot):
+	mock_chatwoot.fail_next(429, times=10)
+	with pytest.raises(RateLimitError):
+		client(mock_chatwoot).list_inboxes()
+	assert len(mock_chatwoot.requests) == FAST.max_attempts
+
+
+def test_injected_outage_does_not_duplicate_a_message(mock_chatwoot):
+	mock_chatwoot.fail_next(503, path_contains="/messages", method="POST")
+	with pytest.raises(ServerError):
+		client(mock_chatwoot).send_message(58, "Only once")
+	assert sum(1 for m in mock_chatwoot.messages.values() if m["content"] == "Only once") == 0
+	assert mock_chatwoot.requests.count(("POST", "/api/v1/accounts/3/conversations/58/messages")) == 1
+
+
+def test_latency_hits_the_read_timeout(mock_chatwoot):
+	from chat_bridge.chatwoot import ChatwootTimeoutError
+
+	mock_chatwoot.latency = 0.3
+	api = ChatwootAPI(
+		mock_chatwoot.url, "admin-token", 3, timeout=(1, 0.1), retry=RetryPolicy(max_attempts=1)
+	)
+	with pytest.raises(ChatwootTimeoutError):
+		api.get_account()
+
+
+def test_registered_webhook_receives_a_signed_delivery(mock_chatwoot, webhook_receiver):
+	api = client(mock_chatwoot)
+	secret = api.create_webhook(webhook_receiver.url, ["message_created"])["payload"]["webhook"]["secret"]
+	api.send_message(58, "Tracking number: <b>1Z999</b> & more")
+	mock_chatwoot.wait_for_deliveries(1)
+	[delivery] = webhook_receiver.received
+	headers = {k.lower(): v for k, v in delivery["headers"].items()}
+	verify_signature(
+		secret, delivery["body"], headers["x-chatwoot-signature"], headers["x-chatwoot-timestamp"]
+	)
+	assert len(headers["x-chatwoot-delivery"]) == 36
+	payload = json.loads(delivery["body"])
+	assert payload["event"] == "message_created"
+	assert payload["message_type"] == "outgoing"
+	assert payload["conversation"]["id"] == 58
+	assert payload["content"] == "Tracking number: <b>1Z999</b> & more"
+	assert b"\\u003cb\\u003e" in delivery["body"]  # escaped as Rails does
+
+
+def test_webhook_subscriptions_filter_events(mock_chatwoot, webhook_receiver):
+	api = client(mock_chatwoot)
+	api.create_webhook(webhook_receiver.url, ["conversation_status_changed"])
+	api.send_message(58, "no delivery for this")
+	api.toggle_status(58, "resolved")
+	deliveries = mock_chatwoot.wait_for_deliveries(1)
+	assert [d["event"] for d in deliveries] == ["conversation_status_changed"]
+
+
+def test_customer_message_emits_message_and_contact_activity(mock_chatwoot, webhook_receiver):
+	api = client(mock_chatwoot)
+	api.create_webhook(webhook_receiver.url, ["message_created", "contact_updated"])
+	mock_chatwoot.customer_says(58, "Any news?")
+	events = [d["event"] for d in mock_chatwoot.wait_for_deliveries(2)]
+	assert events == ["message_created", "contact_updated"]
+
+
+def test_platform_api(mock_chatwoot):
+	platform = PlatformAPI(mock_chatwoot.url, "platform-token", retry=FAST)
+	user = platform.create_user("New Agent", "new.agent@example.com", "Secret-pass-1!")
+	again = platform.create_user("New Agent", "new.agent@example.com", "Secret-pass-1!")
+	assert again["id"] == user["id"]
+	account = platform.create_account("Second Shop")
+	assert platform.add_account_user(account["id"], user["id"], "administrator")["role"] == "administrator"
+	assert platform.get_sso_link(user["id"])["url"].startswith(mock_chatwoot.url)
+	# The new user's own token works on the Application API.
+	assert (
+		ChatwootAPI(mock_chatwoot.url, user["access_token"], 3).get_profile()["email"]
+		== "new.agent@example.com"
+	)
+	with pytest.raises(AuthenticationError):
+		PlatformAPI(mock_chatwoot.url, "admin-token", retry=FAST).create_account("Nope")
+
+
+def test_one_session_is_reused(mock_chatwoot):
+	transport = Transport(mock_chatwoot.url, "admin-token", retry=FAST)
+	api = ChatwootAPI(mock_chatwoot.url, "admin-token", 3, transport=transport)
+	for _ in range(3):
+		api.get_account()
+	pool = transport.session.get_adapter(mock_chatwoot.url).poolmanager
+	assert len(pool.pools) == 1
