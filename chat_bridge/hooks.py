@@ -18,3 +18,10 @@ has_permission = {
 permission_query_conditions = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_query_conditions",
 }
+
+scheduler_events = {
+	"cron": {
+		"*/5 * * * *": ["chat_bridge.webhook.processor.retry_due_events"],
+	},
+	"daily": ["chat_bridge.webhook.processor.purge_old_events"],
+}

@@ -1,6 +1,7 @@
 """Who may see what: System Managers administer the integration; a user sees only their own token."""
 
 import frappe
+from frappe import _
 
 ADMIN_ROLE = "System Manager"
 
@@ -21,3 +22,9 @@ def user_token_query_conditions(user: str | None = None) -> str:
 	if is_chatwoot_admin(user):
 		return ""
 	return f"`tabChatwoot User Token`.`user` = {frappe.db.escape(user)}"
+
+
+def require_chatwoot_admin() -> None:
+	"""Refuse anyone but a System Manager (frappe.only_for would let everyone through in tests)."""
+	if not is_chatwoot_admin():
+		frappe.throw(_("Only a System Manager may do this."), frappe.PermissionError)

@@ -8,6 +8,7 @@ from Frappe's encrypted store when a client is built.
 import frappe
 from frappe import _
 from frappe.utils import cint
+from frappe.utils.password import get_decrypted_password
 
 from chat_bridge.exceptions import FeatureDisabledError
 from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabled_flag, is_enabled
@@ -15,20 +16,33 @@ from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabl
 SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
 WORKSPACE = "Customer Support"
 _FLAGS_CACHE_KEY = "chat_bridge:flags"
+_VERSION = "_modified"  # when the settings were last saved: secrets remembered before that are stale
+
+# site → (settings version, {fieldname: decrypted secret}); in this process's memory only.
+_secrets: dict[str, tuple[str, dict[str, str | None]]] = {}
 
 
-def get_flags() -> dict[str, int]:
-	"""The rollout flags, from the cache when it has them."""
+def get_flags() -> dict:
+	"""The rollout flags and Allow Unsigned Webhooks, from the cache when it has them."""
 	return frappe.cache.get_value(_FLAGS_CACHE_KEY, generator=_read_flags)
 
 
-def _read_flags() -> dict[str, int]:
+def _read_flags() -> dict:
 	values = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
-	return {flag: cint(values.get(flag)) for flag in FLAG_LABELS}
+	flags = {flag: cint(values.get(flag)) for flag in (*FLAG_LABELS, "allow_unsigned_webhooks")}
+	flags[_VERSION] = str(values.get("modified") or "")
+	return flags
 
 
 def clear_flags_cache() -> None:
 	frappe.cache.delete_value(_FLAGS_CACHE_KEY)
+
+
+def clear_flags_cache_on_save() -> None:
+	"""Drop the cached flags now, for the rest of this transaction, and again once it commits:
+	a worker reading the settings in between would otherwise cache the values being replaced."""
+	clear_flags_cache()
+	frappe.db.after_commit.add(clear_flags_cache)
 
 
 def feature_enabled(feature: Feature) -> bool:
@@ -56,8 +70,14 @@ def get_settings():
 
 
 def get_secret(fieldname: str) -> str | None:
-	"""A Password field of the settings, decrypted; None when it is not set."""
-	return frappe.get_single(SETTINGS_DOCTYPE).get_password(fieldname, raise_exception=False) or None
+	"""A Password field of the settings, decrypted; None when it is not set.
+
+	Read straight from Frappe's encrypted store: loading the whole settings document for one
+	secret would cost the webhook a few milliseconds on every delivery.
+	"""
+	return (
+		get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False) or None
+	)
 
 
 def sync_workspace_visibility() -> None:

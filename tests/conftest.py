@@ -44,7 +44,7 @@ class WebhookReceiver:
 
 			def do_POST(self):
 				body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-				received.append({"headers": dict(self.headers), "body": body})
+				received.append({"path": self.path, "headers": dict(self.headers), "body": body})
 				self.send_response(200)
 				self.send_header("Content-Length", "0")
 				self.end_headers()

@@ -50,8 +50,9 @@ def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
 class ChatBridgeTestCase(FrappeTestCase):
 	"""Restores the settings and the flag cache around every test.
 
-	FrappeTestCase rolls the database back after the class, but the flags live in Redis too, so
-	a test that changes the settings would otherwise leak its flags into the next one.
+	Settings changes are committed: the site's scheduler and workers read the flags too, and one of
+	them caching the committed values in the middle of a test would otherwise hand the test flags
+	it never set.
 	"""
 
 	def setUp(self):
@@ -59,19 +60,24 @@ class ChatBridgeTestCase(FrappeTestCase):
 		frappe.set_user("Administrator")
 		self.addCleanup(clear_flags_cache)
 		self.addCleanup(frappe.set_user, "Administrator")
-		self._saved_settings = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
-		self.addCleanup(self._restore_settings)
+		self._saved_settings = None
 
 	def _restore_settings(self):
 		frappe.set_user("Administrator")
 		frappe.db.delete("Singles", {"doctype": SETTINGS_DOCTYPE})
 		for field, value in self._saved_settings.items():
 			frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
+		frappe.db.commit()
 		frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
+		clear_flags_cache()
 
 	def configure(self, **values):
 		"""Save the settings with `values` over a complete configuration, all flags off by default."""
+		if self._saved_settings is None:
+			self._saved_settings = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
+			self.addCleanup(self._restore_settings)
 		settings = frappe.get_single(SETTINGS_DOCTYPE)
 		settings.update({**ALL_FLAGS_OFF, **CONFIGURED, **values})
 		settings.save(ignore_permissions=True)
+		frappe.db.commit()
 		return settings

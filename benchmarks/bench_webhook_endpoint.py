@@ -1,0 +1,128 @@
+"""Latency of the webhook endpoint of a running site, beside the same site's /api/method/ping.
+
+Sends requests at a steady rate (open loop: a slow answer does not slow the sender), first to ping,
+then signed deliveries with fresh delivery ids to the webhook, and prints the median and p99 of
+each and the ratio of the medians (goals: median at most 1.5 times ping, p99 under 100 ms).
+The site must have sync on and the same webhook secret.
+
+	python -m benchmarks.bench_webhook_endpoint http://127.0.0.1:8000 --host chat.localhost --secret …
+"""
+
+import argparse
+import json
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from chat_bridge.chatwoot.signature import sign
+
+EXAMPLE = (
+	Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "webhooks" / "conversation_updated.json"
+)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+	ordered = sorted(values)
+	return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def run_at_rate(send, rate: float, seconds: float) -> tuple[list[float], list[str]]:
+	"""Call `send()` `rate` times a second for `seconds`, each in its own thread.
+
+	Returns the latencies (ms) of the calls that succeeded and the errors of those that did not.
+	"""
+	latencies: list[float] = []
+	errors: list[str] = []
+	lock = threading.Lock()
+	threads = []
+
+	def one():
+		started = time.perf_counter()
+		try:
+			send()
+		except Exception as error:
+			with lock:
+				errors.append(f"{type(error).__name__}: {error}")
+			return
+		elapsed = (time.perf_counter() - started) * 1000
+		with lock:
+			latencies.append(elapsed)
+
+	start = time.perf_counter()
+	for number in range(int(rate * seconds)):
+		delay = start + number / rate - time.perf_counter()
+		if delay > 0:
+			time.sleep(delay)
+		thread = threading.Thread(target=one)
+		thread.start()
+		threads.append(thread)
+	for thread in threads:
+		thread.join()
+	return latencies, errors
+
+
+def main() -> None:
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("base_url", help="e.g. http://127.0.0.1:8000")
+	parser.add_argument("--host", help="Host header naming the site, when base_url does not")
+	parser.add_argument("--secret", required=True, help="the site's Webhook Secret")
+	parser.add_argument("--rate", type=float, default=50.0, help="requests a second")
+	parser.add_argument("--seconds", type=float, default=20.0)
+	args = parser.parse_args()
+
+	headers = {"Host": args.host} if args.host else {}
+	template = json.loads(EXAMPLE.read_text())
+	local = threading.local()
+
+	def session() -> requests.Session:
+		if not hasattr(local, "session"):
+			local.session = requests.Session()
+		return local.session
+
+	def ping():
+		response = session().get(f"{args.base_url}/api/method/ping", headers=headers, timeout=10)
+		if response.status_code != 200:
+			raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+
+	def webhook():
+		payload = {**template, "updated_at": time.time()}
+		body = json.dumps(payload, separators=(",", ":")).encode()
+		timestamp = int(time.time())
+		signed = {
+			**headers,
+			"Content-Type": "application/json",
+			"X-Chatwoot-Timestamp": str(timestamp),
+			"X-Chatwoot-Signature": sign(args.secret, timestamp, body),
+			"X-Chatwoot-Delivery": f"bench-{uuid.uuid4()}",
+		}
+		response = session().post(
+			f"{args.base_url}/api/method/chat_bridge.webhook.handle", data=body, headers=signed, timeout=10
+		)
+		response.raise_for_status()
+		assert response.json()["message"]["status"] == "queued", response.text
+
+	run_at_rate(ping, args.rate, 2)  # warm up the workers and connections
+	ping_ms, ping_errors = run_at_rate(ping, args.rate, args.seconds)
+	hook_ms, hook_errors = run_at_rate(webhook, args.rate, args.seconds)
+	for label, errors in (("ping", ping_errors), ("webhook", hook_errors)):
+		if errors:
+			raise SystemExit(f"{len(errors)} {label} requests failed, e.g. {errors[0]}")
+	ratio = statistics.median(hook_ms) / statistics.median(ping_ms)
+	p99 = percentile(hook_ms, 0.99)
+	print(f"rate: {args.rate:.0f} requests/s for {args.seconds:.0f} s each")
+	print(
+		f"ping:    median {statistics.median(ping_ms):6.1f} ms   p99 {percentile(ping_ms, 0.99):6.1f} ms   ({len(ping_ms)} requests)"
+	)
+	print(
+		f"webhook: median {statistics.median(hook_ms):6.1f} ms   p99 {p99:6.1f} ms   ({len(hook_ms)} requests)"
+	)
+	print(f"median ratio webhook/ping: {ratio:.2f}  (goal <= 1.5: {'met' if ratio <= 1.5 else 'NOT met'})")
+	print(f"webhook p99: {p99:.1f} ms  (goal < 100 ms: {'met' if p99 < 100 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+	main()

@@ -1,0 +1,105 @@
+"""`bench --site <site> chatwoot …`: Chat Bridge from the command line.
+
+Bench imports this module on every command it runs, so the work is imported inside each command.
+"""
+
+import click
+from frappe.commands import get_site, pass_context
+
+
+@click.group("chatwoot")
+def chatwoot():
+	"""Chat Bridge: Chatwoot webhooks, sync and rollout."""
+
+
+def connected(context):
+	"""Enter the site of `bench --site …` and return it; pair with frappe.destroy()."""
+	import frappe
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	return site
+
+
+@chatwoot.command("replay")
+@click.option("--failed", is_flag=True, help="Only events that failed.")
+@click.option(
+	"--since", metavar="DATE", help="Only events received since DATE (e.g. 2026-11-01 or '2026-11-01 08:00')."
+)
+@click.option("--event", "event_name", metavar="EVENT", help="Only this event, e.g. message_created.")
+@pass_context
+def replay(context, failed, since, event_name):
+	"""Process recorded webhook events again, here and now."""
+	import frappe
+	from frappe.utils import get_datetime
+
+	from chat_bridge.chatwoot.events import normalize_event
+	from chat_bridge.webhook.processor import events_to_replay, replay_events
+
+	if not failed and not since:
+		raise click.UsageError("Say which events to replay: --failed, --since DATE, or both.")
+	try:
+		since_at = get_datetime(since) if since else None
+	except Exception:
+		raise click.BadParameter(f"{since!r} is not a date", param_hint="--since") from None
+	connected(context)
+	try:
+		names = events_to_replay(
+			failed_only=failed, since=since_at, event=normalize_event(event_name) or None
+		)
+		if not names:
+			click.echo("No events match.")
+			return
+		summary = replay_events(
+			names,
+			report=lambda number, total, name, status: click.echo(f"[{number}/{total}] {name}: {status}"),
+		)
+		click.echo("Done: " + ", ".join(f"{count} {status}" for status, count in sorted(summary.items())))
+	finally:
+		frappe.destroy()
+
+
+@chatwoot.command("send-test-webhook")
+@click.option(
+	"--event",
+	type=click.Choice(["conversation_typing_on", "message_created"]),
+	default="conversation_typing_on",
+	help="conversation_typing_on changes nothing; message_created creates records when sync is on.",
+)
+@click.option("--url", help="The webhook URL to call; by default this site's own.")
+@pass_context
+def send_test_webhook(context, event, url):
+	"""Send a signed test delivery to this site's webhook and show the answer and the latency."""
+	import frappe
+	from frappe.utils import get_url
+
+	from chat_bridge.chatwoot.probe import format_result, send_probe
+	from chat_bridge.settings import get_secret, get_settings
+
+	connected(context)
+	try:
+		settings = get_settings()
+		secret = get_secret("webhook_secret")
+		token = get_secret("webhook_token") if settings.allow_unsigned_webhooks else None
+		if not secret and not token:
+			raise click.ClickException(
+				"Set a Webhook Secret (or the legacy Webhook Token) in Chatwoot Integration Settings first."
+			)
+		target = url or get_url("/api/method/chat_bridge.webhook.handle")
+		result = send_probe(
+			target,
+			secret=secret,
+			token=None if secret else token,
+			event=event,
+			account_id=settings.account_id or 1,
+		)
+		click.echo(f"POST {target}")
+		click.echo(format_result(result))
+		if not result.ok:
+			raise SystemExit(1)
+	finally:
+		frappe.destroy()
+
+
+commands = [chatwoot]

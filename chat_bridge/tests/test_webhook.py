@@ -1,0 +1,412 @@
+"""The webhook endpoint over HTTP (Frappe's WSGI app, in-process), and the processing lifecycle."""
+
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from unittest.mock import patch
+
+import frappe
+from frappe.utils import add_to_date, get_test_client, now_datetime
+
+from chat_bridge.chatwoot.signature import sign
+from chat_bridge.tests.utils import (
+	ALL_FLAGS_ON,
+	CONFIGURED,
+	PLAIN_USER,
+	ChatBridgeTestCase,
+	ensure_user,
+)
+from chat_bridge.webhook.processor import (
+	EVENT_DOCTYPE,
+	process_event,
+	purge_old_events,
+	retry_due_events,
+	retry_event,
+)
+
+WEBHOOK = "/api/method/chat_bridge.webhook.handle"
+INSTALLATION = "/api/method/chat_bridge.webhook.installation_event"
+EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
+SECRET = CONFIGURED["webhook_secret"]
+
+
+def example_body(name: str) -> bytes:
+	return (EXAMPLES / f"{name}.json").read_bytes()
+
+
+def call(method: str, path: str, **kwargs):
+	"""A request through Frappe's WSGI app in another thread, as a separate client would make it."""
+	from frappe.tests.test_api import make_request
+
+	client = get_test_client(use_cookies=False)
+	return make_request(target=getattr(client, method), args=(path,), kwargs=kwargs)
+
+
+def signed_post(
+	body: bytes, *, delivery: str | None, secret: str = SECRET, timestamp: int | None = None, path=WEBHOOK
+):
+	timestamp = timestamp or int(time.time())
+	headers = {"X-Chatwoot-Timestamp": str(timestamp), "X-Chatwoot-Signature": sign(secret, timestamp, body)}
+	if delivery:
+		headers["X-Chatwoot-Delivery"] = delivery
+	return call("post", path, data=body, headers=headers, content_type="application/json")
+
+
+def answer(response) -> dict:
+	data = json.loads(response.data)
+	assert "message" in data, data
+	return data["message"]
+
+
+class WebhookTestCase(ChatBridgeTestCase):
+	"""The request runs on its own connection, so what it must see is committed; events it leaves are removed."""
+
+	flags = ALL_FLAGS_ON
+
+	def setUp(self):
+		self.addCleanup(
+			frappe.db.commit
+		)  # registered first, so it runs last: after the settings are restored
+		super().setUp()
+		self.configure(**self.flags)
+		frappe.db.commit()
+		self.addCleanup(self.delete_events)
+		self.delivery = frappe.generate_hash(length=20)
+
+	def delete_events(self):
+		frappe.db.delete(EVENT_DOCTYPE, {"delivery_id": ("like", f"%{self.delivery}%")})
+		frappe.db.delete(EVENT_DOCTYPE, {"event": ("in", ("brand_new_event", "account_created"))})
+		frappe.db.commit()
+
+	def events(self) -> list[dict]:
+		return frappe.get_all(
+			EVENT_DOCTYPE,
+			filters={"delivery_id": ("like", f"%{self.delivery}%")},
+			fields=[
+				"name",
+				"status",
+				"event",
+				"account_id",
+				"object_id",
+				"signed",
+				"payload",
+				"attempts",
+				"error",
+			],
+		)
+
+
+class TestEndpoint(WebhookTestCase):
+	def test_probe_says_enabled_without_secrets(self):
+		response = call("get", WEBHOOK)
+		self.assertEqual(response.status_code, 200)
+		self.assertEqual(answer(response)["status"], "enabled")
+		self.assertNotIn(SECRET, response.data.decode())
+
+	@patch("frappe.enqueue")
+	def test_signed_delivery_is_recorded_then_queued(self, enqueue):
+		body = example_body("message_created_incoming")
+		response = signed_post(body, delivery=self.delivery)
+		self.assertEqual(response.status_code, 200, response.data)
+		self.assertEqual(answer(response)["status"], "queued")
+
+		[event] = self.events()
+		self.assertEqual(
+			(event.status, event.event, event.account_id, event.object_id),
+			("Queued", "message_created", 3, "901"),
+		)
+		self.assertEqual(event.payload.encode(), body)  # the raw body, as signed
+		self.assertTrue(event.signed)
+
+		enqueue.assert_called_once()
+		kwargs = enqueue.call_args.kwargs
+		self.assertEqual(kwargs["job_id"], event.name)
+		self.assertTrue(kwargs["deduplicate"])
+		self.assertTrue(kwargs["enqueue_after_commit"])
+		self.assertEqual(kwargs["event_name"], event.name)
+
+	@patch("frappe.enqueue")
+	def test_same_delivery_twice_is_one_event_and_one_job(self, enqueue):
+		body = example_body("contact_created")
+		first = signed_post(body, delivery=self.delivery)
+		second = signed_post(body, delivery=self.delivery)
+		self.assertEqual(answer(first)["status"], "queued")
+		self.assertEqual((second.status_code, answer(second)["status"]), (200, "duplicate"))
+		self.assertEqual(len(self.events()), 1)
+		enqueue.assert_called_once()
+
+	def test_each_bad_input_gets_its_status(self):
+		body = example_body("contact_created")
+		cases = [
+			("missing signature", call("post", WEBHOOK, data=body, content_type="application/json"), 401),
+			("wrong secret", signed_post(body, delivery=self.delivery, secret="not-the-secret"), 401),
+			("replayed", signed_post(body, delivery=self.delivery, timestamp=int(time.time()) - 3600), 401),
+			("not an object", signed_post(b"[1, 2, 3]", delivery=self.delivery), 400),
+			("not JSON", self.signed_text(b"hello"), 400),
+			(
+				"too large",
+				signed_post(
+					b'{"event":"message_created","x":"' + b"a" * (1024 * 1024) + b'"}', delivery=self.delivery
+				),
+				413,
+			),
+		]
+		for label, response, status in cases:
+			with self.subTest(label):
+				self.assertEqual(response.status_code, status, response.data)
+				self.assertEqual(answer(response)["status"], "rejected")
+				self.assertNotIn("Traceback", response.data.decode())
+		self.assertEqual(self.events(), [])
+
+	def signed_text(self, body: bytes):
+		timestamp = int(time.time())
+		headers = {
+			"X-Chatwoot-Timestamp": str(timestamp),
+			"X-Chatwoot-Signature": sign(SECRET, timestamp, body),
+		}
+		return call("post", WEBHOOK, data=body, headers=headers, content_type="text/plain")
+
+	def test_ignored_events_are_answered_and_not_recorded(self):
+		body = json.dumps(
+			{"event": "conversation_typing_on", "conversation": {"id": 58}, "user": {"id": 12}}
+		).encode()
+		response = signed_post(body, delivery=self.delivery)
+		self.assertEqual((response.status_code, answer(response)["status"]), (200, "ignored"))
+		self.assertEqual(self.events(), [])
+
+	@patch("frappe.enqueue")
+	def test_unknown_events_are_recorded_as_ignored(self, enqueue):
+		body = json.dumps({"event": "brand_new_event", "id": 7}).encode()
+		response = signed_post(body, delivery=self.delivery)
+		self.assertEqual(answer(response)["status"], "ignored")
+		[event] = self.events()
+		self.assertEqual(event.status, "Ignored")
+		enqueue.assert_not_called()
+
+	def test_only_this_method_admits_guests(self):
+		response = call("post", "/api/method/chat_bridge.webhook.processor.retry_event", json={"name": "x"})
+		self.assertEqual(response.status_code, 403)
+
+
+class TestEndpointWhileSyncIsOff(WebhookTestCase):
+	flags = {**ALL_FLAGS_ON, "enable_sync": 0}
+
+	def test_deliveries_are_answered_without_recording(self):
+		response = signed_post(example_body("contact_created"), delivery=self.delivery)
+		self.assertEqual((response.status_code, answer(response)["status"]), (200, "disabled"))
+		self.assertEqual(self.events(), [])
+		self.assertEqual(answer(call("get", WEBHOOK))["status"], "disabled")
+
+
+class TestLegacyUnsignedMode(WebhookTestCase):
+	flags = {**ALL_FLAGS_ON, "allow_unsigned_webhooks": 1, "webhook_token": "legacy-token-123"}
+
+	@patch("frappe.enqueue")
+	def test_token_in_url_is_required(self, enqueue):
+		body = json.dumps(
+			{"event": "contact_created", "id": 1042, "account": {"id": 3}, "name": self.delivery}
+		).encode()
+		refused = call("post", WEBHOOK + "?token=wrong", data=body, content_type="application/json")
+		accepted = call(
+			"post", WEBHOOK + "?token=legacy-token-123", data=body, content_type="application/json"
+		)
+		self.assertEqual(refused.status_code, 401)
+		self.assertEqual((accepted.status_code, answer(accepted)["status"]), (200, "queued"), accepted.data)
+		event = frappe.get_doc(EVENT_DOCTYPE, answer(accepted)["message"])
+		self.assertFalse(event.signed)
+		frappe.delete_doc(EVENT_DOCTYPE, event.name, ignore_permissions=True)
+
+
+class TestProcessing(WebhookTestCase):
+	def record(self, name: str = "contact_created", **values) -> str:
+		event = frappe.get_doc(
+			{
+				"doctype": EVENT_DOCTYPE,
+				"delivery_id": f"{self.delivery}-{frappe.generate_hash(length=6)}",
+				"event": name,
+				"account_id": 3,
+				"received_at": now_datetime(),
+				"payload": example_body(name).decode() if (EXAMPLES / f"{name}.json").exists() else "{}",
+				"status": "Queued",
+				**values,
+			}
+		).insert(ignore_permissions=True)
+		return event.name
+
+	def test_event_is_processed_once(self):
+		name = self.record()
+		self.assertEqual(process_event(name), "Processed")
+		self.assertIsNone(process_event(name))  # already done: not claimed again
+		event = frappe.get_doc(EVENT_DOCTYPE, name)
+		self.assertEqual((event.status, event.attempts), ("Processed", 1))
+		self.assertIsNotNone(event.processed_at)
+		self.assertIsNotNone(event.processing_ms)
+
+	def test_a_failing_handler_leaves_the_event_failed_and_replayable(self):
+		name = self.record()
+		with patch("chat_bridge.webhook.handlers.dispatch", side_effect=RuntimeError("handler broke")):
+			self.assertEqual(process_event(name), "Failed")
+		event = frappe.get_doc(EVENT_DOCTYPE, name)
+		self.assertEqual(event.status, "Failed")
+		self.assertIn("handler broke", event.error)
+		self.assertIsNotNone(event.next_attempt_at)
+
+		# Not due yet: the scheduler leaves it.
+		with patch("chat_bridge.webhook.processor.enqueue_processing") as enqueue:
+			retry_due_events()
+		enqueue.assert_not_called()
+
+		# By hand: the Retry action processes it again, and now it works.
+		retry_event(name)
+		event.reload()
+		self.assertEqual((event.status, event.attempts), ("Processed", 2))
+		self.assertFalse(event.error)
+
+	def test_failed_events_are_retried_by_the_scheduler_when_due(self):
+		name = self.record(
+			status="Failed", attempts=1, next_attempt_at=add_to_date(now_datetime(), minutes=-1)
+		)
+		exhausted = self.record(
+			status="Failed", attempts=5, next_attempt_at=add_to_date(now_datetime(), minutes=-1)
+		)
+		with patch("chat_bridge.webhook.processor.enqueue_processing") as enqueue:
+			retry_due_events()
+		queued = [c.args[0] for c in enqueue.call_args_list]
+		self.assertIn(name, queued)
+		self.assertNotIn(exhausted, queued)
+
+	def test_backoff_grows_with_attempts(self):
+		name = self.record()
+		with patch("chat_bridge.webhook.handlers.dispatch", side_effect=RuntimeError("down")):
+			process_event(name)
+			first = frappe.db.get_value(EVENT_DOCTYPE, name, "next_attempt_at")
+			process_event(name)
+			second = frappe.db.get_value(EVENT_DOCTYPE, name, "next_attempt_at")
+		self.assertGreater(second - now_datetime(), first - now_datetime() + timedelta(seconds=30))
+
+	def test_lost_processing_is_rescued(self):
+		name = self.record(status="Processing")
+		frappe.db.set_value(
+			EVENT_DOCTYPE, name, "modified", add_to_date(now_datetime(), hours=-1), update_modified=False
+		)
+		with patch("chat_bridge.webhook.processor.enqueue_processing"):
+			retry_due_events()
+		self.assertEqual(frappe.db.get_value(EVENT_DOCTYPE, name, "status"), "Failed")
+
+	def test_event_for_another_account_is_ignored_with_the_reason(self):
+		payload = json.loads(example_body("contact_created"))
+		payload["account"]["id"] = 99
+		name = self.record(payload=json.dumps(payload))
+		self.assertEqual(process_event(name), "Ignored")
+		self.assertIn("account 99", frappe.db.get_value(EVENT_DOCTYPE, name, "error"))
+
+	def test_purge_keeps_failed_events(self):
+		old = add_to_date(now_datetime(), days=-40)
+		processed = self.record(status="Processed", received_at=old)
+		ignored = self.record(status="Ignored", received_at=old)
+		failed = self.record(status="Failed", received_at=old)
+		recent = self.record(status="Processed")
+		purge_old_events()
+		self.assertFalse(frappe.db.exists(EVENT_DOCTYPE, processed))
+		self.assertFalse(frappe.db.exists(EVENT_DOCTYPE, ignored))
+		self.assertTrue(frappe.db.exists(EVENT_DOCTYPE, failed))
+		self.assertTrue(frappe.db.exists(EVENT_DOCTYPE, recent))
+
+
+class TestInstallationEvents(WebhookTestCase):
+	flags = {**ALL_FLAGS_ON, "installation_token": "install-token-9"}
+	BODY = json.dumps(
+		{
+			"id": 4711,
+			"name": "Second Shop",
+			"event": "account_created",
+			"users": [{"id": 2, "name": "Ann", "email": "ann@example.com", "type": "user"}],
+		}
+	).encode()
+
+	def tearDown(self):
+		frappe.delete_doc("Chatwoot Account", 4711, ignore_permissions=True, force=True, ignore_missing=True)
+		frappe.db.commit()
+		super().tearDown()
+
+	@patch("frappe.enqueue")
+	def test_account_created_twice_makes_one_account(self, enqueue):
+		refused = call("post", INSTALLATION + "?token=nope", data=self.BODY, content_type="application/json")
+		self.assertEqual(refused.status_code, 401)
+		first = call(
+			"post", INSTALLATION + "?token=install-token-9", data=self.BODY, content_type="application/json"
+		)
+		second = call(
+			"post", INSTALLATION + "?token=install-token-9", data=self.BODY, content_type="application/json"
+		)
+		self.assertEqual(answer(first)["status"], "queued", first.data)
+		self.assertEqual(answer(second)["status"], "duplicate")
+		process_event(answer(first)["message"])
+		account = frappe.get_doc("Chatwoot Account", 4711)
+		self.assertEqual((account.account_name, account.created_via), ("Second Shop", "Installation Event"))
+		self.assertEqual(
+			[(a.chatwoot_user_id, a.email) for a in account.administrators], [(2, "ann@example.com")]
+		)
+
+	def test_lookup_by_account_id(self):
+		from chat_bridge.api.rest_api import get_chatwoot_account
+
+		self.assertEqual(get_chatwoot_account(4711)["data"], {"exists": False, "account_id": 4711})
+		frappe.get_doc(
+			{"doctype": "Chatwoot Account", "account_id": 4711, "account_name": "Second Shop"}
+		).insert()
+		self.assertEqual(get_chatwoot_account("4711")["data"]["account_name"], "Second Shop")
+
+
+class TestMetrics(WebhookTestCase):
+	def test_metrics_from_known_events(self):
+		from chat_bridge.api.rest_api import get_sync_metrics
+
+		# Only this test's events in the window, on this connection; undone before the cleanups commit.
+		self.addCleanup(frappe.db.rollback)
+		frappe.db.delete(EVENT_DOCTYPE, {"received_at": (">=", add_to_date(now_datetime(), days=-2))})
+		for status, ms, error in (
+			("Processed", 10, None),
+			("Processed", 30, None),
+			("Failed", None, "Traceback\nValueError: bad"),
+			("Queued", None, None),
+		):
+			frappe.get_doc(
+				{
+					"doctype": EVENT_DOCTYPE,
+					"delivery_id": f"{self.delivery}-{status}-{ms}",
+					"event": "message_created",
+					"received_at": now_datetime(),
+					"processed_at": now_datetime() if status == "Processed" else None,
+					"status": status,
+					"processing_ms": ms,
+					"error": error,
+					"payload": '{"secret": "never shown"}',
+				}
+			).insert(ignore_permissions=True)
+		metrics = get_sync_metrics()["data"]
+		self.assertEqual(
+			(metrics["total_syncs"], metrics["success_count"], metrics["failed_count"]), (4, 2, 1)
+		)
+		self.assertEqual(metrics["success_rate"], 66.67)
+		self.assertEqual(metrics["avg_latency_ms"], 20.0)
+		self.assertEqual([e["error"] for e in metrics["recent_errors"]], ["ValueError: bad"])
+		self.assertNotIn("never shown", frappe.as_json(metrics))
+
+	def test_plain_users_and_guests_read_neither_events_nor_metrics(self):
+		from chat_bridge.api.rest_api import get_sync_metrics
+
+		ensure_user(PLAIN_USER)
+		frappe.set_user(PLAIN_USER)
+		with self.assertRaises(frappe.PermissionError):
+			get_sync_metrics()
+		self.assertFalse(frappe.has_permission(EVENT_DOCTYPE, "read"))
+		frappe.set_user("Guest")
+		with self.assertRaises(frappe.PermissionError):
+			get_sync_metrics()
+		frappe.set_user("Administrator")
+		guest = call("get", "/api/method/chat_bridge.api.rest_api.get_sync_metrics")
+		self.assertEqual(guest.status_code, 403)
+		listing = call("get", f"/api/resource/{EVENT_DOCTYPE}")
+		self.assertEqual(listing.status_code, 403)

@@ -1,0 +1,120 @@
+"""Chatwoot's webhooks enter here.
+
+Account webhook (Chatwoot → Settings → Integrations → Webhooks, or `bench chatwoot register-webhook`):
+
+	https://<site>/api/method/chat_bridge.webhook.handle
+
+Installation events (Chatwoot super admin console → INSTALLATION_EVENTS_WEBHOOK_URL):
+
+	https://<site>/api/method/chat_bridge.webhook.installation_event?token=<Installation Events Token>
+
+Chatwoot gives up after 5 seconds, never retries, sends duplicates and does not keep order. So a
+POST does only this: gate → size → signature → parse → classify → one insert into Chatwoot Webhook
+Event (unique on the delivery key) → enqueue its processing → 200. No Chatwoot API call and no sync
+work happens in the request; an accepted delivery is in the log before the 200 goes out, and the
+log, not the request, is what gets processed (and retried, and replayed).
+
+Answers (JSON, under Frappe's `message`):
+- 200 `queued`: recorded and queued. 200 `duplicate`: this delivery was recorded before.
+- 200 `ignored`: an event Chat Bridge has no use for (typing, inbox, widget); not recorded.
+  An event it does not know at all is recorded as Ignored, so that a new Chatwoot event shows up.
+- 200 `disabled`: sync is off; nothing is recorded. A 2xx keeps Chatwoot from logging every
+  delivery as a failure while the integration is rolled back; what it sent meanwhile can be pulled
+  with `bench chatwoot backfill`.
+- 401 invalid signature or token, 400 not a JSON object, 413 larger than 1 MB.
+GET answers a small status probe.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import now_datetime
+
+from chat_bridge.chatwoot import intake
+from chat_bridge.chatwoot.events import EventKind
+from chat_bridge.features import Feature
+from chat_bridge.settings import feature_enabled, get_flags, get_secret
+from chat_bridge.webhook.processor import enqueue_processing, insert_event
+
+DATA_LENGTH = 140  # a Frappe Data column
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
+def handle():
+	if frappe.request.method == "GET":
+		return status_probe()
+	if not feature_enabled(Feature.SYNC):
+		return respond(200, "disabled", _("Chat Bridge sync is off; the delivery was not recorded."))
+	try:
+		delivery = intake.receive(
+			_body(), frappe.request.headers, frappe.request.args.get("token"), _intake_config()
+		)
+	except intake.Rejection as rejection:
+		return respond(rejection.status, "rejected", rejection.reason)
+	if delivery.kind is EventKind.IGNORED:
+		return respond(200, "ignored", _("{0} is not used by Chat Bridge.").format(delivery.event))
+	return record(delivery)
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+def installation_event():
+	if not feature_enabled(Feature.SYNC):
+		return respond(200, "disabled", _("Chat Bridge sync is off; the event was not recorded."))
+	try:
+		delivery = intake.receive_installation_event(
+			_body(), frappe.request.args.get("token"), get_secret("installation_token")
+		)
+	except intake.Rejection as rejection:
+		return respond(rejection.status, "rejected", rejection.reason)
+	return record(delivery)
+
+
+def status_probe() -> dict:
+	if feature_enabled(Feature.SYNC):
+		return {"status": "enabled", "message": _("Chat Bridge accepts Chatwoot webhooks here.")}
+	return {"status": "disabled", "message": _("Chat Bridge sync is off; deliveries are not recorded.")}
+
+
+def respond(status: int, state: str, message: str) -> dict:
+	frappe.local.response.http_status_code = status
+	return {"status": state, "message": message}
+
+
+def _body() -> bytes:
+	return frappe.request.get_data(cache=True)
+
+
+def _intake_config() -> intake.IntakeConfig:
+	allow_unsigned = bool(get_flags()["allow_unsigned_webhooks"])
+	return intake.IntakeConfig(
+		secret=get_secret("webhook_secret"),
+		allow_unsigned=allow_unsigned,
+		token=get_secret("webhook_token") if allow_unsigned else None,
+	)
+
+
+def record(delivery: intake.Delivery) -> dict:
+	"""Insert the delivery into the log and queue it; a key seen before is a duplicate."""
+	unknown = delivery.kind is EventKind.UNKNOWN
+	name = insert_event(
+		{
+			"delivery_id": delivery.key,
+			"event": (delivery.event or "(none)")[:DATA_LENGTH],
+			"account_id": delivery.account_id,
+			"object_id": str(delivery.object_id)[:DATA_LENGTH] if delivery.object_id is not None else None,
+			"received_at": now_datetime(),
+			"signed": int(delivery.signed),
+			"payload": frappe.request.get_data(cache=True, as_text=True),
+			"status": "Ignored" if unknown else "Queued",
+			"error": _("Chat Bridge does not know this event.") if unknown else None,
+		}
+	)
+	if name is None:
+		return respond(200, "duplicate", _("This delivery was received before."))
+	if unknown:
+		return respond(
+			200,
+			"ignored",
+			_("{0} is not an event Chat Bridge knows; recorded as Ignored.").format(delivery.event),
+		)
+	enqueue_processing(name)
+	return respond(200, "queued", name)

@@ -1,0 +1,243 @@
+"""Working through the webhook log: Queued → Processing → Processed / Ignored / Failed.
+
+Each recorded delivery is processed by a background job, at most once at a time: the job first
+claims the row under a row lock, so a second job for the same event (a duplicate enqueue, a retry
+racing a replay) finds it taken and stops. The handler's writes and the event's final status are
+committed together, so a failed event leaves nothing half-written. Failed events are retried by the
+scheduler with growing delays, up to Max Attempts; by hand from the event's Retry button; or with
+`bench --site <site> chatwoot replay`.
+"""
+
+import json
+import time
+from datetime import datetime, timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import add_to_date, cint, get_datetime, now_datetime
+
+from chat_bridge.chatwoot.errors import ChatwootError
+from chat_bridge.features import Feature
+from chat_bridge.permissions import require_chatwoot_admin
+from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
+
+EVENT_DOCTYPE = "Chatwoot Webhook Event"
+AUTOMATIC = ("Queued", "Failed")
+REPLAYABLE = ("Queued", "Failed", "Ignored", "Processed")
+DEFAULT_MAX_ATTEMPTS = 5
+MAX_BACKOFF_SECONDS = 3600
+# A job that has said "Processing" this long without finishing was lost with its worker.
+STALE_AFTER = timedelta(minutes=15)
+
+
+def insert_event(values: dict) -> str | None:
+	"""Add one delivery to the log; None when its delivery key is there already.
+
+	A plain INSERT rather than Document.insert(): this runs inside Chatwoot's 5-second budget on
+	every delivery, and the document machinery (hooks, realtime list updates, search index) costs
+	several times the insert itself while adding nothing to a log row. The unique index on
+	delivery_id, not a lookup first, is what turns a concurrent duplicate away.
+	"""
+	table = frappe.qb.DocType(EVENT_DOCTYPE)
+	now = now_datetime()
+	for _attempt in range(3):
+		row = {
+			"name": frappe.generate_hash(length=10),
+			"creation": now,
+			"modified": now,
+			"owner": frappe.session.user,
+			"modified_by": frappe.session.user,
+			"docstatus": 0,
+			"idx": 0,
+			"attempts": 0,
+			# Left out, a column takes its default (0 for numbers); NULL would break NOT NULL columns.
+			**{field: value for field, value in values.items() if value is not None},
+		}
+		try:
+			frappe.qb.into(table).columns(*row).insert(*row.values()).run()
+			return row["name"]
+		except Exception as error:
+			if frappe.db.is_primary_key_violation(error):
+				continue  # the random name was taken: draw another
+			if frappe.db.is_unique_key_violation(error):
+				return None
+			raise
+	raise RuntimeError("Could not find a free name for a Chatwoot Webhook Event.")
+
+
+def enqueue_processing(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> None:
+	frappe.enqueue(
+		"chat_bridge.webhook.processor.process_event",
+		job_id=event_name,
+		deduplicate=True,
+		enqueue_after_commit=True,
+		now=bool(frappe.flags.in_test),
+		event_name=event_name,
+		statuses=statuses,
+	)
+
+
+def process_event(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> str | None:
+	"""Run one recorded delivery through its handler; the status it ends in, or None if not claimed."""
+	from chat_bridge.webhook.handlers import dispatch
+
+	if not claim(event_name, statuses):
+		return None
+	event = frappe.get_doc(EVENT_DOCTYPE, event_name)
+	started = time.monotonic()
+	try:
+		outcome = dispatch(event.event, json.loads(event.payload or "{}"))
+	except Exception as error:
+		frappe.db.rollback()
+		return finish(event_name, "Failed", started, describe_failure(error))
+	return finish(event_name, outcome.status, started, outcome.reason)
+
+
+def claim(event_name: str, statuses: tuple[str, ...]) -> bool:
+	"""Mark the event Processing if it is in one of `statuses`; False when someone else has it."""
+	row = frappe.db.get_value(
+		EVENT_DOCTYPE, event_name, ["status", "attempts"], as_dict=True, for_update=True
+	)
+	if row is None or row.status not in statuses:
+		return False
+	frappe.db.set_value(
+		EVENT_DOCTYPE, event_name, {"status": "Processing", "attempts": cint(row.attempts) + 1}
+	)
+	frappe.db.commit()  # the claim must be visible to other workers before the work starts
+	return True
+
+
+def finish(event_name: str, status: str, started: float, reason: str | None) -> str:
+	now = now_datetime()
+	values = {
+		"status": status,
+		"error": reason,
+		"processing_ms": int((time.monotonic() - started) * 1000),
+		"processed_at": now if status != "Failed" else None,
+		"next_attempt_at": None,
+	}
+	if status == "Failed":
+		attempts = cint(frappe.db.get_value(EVENT_DOCTYPE, event_name, "attempts"))
+		if attempts < max_attempts():
+			values["next_attempt_at"] = add_to_date(now, seconds=backoff_seconds(attempts))
+	frappe.db.set_value(EVENT_DOCTYPE, event_name, values)
+	touch_last_webhook(now)
+	frappe.db.commit()
+	return status
+
+
+def backoff_seconds(attempts: int) -> int:
+	"""1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd … failed attempt, at most an hour."""
+	return min(60 * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def max_attempts() -> int:
+	return cint(get_settings().max_attempts) or DEFAULT_MAX_ATTEMPTS
+
+
+def describe_failure(error: Exception) -> str:
+	if isinstance(error, ChatwootError):
+		return f"{type(error).__name__}: {error}"  # already says what was called and what came back
+	return frappe.get_traceback(with_context=False) or f"{type(error).__name__}: {error}"
+
+
+def touch_last_webhook(now: datetime) -> None:
+	"""Keep the settings' Last Webhook At roughly current, without writing the Single on every event."""
+	last = frappe.db.get_single_value(SETTINGS_DOCTYPE, "last_webhook_at")
+	if not last or get_datetime(last) < now - timedelta(minutes=1):
+		frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_webhook_at", now, update_modified=False)
+
+
+# Scheduled
+
+
+def retry_due_events() -> None:
+	"""Every few minutes: requeue failed events whose wait is over, and rescue lost ones."""
+	if not feature_enabled(Feature.SYNC):
+		return
+	release_stale_events()
+	due = frappe.get_all(
+		EVENT_DOCTYPE,
+		filters={
+			"status": "Failed",
+			"attempts": ("<", max_attempts()),
+			"next_attempt_at": ("<=", now_datetime()),
+		},
+		pluck="name",
+		order_by="received_at asc",
+		limit=500,
+	)
+	for name in due:
+		enqueue_processing(name)
+
+
+def release_stale_events() -> None:
+	stale = frappe.get_all(
+		EVENT_DOCTYPE,
+		filters={"status": "Processing", "modified": ("<", now_datetime() - STALE_AFTER)},
+		pluck="name",
+	)
+	for name in stale:
+		frappe.db.set_value(
+			EVENT_DOCTYPE,
+			name,
+			{
+				"status": "Failed",
+				"error": _("Processing stopped without finishing (worker restarted?)."),
+				"next_attempt_at": now_datetime(),
+			},
+		)
+	if stale:
+		frappe.db.commit()
+
+
+def purge_old_events() -> None:
+	"""Daily: delete Processed and Ignored events past the retention period; Failed ones stay."""
+	days = cint(get_settings().event_retention_days)
+	if days <= 0:
+		return
+	frappe.db.delete(
+		EVENT_DOCTYPE,
+		{
+			"status": ("in", ("Processed", "Ignored")),
+			"received_at": ("<", add_to_date(now_datetime(), days=-days)),
+		},
+	)
+	frappe.db.commit()
+
+
+# By hand
+
+
+@frappe.whitelist(methods=["POST"])
+def retry_event(name: str) -> dict:
+	"""The Retry button of a Chatwoot Webhook Event: queue it again, whatever its attempts so far."""
+	require_chatwoot_admin()
+	status = frappe.db.get_value(EVENT_DOCTYPE, name, "status")
+	if status is None:
+		frappe.throw(_("Chatwoot Webhook Event {0} does not exist.").format(name), frappe.DoesNotExistError)
+	if status == "Processing":
+		frappe.throw(_("This event is being processed right now."))
+	frappe.db.set_value(EVENT_DOCTYPE, name, {"status": "Queued", "error": None, "next_attempt_at": None})
+	enqueue_processing(name, REPLAYABLE)
+	return {"status": "Queued"}
+
+
+def replay_events(names: list[str], report=None) -> dict[str, int]:
+	"""Process `names` again, one after the other, whatever their status; counts of how they ended."""
+	summary: dict[str, int] = {}
+	for number, name in enumerate(names, 1):
+		status = process_event(name, REPLAYABLE) or "Skipped (being processed)"
+		summary[status] = summary.get(status, 0) + 1
+		if report:
+			report(number, len(names), name, status)
+	return summary
+
+
+def events_to_replay(*, failed_only: bool, since: datetime | None, event: str | None = None) -> list[str]:
+	filters: dict = {"status": ("in", ("Failed",) if failed_only else ("Failed", "Ignored", "Processed"))}
+	if since:
+		filters["received_at"] = (">=", since)
+	if event:
+		filters["event"] = event
+	return frappe.get_all(EVENT_DOCTYPE, filters=filters, pluck="name", order_by="received_at asc")
