@@ -2,19 +2,14 @@
 
 Every path and method the client calls must exist in the spec, and the mock's answers must validate
 against the spec's response schemas where it has them. The spec lags the real API in places
-(Chatwoot's code is the authority, see the FACTS notes of the project); where it does, the
-exception is written down in SPEC_LAGS below, next to the test that needs it.
-
-The spec is the project's reference copy (`shared/chatwoot/spec/swagger.json`, found next to the
-repository or one of its parent folders, or named by CHATWOOT_OPENAPI_SPEC).
+(Chatwoot's code is the authority); where it does, the exception is written down in SPEC_LAGS
+below, next to the test that needs it.
 """
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,30 +18,18 @@ import responses
 from openapi_schema_validator import OAS31Validator
 
 from chat_bridge.chatwoot import ChatwootAPI, PlatformAPI, RetryPolicy
+from tests.chatwoot_spec import SUBSET, find_full_spec, load_spec, reduce_spec
 from tests.test_client import BASE, CASES, TOKEN
-
-SPEC_RELATIVE = Path("shared/chatwoot/spec/swagger.json")
-
-
-def find_spec() -> Path | None:
-	named = os.environ.get("CHATWOOT_OPENAPI_SPEC")
-	if named:
-		return Path(named)
-	for folder in Path(__file__).resolve().parents:
-		if (folder / SPEC_RELATIVE).is_file():
-			return folder / SPEC_RELATIVE
-	return None
-
-
-SPEC_PATH = find_spec()
-pytestmark = pytest.mark.skipif(
-	SPEC_PATH is None, reason="Chatwoot's OpenAPI spec (shared/chatwoot/spec) not found"
-)
 
 
 @cache
 def spec() -> dict:
-	return json.loads(SPEC_PATH.read_text())
+	return load_spec()
+
+
+@pytest.mark.skipif(find_full_spec() is None, reason="the full spec (shared/chatwoot/spec) is not at hand")
+def test_committed_subset_matches_the_full_spec():
+	assert json.loads(SUBSET.read_text()) == reduce_spec(json.loads(find_full_spec().read_text()))
 
 
 @cache
