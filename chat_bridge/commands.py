@@ -102,4 +102,61 @@ def send_test_webhook(context, event, url):
 		frappe.destroy()
 
 
+@chatwoot.command("backfill")
+@click.option("--contacts", is_flag=True, help="Pull contacts.")
+@click.option("--conversations", is_flag=True, help="Pull conversations (status, assignee, labels).")
+@click.option("--messages", is_flag=True, help="Pull the messages of the conversations.")
+@click.option("--since", metavar="DATE", help="Only what was active since DATE.")
+@click.option("--quiet", is_flag=True, help="Print the summary only.")
+@pass_context
+def backfill(context, contacts, conversations, messages, since, quiet):
+	"""Pull from Chatwoot what webhooks did not bring (all three kinds when none is named).
+
+	Safe to run again, and while webhooks arrive: nothing is created twice.
+	"""
+	import frappe
+	from frappe.utils import get_datetime
+
+	from chat_bridge.api.chatwoot import system_client
+	from chat_bridge.chatwoot.errors import ChatwootError
+	from chat_bridge.features import Feature
+	from chat_bridge.records.pull import backfill as pull
+	from chat_bridge.settings import feature_enabled
+
+	try:
+		since_at = get_datetime(since) if since else None
+	except Exception:
+		raise click.BadParameter(f"{since!r} is not a date", param_hint="--since") from None
+	everything = not (contacts or conversations or messages)
+	connected(context)
+	try:
+		if not feature_enabled(Feature.SYNC):
+			raise click.ClickException("Sync is off: turn on Enable Integration and Enable Sync first.")
+		counter = {"n": 0}
+
+		def report(kind, item, action):
+			counter["n"] += 1
+			if not quiet:
+				click.echo(f"[{counter['n']}] {kind} {item}: {action}")
+
+		try:
+			summary = pull(
+				system_client(),
+				contacts=everything or contacts,
+				conversations=everything or conversations,
+				messages=everything or messages,
+				since=since_at,
+				report=report,
+			)
+		except ChatwootError as error:
+			raise click.ClickException(f"Chatwoot: {error}") from None
+		for failure in summary.failures:
+			click.echo(f"failed: {failure}", err=True)
+		click.echo(f"Done: {summary}")
+		if summary.failures:
+			raise SystemExit(1)
+	finally:
+		frappe.destroy()
+
+
 commands = [chatwoot]

@@ -19,9 +19,16 @@ permission_query_conditions = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_query_conditions",
 }
 
+doc_events = {
+	"Contact": {"on_update": "chat_bridge.records.outbound.on_contact_update"},
+}
+
 scheduler_events = {
 	"cron": {
-		"*/5 * * * *": ["chat_bridge.webhook.processor.retry_due_events"],
+		"*/5 * * * *": [
+			"chat_bridge.webhook.processor.retry_due_events",
+			"chat_bridge.records.pull.reconcile",
+		],
 	},
 	"daily": ["chat_bridge.webhook.processor.purge_old_events"],
 }

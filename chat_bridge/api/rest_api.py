@@ -134,3 +134,19 @@ def get_chatwoot_account(account_id: int) -> dict:
 	if not record:
 		return {"exists": False, "account_id": cint(account_id)}
 	return {"exists": True, **record}
+
+
+@chatwoot_method(methods=("POST",))
+def create_chatwoot_contact(contact: str) -> dict:
+	"""Create (or find by email) the Chatwoot contact of an unmapped ERPNext Contact, and map the two."""
+	from chat_bridge.api.chatwoot import user_client
+	from chat_bridge.records.outbound import create_in_chatwoot
+
+	frappe.get_doc("Contact", contact).check_permission("write")
+	mapping = create_in_chatwoot(contact, user_client())
+	return frappe.db.get_value(
+		"Chatwoot Contact Mapping",
+		mapping,
+		["name", "account_id", "chatwoot_contact_id", "contact", "sync_direction"],
+		as_dict=True,
+	)

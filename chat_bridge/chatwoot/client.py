@@ -246,13 +246,12 @@ class ChatwootAPI:
 			{"before": before, "after": after},
 		)
 
-	def iter_messages(self, display_id: int) -> Iterator[dict]:
-		"""Every message of the conversation, oldest first.
+	def iter_messages(self, display_id: int, after: int = 0) -> Iterator[dict]:
+		"""Every message of the conversation (newer than message `after`, if given), oldest first.
 
 		Paged forwards with `after`, which Chatwoot answers oldest first, so messages stream in
 		order without the whole conversation being held in memory.
 		"""
-		after = 0
 		while True:
 			page = self.list_messages(display_id, after=after).get("payload") or []
 			# Only what lies past the cursor: a server that ignored `after` would otherwise hand

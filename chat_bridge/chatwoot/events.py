@@ -152,6 +152,7 @@ class ContactView:
 	phone_number: str | None = None
 	identifier: str | None = None
 	company_name: str | None = None
+	avatar_url: str | None = None
 	custom_attributes: Mapping = field(default_factory=dict)
 	account_id: int | None = None
 
@@ -166,6 +167,7 @@ class ContactView:
 			phone_number=_text(data.get("phone_number")),
 			identifier=_text(data.get("identifier")),
 			company_name=_text(additional.get("company_name")),
+			avatar_url=_text(data.get("thumbnail")) or _text(data.get("avatar")),
 			custom_attributes=dict(_mapping(data.get("custom_attributes"))),
 			account_id=_int(_mapping(data.get("account")).get("id")) or account_id,
 		)
@@ -208,6 +210,7 @@ class ConversationView:
 	team_name: str | None
 	created_at: datetime | None
 	updated_at: float | None  # kept as Chatwoot's epoch float: it orders concurrent updates
+	last_activity_at: datetime | None
 	last_message_id: int | None
 
 	@classmethod
@@ -216,7 +219,7 @@ class ConversationView:
 		meta = _mapping(data.get("meta"))
 		team = _mapping(meta.get("team"))
 		messages = [m for m in _list(data.get("messages")) if isinstance(m, Mapping)]
-		account_id = _int(_mapping(data.get("account")).get("id"))
+		account_id = _int(_mapping(data.get("account")).get("id")) or _int(data.get("account_id"))
 		if account_id is None and messages:
 			account_id = _int(messages[0].get("account_id"))  # Chatwoot < 4.14.2 has no `account` here
 		contact = ContactView.from_payload(meta.get("sender"), account_id) if meta.get("sender") else None
@@ -235,6 +238,7 @@ class ConversationView:
 			team_name=_text(team.get("name")),
 			created_at=parse_time(data.get("created_at")),
 			updated_at=_float(data.get("updated_at")),
+			last_activity_at=parse_time(data.get("last_activity_at")),
 			last_message_id=_int(messages[-1].get("id")) if messages else None,
 		)
 

@@ -3,10 +3,25 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chat_bridge.chatwoot.events import ACCOUNT_CREATED, AccountView, event_account_id
+import frappe
+
+from chat_bridge.chatwoot.events import (
+	ACCOUNT_CREATED,
+	AccountView,
+	ContactView,
+	ConversationView,
+	MessageView,
+	changed_attributes,
+	event_account_id,
+)
 from chat_bridge.features import Feature
 from chat_bridge.records.accounts import upsert_account
+from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
+from chat_bridge.records.contacts import sync_contact
+from chat_bridge.records.conversations import sync_conversation
+from chat_bridge.records.messages import NotAMessage, sync_message
 from chat_bridge.settings import feature_enabled, get_settings
+from chat_bridge.sync.contacts import worth_writing
 
 
 class Ignore(Exception):
@@ -27,19 +42,50 @@ def on_account_created(payload: dict) -> None:
 	upsert_account(AccountView.from_payload(payload))
 
 
-def acknowledge(payload: dict) -> None:
-	"""Placeholder until the sync handlers land: the event is marked Processed."""
+def on_contact_created(payload: dict) -> None:
+	contact = ContactView.from_payload(payload)
+	if contact.id is None:
+		raise Ignore("The contact has no id.")
+	sync_contact(contact)
+
+
+def on_contact_updated(payload: dict) -> None:
+	contact = ContactView.from_payload(payload)
+	if contact.id is None:
+		raise Ignore("The contact has no id.")
+	changes = changed_attributes(payload) if payload.get("changed_attributes") is not None else None
+	known = frappe.db.exists(
+		CONTACT_MAPPING, {"account_id": contact.account_id, "chatwoot_contact_id": contact.id}
+	)
+	if known and not worth_writing(changes):
+		# Every customer message touches last_activity_at: not worth a write.
+		raise Ignore(f"Only {', '.join(sorted(changes)) or 'nothing'} changed, which ERPNext does not keep.")
+	sync_contact(contact, changes)
+
+
+def on_conversation_event(payload: dict) -> None:
+	conversation = ConversationView.from_payload(payload)
+	if conversation.id is None:
+		raise Ignore("The conversation has no id.")
+	sync_conversation(conversation)
+
+
+def on_message_event(payload: dict) -> None:
+	try:
+		sync_message(MessageView.from_payload(payload))
+	except NotAMessage as reason:
+		raise Ignore(str(reason)) from None
 
 
 # event → (the feature that must be on, or None; the handler)
 HANDLERS: dict[str, tuple[Feature | None, Callable[[dict], None]]] = {
-	"contact_created": (Feature.CONTACT_SYNC, acknowledge),
-	"contact_updated": (Feature.CONTACT_SYNC, acknowledge),
-	"conversation_created": (Feature.CONVERSATION_SYNC, acknowledge),
-	"conversation_updated": (Feature.CONVERSATION_SYNC, acknowledge),
-	"conversation_status_changed": (Feature.CONVERSATION_SYNC, acknowledge),
-	"message_created": (Feature.MESSAGE_SYNC, acknowledge),
-	"message_updated": (Feature.MESSAGE_SYNC, acknowledge),
+	"contact_created": (Feature.CONTACT_SYNC, on_contact_created),
+	"contact_updated": (Feature.CONTACT_SYNC, on_contact_updated),
+	"conversation_created": (Feature.CONVERSATION_SYNC, on_conversation_event),
+	"conversation_updated": (Feature.CONVERSATION_SYNC, on_conversation_event),
+	"conversation_status_changed": (Feature.CONVERSATION_SYNC, on_conversation_event),
+	"message_created": (Feature.MESSAGE_SYNC, on_message_event),
+	"message_updated": (Feature.MESSAGE_SYNC, on_message_event),
 	ACCOUNT_CREATED: (None, on_account_created),
 }
 

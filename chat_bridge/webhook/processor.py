@@ -19,6 +19,7 @@ from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 from chat_bridge.chatwoot.errors import ChatwootError
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_admin
+from chat_bridge.records.transactions import with_conflict_retries
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
 
 EVENT_DOCTYPE = "Chatwoot Webhook Event"
@@ -28,6 +29,14 @@ DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 3600
 # A job that has said "Processing" this long without finishing was lost with its worker.
 STALE_AFTER = timedelta(minutes=15)
+# Concurrent jobs racing for one record: the loser's insert fails on a unique key, or deadlocks.
+CONFLICTS = (
+	frappe.DuplicateEntryError,
+	frappe.UniqueValidationError,
+	frappe.QueryDeadlockError,
+	frappe.QueryTimeoutError,
+)
+CONFLICT_ATTEMPTS = 3
 
 
 def insert_event(values: dict) -> str | None:
@@ -84,9 +93,10 @@ def process_event(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> str
 	if not claim(event_name, statuses):
 		return None
 	event = frappe.get_doc(EVENT_DOCTYPE, event_name)
+	payload = json.loads(event.payload or "{}")
 	started = time.monotonic()
 	try:
-		outcome = dispatch(event.event, json.loads(event.payload or "{}"))
+		outcome = with_conflict_retries(lambda: dispatch(event.event, payload))
 	except Exception as error:
 		frappe.db.rollback()
 		return finish(event_name, "Failed", started, describe_failure(error))

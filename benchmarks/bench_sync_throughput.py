@@ -1,0 +1,150 @@
+"""How fast message_created events become Communications in a real site, with one worker.
+
+Beside it, in the same run and on the same site, the rate of plain
+`frappe.get_doc({"doctype": "Communication", …}).insert()` with a commit each, as the baseline.
+Prints both rates and their ratio (goal: at least 50 events/s). Everything it creates is removed.
+
+Run from the bench's sites folder with the bench's Python:
+
+	cd ~/frappe-bench/sites && ../env/bin/python /path/to/chat_bridge/benchmarks/bench_sync_throughput.py --site mysite
+
+By default the events are processed here, one after another, exactly as one worker does.
+With --queue they go through the site's background queue instead and the time is taken until its
+worker has processed them all.
+"""
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+EXAMPLE = (
+	Path(__file__).resolve().parent.parent
+	/ "tests"
+	/ "fixtures"
+	/ "webhooks"
+	/ "message_created_incoming.json"
+)
+
+
+def message_payloads(count: int, base: int) -> list[dict]:
+	template = json.loads(EXAMPLE.read_text())
+	payloads = []
+	for number in range(count):
+		payload = json.loads(json.dumps(template))
+		payload["id"] = base * 10_000 + number
+		payload["content"] = f"Benchmark message {number}"
+		payload["conversation"]["id"] = base
+		payload["sender"]["id"] = payload["conversation"]["meta"]["sender"]["id"] = base
+		payload["sender"]["email"] = payload["conversation"]["meta"]["sender"]["email"] = (
+			f"bench{base}@example.test"
+		)
+		payloads.append(payload)
+	return payloads
+
+
+def baseline_rate(frappe, count: int, base: int) -> float:
+	started = time.perf_counter()
+	for number in range(count):
+		frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": "Chat",
+				"sent_or_received": "Received",
+				"subject": f"Baseline {base}",
+				"content": f"Baseline message {number}",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+	return count / (time.perf_counter() - started)
+
+
+def processing_rate(frappe, payloads: list[dict], *, queue: bool, base: int) -> float:
+	from chat_bridge.webhook.processor import EVENT_DOCTYPE, enqueue_processing, insert_event, process_event
+
+	names = [
+		insert_event(
+			{
+				"delivery_id": f"bench-{base}-{number}",
+				"event": "message_created",
+				"account_id": payload["account"]["id"],
+				"received_at": frappe.utils.now_datetime(),
+				"payload": json.dumps(payload),
+				"status": "Queued",
+			}
+		)
+		for number, payload in enumerate(payloads)
+	]
+	frappe.db.commit()
+	started = time.perf_counter()
+	if queue:
+		for name in names:
+			enqueue_processing(name)
+		frappe.db.commit()
+		while frappe.db.count(
+			EVENT_DOCTYPE, {"name": ("in", names), "status": ("in", ("Queued", "Processing"))}
+		):
+			time.sleep(0.05)
+			frappe.db.rollback()
+	else:
+		for name in names:
+			process_event(name)
+	elapsed = time.perf_counter() - started
+	failed = frappe.db.count(EVENT_DOCTYPE, {"name": ("in", names), "status": "Failed"})
+	if failed:
+		raise SystemExit(f"{failed} events failed; see Chatwoot Webhook Event")
+	return len(names) / elapsed
+
+
+def clean_up(frappe, base: int) -> None:
+	frappe.db.rollback()
+	for name in frappe.get_all("Communication", filters={"subject": f"Baseline {base}"}, pluck="name"):
+		frappe.delete_doc("Communication", name, ignore_permissions=True, force=True)
+	for name in frappe.get_all("Communication", filters={"name": ("like", f"CW-%-{base}____")}, pluck="name"):
+		frappe.delete_doc("Communication", name, ignore_permissions=True, force=True)
+	contacts = frappe.get_all(
+		"Chatwoot Contact Mapping", filters={"chatwoot_contact_id": base}, pluck="contact"
+	)
+	frappe.db.delete("Chatwoot Conversation Mapping", {"chatwoot_conversation_id": base})
+	frappe.db.delete("Chatwoot Contact Mapping", {"chatwoot_contact_id": base})
+	for contact in filter(None, contacts):
+		frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True)
+	frappe.db.delete("Chatwoot Webhook Event", {"delivery_id": ("like", f"bench-{base}-%")})
+	frappe.db.commit()
+
+
+def main() -> None:
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("--site", required=True)
+	parser.add_argument("--events", type=int, default=500)
+	parser.add_argument("--queue", action="store_true", help="process through the site's worker")
+	args = parser.parse_args()
+
+	import frappe
+
+	frappe.init(site=args.site)
+	frappe.connect()
+	frappe.set_user("Administrator")
+	from chat_bridge.features import Feature
+	from chat_bridge.settings import feature_enabled
+
+	if not feature_enabled(Feature.MESSAGE_SYNC):
+		raise SystemExit("Turn on Enable Integration, Enable Sync and Enable Message Sync on the site first.")
+	base = random.randint(10_000, 99_999)
+	try:
+		baseline = baseline_rate(frappe, args.events, base)
+		rate = processing_rate(frappe, message_payloads(args.events, base), queue=args.queue, base=base)
+	finally:
+		clean_up(frappe, base)
+		frappe.destroy()
+	how = "the site's worker" if args.queue else "one worker's loop, in this process"
+	print(f"events: {args.events} message_created, processed by {how}")
+	print(f"baseline get_doc().insert() + commit: {baseline:7.1f} Communications/s")
+	print(f"message_created → Communication:      {rate:7.1f} events/s  ({rate / baseline:.2f} of baseline)")
+	print(f"goal >= 50 events/s: {'met' if rate >= 50 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+	main()

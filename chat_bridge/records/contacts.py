@@ -1,0 +1,179 @@
+"""ERPNext Contacts for Chatwoot contacts, and their Chatwoot Contact Mappings."""
+
+from dataclasses import dataclass
+
+import frappe
+from frappe.utils import now_datetime
+
+from chat_bridge.chatwoot.events import ContactView
+from chat_bridge.settings import get_settings
+from chat_bridge.sync.contacts import (
+	ContactState,
+	choose_contact,
+	contact_update,
+	new_contact_values,
+	normalize_email,
+	normalize_phone,
+	phones_match,
+	worth_writing,
+)
+from chat_bridge.sync.direction import SyncDirection
+from chat_bridge.sync.messages import safe_link
+
+MAPPING_DOCTYPE = "Chatwoot Contact Mapping"
+# A Chatwoot custom attribute naming the ERPNext Customer a contact belongs to.
+CUSTOMER_ATTRIBUTE = "erpnext_customer"
+
+
+@dataclass(frozen=True)
+class Written:
+	"""What a sync function did: the record's name, and whether it was created, updated or unchanged."""
+
+	name: str
+	action: str
+
+
+def sync_contact(
+	contact: ContactView, changes: dict | None = None, *, update_existing: bool = True
+) -> Written:
+	"""Find or create the ERPNext Contact for a Chatwoot contact and keep its mapping current.
+
+	With `update_existing` off (a conversation or message naming a contact), a mapped Contact is
+	left as it is; only a contact never seen before is created.
+	"""
+	mapping, created = mapping_for(contact.account_id or get_settings().account_id, contact.id)
+	direction = SyncDirection.of(mapping.sync_direction)
+	linked = mapping.contact if mapping.contact and frappe.db.exists("Contact", mapping.contact) else None
+	action = "created" if created else "unchanged"
+	if linked:
+		if update_existing and direction.accepts_chatwoot_changes and worth_writing(changes):
+			action = update_contact(linked, contact) or action
+	else:
+		name, _how = choose_contact(
+			None, contacts_with_email(contact.email), contacts_with_phone(contact.phone_number)
+		)
+		if name is None:
+			name = create_contact(contact)
+		elif direction.accepts_chatwoot_changes:
+			update_contact(name, contact)
+		mapping.contact = name
+		action = "created" if created else "updated"
+	linked_customer = link_customer(mapping, contact)
+	if action != "unchanged" or linked_customer:
+		mapping.last_synced = now_datetime()
+		mapping.save(ignore_permissions=True)
+	return Written(mapping.name, action)
+
+
+def mapping_for(account_id: int, chatwoot_contact_id: int):
+	"""The mapping, locked for this transaction, and whether it was just created.
+
+	Inserted before anything else is written: a second job for the same contact waits on the
+	unique index and, once the first commits, fails and is retried into the update path.
+	"""
+	name = frappe.db.get_value(
+		MAPPING_DOCTYPE, {"account_id": account_id, "chatwoot_contact_id": chatwoot_contact_id}
+	)
+	if name:
+		return frappe.get_doc(MAPPING_DOCTYPE, name, for_update=True), False
+	mapping = frappe.get_doc(
+		{"doctype": MAPPING_DOCTYPE, "account_id": account_id, "chatwoot_contact_id": chatwoot_contact_id}
+	).insert(ignore_permissions=True)
+	return mapping, True
+
+
+def contacts_with_email(email: str | None) -> list[str]:
+	email = normalize_email(email)
+	if not email:
+		return []
+	# The site's collation compares case-insensitively.
+	return frappe.get_all(
+		"Contact Email",
+		filters={"email_id": email, "parenttype": "Contact"},
+		pluck="parent",
+		order_by="creation asc",
+	)
+
+
+def contacts_with_phone(phone: str | None) -> list[str]:
+	normalized = normalize_phone(phone)
+	if not normalized:
+		return []
+	tail = normalized.lstrip("+")[-9:]
+	rows = frappe.db.sql(
+		"""select parent, phone from `tabContact Phone`
+		where parenttype = 'Contact' and regexp_replace(phone, '[^0-9]', '') like %s
+		order by creation asc""",
+		(f"%{tail}",),
+	)
+	return list(dict.fromkeys(parent for parent, stored in rows if phones_match(phone, stored)))
+
+
+def contact_state(contact) -> ContactState:
+	return ContactState(
+		first_name=contact.first_name,
+		last_name=contact.last_name,
+		emails=tuple(row.email_id for row in contact.email_ids),
+		phones=tuple(row.phone for row in contact.phone_nos),
+		company_name=contact.company_name,
+	)
+
+
+def update_contact(name: str, chatwoot: ContactView) -> str | None:
+	"""Write Chatwoot's values into Contact `name`; "updated", or None when it already agreed."""
+	contact = frappe.get_doc("Contact", name)
+	update = contact_update(chatwoot, contact_state(contact))
+	if not update:
+		return None
+	contact.update(update.values)
+	for email in update.add_emails:
+		contact.append("email_ids", {"email_id": email, "is_primary": int(not contact.email_ids)})
+	for phone in update.add_phones:
+		contact.append(
+			"phone_nos",
+			{"phone": phone, "is_primary_phone": int(not contact.phone_nos), "is_primary_mobile_no": 0},
+		)
+	save_from_chatwoot(contact)
+	return "updated"
+
+
+def create_contact(chatwoot: ContactView) -> str:
+	contact = frappe.new_doc("Contact")
+	contact.update(new_contact_values(chatwoot))
+	avatar = safe_link(chatwoot.avatar_url)
+	if avatar:
+		contact.image = avatar  # also spares Frappe a gravatar lookup of the customer's email
+	email = normalize_email(chatwoot.email)
+	if email:
+		contact.append("email_ids", {"email_id": email, "is_primary": 1})
+	if chatwoot.phone_number:
+		contact.append(
+			"phone_nos", {"phone": chatwoot.phone_number, "is_primary_phone": 1, "is_primary_mobile_no": 1}
+		)
+	save_from_chatwoot(contact)
+	return contact.name
+
+
+def save_from_chatwoot(contact) -> None:
+	# The loop guard: a change that came from Chatwoot is not pushed back to it.
+	contact.flags.from_chatwoot = True
+	contact.save(ignore_permissions=True)
+
+
+def link_customer(mapping, chatwoot: ContactView) -> bool:
+	"""Link the Contact to the Customer its `erpnext_customer` attribute names, when there is one."""
+	customer = chatwoot.custom_attributes.get(CUSTOMER_ATTRIBUTE)
+	if not customer or not isinstance(customer, str) or mapping.reference_name or not mapping.contact:
+		return False
+	if not frappe.db.table_exists("Customer") or not frappe.db.exists("Customer", customer):
+		return False
+	mapping.reference_doctype, mapping.reference_name = "Customer", customer
+	contact = frappe.get_doc("Contact", mapping.contact)
+	if not contact.has_link("Customer", customer):
+		contact.append("links", {"link_doctype": "Customer", "link_name": customer})
+		save_from_chatwoot(contact)
+	return True
+
+
+def contact_of_mapping(mapping_name: str) -> str | None:
+	return frappe.db.get_value(MAPPING_DOCTYPE, mapping_name, "contact")

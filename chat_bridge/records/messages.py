@@ -1,0 +1,147 @@
+"""Communications (and, for private notes, Comments) for Chatwoot messages: exactly one per message."""
+
+import frappe
+from frappe.core.doctype.communication.communication import add_contact_links_to_communication
+from frappe.utils import convert_utc_to_system_timezone, now_datetime
+
+from chat_bridge.chatwoot.events import MessageView
+from chat_bridge.records.agents import user_for_agent
+from chat_bridge.records.contacts import Written
+from chat_bridge.records.conversations import (
+	MAPPING_DOCTYPE,
+	attach_contact,
+	conversation_mapping,
+	publish,
+	record_of,
+)
+from chat_bridge.settings import get_settings
+from chat_bridge.sync.messages import communication_values, note_values, record_name
+
+
+class NotAMessage(Exception):
+	"""The payload carries no message that ERPNext keeps."""
+
+
+def sync_message(message: MessageView) -> Written:
+	"""Write the message's Communication (or the note's Comment), creating what it belongs to first."""
+	if message.id is None or message.conversation.id is None:
+		raise NotAMessage("The message has no id or no conversation.")
+	if message.message_type not in ("incoming", "outgoing", "template"):
+		raise NotAMessage(f"{message.message_type or 'An untyped'} message is not kept.")
+	mapping = message_mapping(message)
+	# The message belongs to the conversation, or to its Issue when it has one; the Contact (and
+	# the Customer or Lead it is linked to) see it through timeline links.
+	reference_type, reference_name = (
+		(mapping.reference_doctype, mapping.reference_name)
+		if mapping.reference_doctype == "Issue" and mapping.reference_name
+		else (MAPPING_DOCTYPE, mapping.name)
+	)
+
+	name = record_name(message.account_id or mapping.account_id, message.id)
+	if message.is_private_note:
+		written = upsert_note(name, message, *record_of(mapping))
+	else:
+		written = upsert_communication(name, message, mapping, reference_type, reference_name)
+	# GREATEST in the database: concurrent messages of one conversation need no lock to agree.
+	frappe.db.sql(
+		"""update `tabChatwoot Conversation Mapping`
+		set last_message_id = greatest(ifnull(last_message_id, 0), %s), last_synced = %s
+		where name = %s""",
+		(message.id, now_datetime(), mapping.name),
+	)
+	if written.action != "unchanged":
+		publish(mapping, "message", {"message": message.id, "record": written.name})
+	return written
+
+
+MAPPING_FIELDS = [
+	"name",
+	"account_id",
+	"contact",
+	"reference_doctype",
+	"reference_name",
+	"assignee",
+	"chatwoot_conversation_id",
+]
+
+
+def message_mapping(message: MessageView) -> frappe._dict:
+	"""The conversation's mapping fields a message needs.
+
+	Messages arrive many times more often than conversation changes, so the common case reads
+	the row alone, without a lock (a locking read of a row not there yet would take a gap lock,
+	and concurrent first messages of one conversation would deadlock on it); only a conversation
+	(or contact) seen for the first time takes the full path, which inserts the mapping first.
+	"""
+	account_id = message.conversation.account_id or message.account_id or get_settings().account_id
+	filters = {"account_id": account_id, "chatwoot_conversation_id": message.conversation.id}
+	mapping = frappe.db.get_value(MAPPING_DOCTYPE, filters, MAPPING_FIELDS, as_dict=True)
+	if mapping is None or not mapping.contact:
+		document, _created = conversation_mapping(message.conversation)
+		attach_contact(document, message.conversation)
+		document.save(ignore_permissions=True)
+		mapping = frappe._dict({field: document.get(field) for field in MAPPING_FIELDS})
+	if not mapping.contact:
+		raise NotAMessage("The conversation has no contact to file the message under.")
+	return mapping
+
+
+def _agent_email(message: MessageView) -> str | None:
+	user = user_for_agent(message.sender) if message.sender else None
+	return frappe.db.get_value("User", user, "email") if user else None
+
+
+def _timestamp(message: MessageView):
+	return (
+		convert_utc_to_system_timezone(message.created_at).replace(tzinfo=None)
+		if message.created_at
+		else now_datetime()
+	)
+
+
+def upsert_communication(
+	name: str, message: MessageView, mapping, reference_type: str, reference_name: str
+) -> Written:
+	values = communication_values(
+		message, agent_email=None if message.message_type == "incoming" else _agent_email(message)
+	)
+	if frappe.db.exists("Communication", name):
+		current = frappe.db.get_value("Communication", name, ["content", "subject"], as_dict=True)
+		if current.content == values["content"]:
+			return Written(name, "unchanged")
+		frappe.db.set_value("Communication", name, "content", values["content"])  # an edit in Chatwoot
+		return Written(name, "updated")
+	communication = frappe.get_doc(
+		{
+			"doctype": "Communication",
+			**values,
+			"communication_date": _timestamp(message),
+			"reference_doctype": reference_type,
+			"reference_name": reference_name,
+		}
+	)
+	if mapping.contact:
+		communication.add_link("Contact", mapping.contact)
+		add_contact_links_to_communication(communication, mapping.contact)
+	# The name is derived from the message: a second insert of it, even at the same moment in
+	# another worker, fails in the database and is retried into the update path above.
+	communication.insert(ignore_permissions=True, set_name=name)
+	return Written(name, "created")
+
+
+def upsert_note(name: str, message: MessageView, reference_type: str, reference_name: str) -> Written:
+	values = note_values(message, author_email=_agent_email(message))
+	if frappe.db.exists("Comment", name):
+		if frappe.db.get_value("Comment", name, "content") == values["content"]:
+			return Written(name, "unchanged")
+		frappe.db.set_value("Comment", name, "content", values["content"])
+		return Written(name, "updated")
+	frappe.get_doc(
+		{
+			"doctype": "Comment",
+			**values,
+			"reference_doctype": reference_type,
+			"reference_name": reference_name,
+		}
+	).insert(ignore_permissions=True, set_name=name)
+	return Written(name, "created")

@@ -1,0 +1,165 @@
+"""Pulling from Chatwoot's API what webhooks did not bring: the backfill and the reconciliation.
+
+Chatwoot drops a delivery it could not make, so webhooks alone leave gaps. Both paths here write
+through the same functions as the webhook handlers, which find records before creating them and
+are guarded by unique keys: running a pull twice, or while webhooks arrive, creates nothing twice.
+Each conversation (with its messages) is its own transaction, so a failure loses one item, not the run.
+"""
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import frappe
+from frappe.utils import get_datetime, get_system_timezone, now_datetime
+from pytz import timezone
+
+from chat_bridge.api.chatwoot import ChatwootAPI, system_client
+from chat_bridge.chatwoot.events import ContactView, ConversationView, MessageView, parse_time
+from chat_bridge.features import Feature
+from chat_bridge.records.contacts import sync_contact
+from chat_bridge.records.conversations import last_message_seen, sync_conversation
+from chat_bridge.records.messages import NotAMessage, sync_message
+from chat_bridge.records.transactions import with_conflict_retries
+from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
+
+# How far before the last reconciliation the next one looks again: what changed while it ran.
+OVERLAP = timedelta(minutes=10)
+FIRST_RECONCILIATION = timedelta(days=1)
+
+Report = Callable[[str, str, str], None]  # (kind, item, what happened)
+
+
+@dataclasses.dataclass
+class PullSummary:
+	counts: Counter = dataclasses.field(default_factory=Counter)
+	failures: list[str] = dataclasses.field(default_factory=list)
+
+	def add(self, kind: str, action: str) -> None:
+		self.counts[f"{kind} {action}"] += 1
+
+	def __str__(self) -> str:
+		parts = [f"{count} {key}" for key, count in sorted(self.counts.items())]
+		if self.failures:
+			parts.append(f"{len(self.failures)} failed")
+		return ", ".join(parts) or "nothing to do"
+
+
+def _to_utc(value: datetime | None) -> datetime | None:
+	"""A site-local naive datetime (as Frappe hands them out), to compare with Chatwoot's UTC times."""
+	if value is None:
+		return None
+	return timezone(get_system_timezone()).localize(get_datetime(value)).astimezone(timezone("UTC"))
+
+
+def backfill(
+	client: ChatwootAPI,
+	*,
+	contacts: bool = True,
+	conversations: bool = True,
+	messages: bool = True,
+	since: datetime | None = None,
+	report: Report | None = None,
+) -> PullSummary:
+	"""Pull contacts, conversations and their messages, those active since `since` or all of them."""
+	summary = PullSummary()
+	since_utc = _to_utc(since)
+	if contacts:
+		for data in client.iter_contacts():
+			contact = ContactView.from_payload(data, account_id=client.account_id)
+			last_activity = parse_time(data.get("last_activity_at")) or parse_time(data.get("created_at"))
+			if since_utc and last_activity and last_activity < since_utc:
+				continue
+			_pull_item(summary, report, "contact", str(contact.id), lambda c=contact: sync_contact(c).action)
+	if conversations or messages:
+		for data in client.iter_conversations(status="all"):
+			conversation = ConversationView.from_payload(data)
+			if since_utc and conversation.last_activity_at and conversation.last_activity_at < since_utc:
+				continue
+			_pull_conversation(
+				client, conversation, summary, report, with_state=conversations, with_messages=messages
+			)
+	return summary
+
+
+def _pull_conversation(
+	client, conversation, summary, report, *, with_state: bool, with_messages: bool, after: int = 0
+) -> None:
+	if with_state:
+		_pull_item(
+			summary,
+			report,
+			"conversation",
+			str(conversation.id),
+			lambda: sync_conversation(conversation).action,
+		)
+	if not with_messages:
+		return
+	for data in client.iter_messages(conversation.id, after=after):
+		message = dataclasses.replace(
+			MessageView.from_payload(data), conversation=conversation, account_id=client.account_id
+		)
+		_pull_item(
+			summary,
+			report,
+			"message",
+			f"{conversation.id}/{message.id}",
+			lambda m=message: _message_action(m),
+		)
+
+
+def _message_action(message: MessageView) -> str:
+	try:
+		return sync_message(message).action
+	except NotAMessage:
+		return "skipped"
+
+
+def _pull_item(
+	summary: PullSummary, report: Report | None, kind: str, item: str, work: Callable[[], str]
+) -> None:
+	try:
+		action = with_conflict_retries(work)
+		frappe.db.commit()
+	except Exception as error:
+		frappe.db.rollback()
+		action = "failed"
+		summary.failures.append(f"{kind} {item}: {type(error).__name__}: {error}")
+	else:
+		summary.add(kind, action)
+	if report:
+		report(kind, item, action)
+
+
+def reconcile() -> PullSummary | None:
+	"""Scheduled: pull the conversations active since the last run, with the messages not seen yet.
+
+	Chatwoot lists conversations most recently active first (ConversationFinder orders by
+	last_activity_at, descending), so the walk stops at the first one older than the watermark.
+	"""
+	sync_state = feature_enabled(Feature.CONVERSATION_SYNC)
+	sync_messages = feature_enabled(Feature.MESSAGE_SYNC)
+	if not (sync_state or sync_messages):
+		return None
+	started = now_datetime()
+	last = get_settings().last_sync_at
+	since_utc = _to_utc(get_datetime(last) - OVERLAP if last else started - FIRST_RECONCILIATION)
+	client = system_client()
+	summary = PullSummary()
+	for data in client.iter_conversations(status="all"):
+		conversation = ConversationView.from_payload(data)
+		if conversation.last_activity_at and conversation.last_activity_at < since_utc:
+			break
+		_pull_conversation(
+			client,
+			conversation,
+			summary,
+			None,
+			with_state=sync_state,
+			with_messages=sync_messages,
+			after=last_message_seen(conversation),
+		)
+	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", started, update_modified=False)
+	frappe.db.commit()
+	return summary

@@ -1,0 +1,320 @@
+"""The sync against a Chatwoot: the mock Chatwoot of tests/mock_chatwoot_api, running on loopback.
+
+ERPNext → Chatwoot pushes, the backfill and the reconciliation here; and, when this site is the one
+the bench serves on 127.0.0.1:8000 with a worker running, the whole chain: the mock posting real
+signed webhooks to the site for a scripted conversation.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import frappe
+import requests
+
+from chat_bridge.api.chatwoot import system_client
+from chat_bridge.records.pull import backfill, reconcile
+from chat_bridge.settings import SETTINGS_DOCTYPE
+from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_user
+from chat_bridge.webhook.processor import EVENT_DOCTYPE
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SITE_URL = "http://127.0.0.1:8000"
+AGENT_USER = "sam.agent@erp.example"
+
+
+def start_mock():
+	if str(REPOSITORY) not in sys.path:
+		sys.path.insert(0, str(REPOSITORY))
+	from tests.mock_chatwoot_api.mock_server import MockChatwoot
+
+	return MockChatwoot().start()
+
+
+def delete_story_of_seed():
+	"""Remove what the mock's seeded story (contact 1042, conversation 58) left in ERPNext."""
+	frappe.db.rollback()
+	names = frappe.get_all(
+		"Communication",
+		filters={"name": ("like", "CW-3-%"), "subject": ("like", "Chatwoot conversation #%")},
+		pluck="name",
+	)
+	for name in names:
+		frappe.delete_doc("Communication", name, ignore_permissions=True, force=True)
+	frappe.db.delete("Comment", {"name": ("like", "CW-3-%")})
+	frappe.db.delete("ToDo", {"description": ("like", "Chatwoot conversation #%")})
+	contacts = frappe.get_all(
+		"Chatwoot Contact Mapping", filters={"chatwoot_contact_id": ("<", 100_000)}, pluck="contact"
+	)
+	frappe.db.delete("Chatwoot Conversation Mapping", {"chatwoot_conversation_id": ("<", 100_000)})
+	frappe.db.delete("Chatwoot Contact Mapping", {"chatwoot_contact_id": ("<", 100_000)})
+	for contact in filter(None, contacts):
+		frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True, ignore_missing=True)
+	frappe.db.delete(EVENT_DOCTYPE, {"event": ("like", "%")})
+	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", None)
+	frappe.db.commit()
+
+
+class WithChatwoot(ChatBridgeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.mock = start_mock()
+		cls.addClassCleanup(cls.mock.stop)
+
+	def setUp(self):
+		super().setUp()
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		delete_story_of_seed()
+		self.addCleanup(delete_story_of_seed)
+
+	def counts(self) -> dict:
+		frappe.db.rollback()
+		return {
+			"contacts": frappe.db.count("Chatwoot Contact Mapping", {"chatwoot_contact_id": ("<", 100_000)}),
+			"conversations": frappe.db.count(
+				"Chatwoot Conversation Mapping", {"chatwoot_conversation_id": ("<", 100_000)}
+			),
+			"communications": frappe.db.count("Communication", {"name": ("like", "CW-3-%")}),
+			"comments": frappe.db.count("Comment", {"name": ("like", "CW-3-%")}),
+		}
+
+
+class TestBackfillAndReconcile(WithChatwoot):
+	def test_backfill_twice_creates_nothing_new(self):
+		api = system_client()
+		contact = api.create_contact(name="Backfill Customer", email="backfill@example.test")["payload"][
+			"contact"
+		]
+		conversation = api.create_conversation(inbox_id=8, contact_id=contact["id"])
+		api.send_message(conversation["id"], "Question", message_type="incoming")
+		api.send_message(conversation["id"], "Answer")
+		api.send_message(conversation["id"], "Internal", private=True)
+
+		first = backfill(api)
+		after_first = self.counts()
+		self.assertEqual(first.failures, [])
+		self.assertEqual(after_first, {"contacts": 2, "conversations": 2, "communications": 3, "comments": 1})
+
+		second = backfill(api)
+		self.assertEqual(second.failures, [])
+		self.assertEqual(self.counts(), after_first)
+		self.assertFalse([key for key in second.counts if key.endswith("created")], second.counts)
+
+	def test_backfill_since_skips_what_is_older(self):
+		summary = backfill(system_client(), since=frappe.utils.add_days(frappe.utils.now_datetime(), 1))
+		self.assertEqual(summary.counts, {})
+
+	def test_reconciliation_fills_the_gap_of_a_lost_delivery(self):
+		backfill(system_client(), contacts=False)
+		before = self.counts()["communications"]
+		self.mock.customer_says(58, "This delivery never reached ERPNext")  # no webhook is registered
+		reconcile()
+		self.assertEqual(self.counts()["communications"], before + 1)
+		self.assertIsNotNone(frappe.db.get_single_value(SETTINGS_DOCTYPE, "last_sync_at"))
+		reconcile()  # nothing new: nothing more
+		self.assertEqual(self.counts()["communications"], before + 1)
+
+
+class TestPushToChatwoot(WithChatwoot):
+	def make_contact(self, **values):
+		contact = frappe.get_doc(
+			{"doctype": "Contact", "first_name": "Erp", "last_name": "Person", **values}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		self.addCleanup(frappe.delete_doc, "Contact", contact.name, ignore_permissions=True, force=True)
+		return contact
+
+	def test_create_the_chatwoot_contact_of_an_unmapped_contact(self):
+		from chat_bridge.api.rest_api import create_chatwoot_contact
+
+		contact = self.make_contact(email_ids=[{"email_id": "erp.person@example.test", "is_primary": 1}])
+		mapping = create_chatwoot_contact(contact.name)["data"]
+		created = self.mock.contacts[mapping["chatwoot_contact_id"]]
+		self.assertEqual((created["name"], created["email"]), ("Erp Person", "erp.person@example.test"))
+		self.assertEqual(create_chatwoot_contact(contact.name)["data"]["name"], mapping["name"])
+
+	def test_an_email_chatwoot_already_has_is_linked_not_duplicated(self):
+		from chat_bridge.api.rest_api import create_chatwoot_contact
+
+		contact = self.make_contact(email_ids=[{"email_id": "JANE.DOE@example.com", "is_primary": 1}])
+		mapping = create_chatwoot_contact(contact.name)["data"]
+		self.assertEqual(mapping["chatwoot_contact_id"], 1042)
+
+	def test_erpnext_change_is_pushed_and_chatwoot_change_is_not_bounced(self):
+		from chat_bridge.api.rest_api import create_chatwoot_contact
+
+		contact = self.make_contact(email_ids=[{"email_id": "push@example.test", "is_primary": 1}])
+		chatwoot_id = create_chatwoot_contact(contact.name)["data"]["chatwoot_contact_id"]
+		contact.reload()
+		contact.first_name = "Renamed"
+		contact.save()
+		frappe.db.commit()
+		self.assertEqual(self.mock.contacts[chatwoot_id]["name"], "Renamed Person")
+
+		puts = len([r for r in self.mock.requests if r[0] == "PUT"])
+		from chat_bridge.chatwoot.events import ContactView
+		from chat_bridge.records.contacts import sync_contact
+
+		sync_contact(
+			ContactView(id=chatwoot_id, name="Changed In Chatwoot", email="push@example.test", account_id=3),
+			None,
+		)
+		frappe.db.commit()
+		self.assertEqual(frappe.db.get_value("Contact", contact.name, "first_name"), "Changed In")
+		self.assertEqual(len([r for r in self.mock.requests if r[0] == "PUT"]), puts)  # the loop guard held
+
+	def test_direction_chatwoot_to_erpnext_never_pushes(self):
+		from chat_bridge.api.rest_api import create_chatwoot_contact
+
+		contact = self.make_contact(email_ids=[{"email_id": "nopush@example.test", "is_primary": 1}])
+		mapping = create_chatwoot_contact(contact.name)["data"]
+		frappe.db.set_value(
+			"Chatwoot Contact Mapping", mapping["name"], "sync_direction", "Chatwoot to ERPNext"
+		)
+		frappe.db.commit()
+		contact.reload()
+		contact.first_name = "Local"
+		contact.save()
+		frappe.db.commit()
+		self.assertEqual(self.mock.contacts[mapping["chatwoot_contact_id"]]["name"], "Erp Person")
+
+
+class TestWholeChain(WithChatwoot):
+	"""Real signed webhooks from the mock to the site the bench serves, processed by its worker."""
+
+	def setUp(self):
+		super().setUp()
+		if frappe.conf.default_site != frappe.local.site:
+			self.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
+		try:
+			probe = requests.get(f"{SITE_URL}/api/method/chat_bridge.webhook.handle", timeout=5)
+		except requests.RequestException:
+			self.skipTest(f"no site answers on {SITE_URL}")
+		if probe.status_code != 200:
+			self.skipTest(f"{SITE_URL} does not serve chat_bridge")
+		self.agent_user = frappe.db.get_value("Chatwoot User Token", {"chatwoot_user_id": 12}, "user")
+		if not self.agent_user:
+			self.agent_user = ensure_user(AGENT_USER)
+			frappe.get_doc(
+				{
+					"doctype": "Chatwoot User Token",
+					"user": AGENT_USER,
+					"chatwoot_user_id": 12,
+					"api_access_token": "agent-token",
+				}
+			).insert(ignore_permissions=True)
+			frappe.db.commit()
+
+	def wait_until_processed(self, deliveries: list[dict], timeout: float = 60) -> dict[str, str]:
+		ids = [d["delivery_id"] for d in deliveries]
+		deadline = time.monotonic() + timeout
+		while time.monotonic() < deadline:
+			frappe.db.rollback()
+			rows = frappe.get_all(
+				EVENT_DOCTYPE, filters={"delivery_id": ("in", ids)}, fields=["delivery_id", "status", "error"]
+			)
+			statuses = {row.delivery_id: row.status for row in rows}
+			if len(statuses) == len(ids) and all(
+				s in ("Processed", "Ignored", "Failed") for s in statuses.values()
+			):
+				return {row.delivery_id: (row.status, row.error) for row in rows}
+			time.sleep(0.5)
+		self.fail(f"events not processed within {timeout}s: {statuses}")
+
+	def test_scripted_conversation_ends_as_the_right_records(self):
+		api = system_client()
+		webhook = api.create_webhook(
+			f"{SITE_URL}/api/method/chat_bridge.webhook.handle",
+			[
+				"contact_created",
+				"contact_updated",
+				"conversation_created",
+				"conversation_updated",
+				"conversation_status_changed",
+				"message_created",
+				"message_updated",
+			],
+		)["payload"]["webhook"]
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			webhook_secret=webhook["secret"],
+		)
+
+		contact = api.create_contact(
+			name="Chain Customer", email="chain@example.test", phone_number="+4915112345678"
+		)["payload"]["contact"]
+		conversation = api.create_conversation(inbox_id=8, contact_id=contact["id"])
+		api.send_message(conversation["id"], "Where is my order?", message_type="incoming")
+		api.send_message(conversation["id"], "It ships today.")
+		api.send_message(conversation["id"], "Customer is upset, be kind", private=True)
+		api.assign_conversation(conversation["id"], assignee_id=12)
+		api.toggle_status(conversation["id"], "resolved")
+
+		# contact_created; conversation_created; the customer's message_created and contact_updated;
+		# the reply's message_created and conversation_updated (first reply); the note's
+		# message_created; the assignment's conversation_updated; the status change's two events.
+		deliveries = self.mock.wait_for_deliveries(10, timeout=30)
+		self.assertTrue(
+			all(d["status"] == 200 for d in deliveries),
+			[(d["event"], d["status"], d["answer"]) for d in deliveries],
+		)
+		outcome = self.wait_until_processed(deliveries)
+		self.assertFalse([v for v in outcome.values() if v[0] == "Failed"], outcome)
+
+		frappe.db.rollback()
+		mapping = frappe.get_doc(
+			"Chatwoot Conversation Mapping", {"account_id": 3, "chatwoot_conversation_id": conversation["id"]}
+		)
+		contact_name = frappe.db.get_value(
+			"Chatwoot Contact Mapping", {"chatwoot_contact_id": contact["id"]}, "contact"
+		)
+		self.assertEqual(
+			frappe.get_all("Contact Email", filters={"email_id": "chain@example.test"}, pluck="parent"),
+			[contact_name],
+		)
+		self.assertEqual(
+			(mapping.status, mapping.assignee, mapping.contact), ("resolved", self.agent_user, contact_name)
+		)
+		communications = frappe.get_all(
+			"Communication",
+			filters=[["name", "like", "CW-3-%"], ["Communication Link", "link_name", "=", contact_name]],
+			fields=["sent_or_received", "content"],
+			order_by="communication_date asc",
+		)
+		self.assertEqual([c.sent_or_received for c in communications], ["Received", "Sent"])
+		self.assertEqual(
+			frappe.db.count("Comment", {"name": ("like", "CW-3-%"), "reference_name": contact_name}), 1
+		)
+		self.assertEqual(
+			[
+				t.status
+				for t in frappe.get_all(
+					"ToDo",
+					filters={
+						"reference_name": contact_name,
+						"description": ("like", "Chatwoot conversation #%"),
+					},
+					fields=["status"],
+				)
+			],
+			["Closed"],
+		)
+
+		# The backfill also brings the mock's seeded story, which no webhook carried; of the
+		# scripted conversation it must create nothing.
+		chain_items = {("contact", str(contact["id"])), ("conversation", str(conversation["id"]))}
+		actions = []
+		summary = backfill(api, report=lambda kind, item, action: actions.append((kind, item, action)))
+		self.assertEqual(summary.failures, [])
+		chain_actions = [
+			a for a in actions if (a[0], a[1]) in chain_items or a[1].startswith(f"{conversation['id']}/")
+		]
+		self.assertEqual(len(chain_actions), 2 + 3)  # contact, conversation, and its three messages
+		self.assertNotIn("created", [a[2] for a in chain_actions], chain_actions)
+		frappe.db.rollback()
+		self.assertEqual(
+			frappe.db.count("Communication", {"name": ("like", "CW-3-%"), "reference_name": mapping.name}), 2
+		)
