@@ -159,4 +159,121 @@ def backfill(context, contacts, conversations, messages, since, quiet):
 		frappe.destroy()
 
 
+@chatwoot.command("status")
+@pass_context
+def status(context):
+	"""Which rollout stage the site is in, its flags, Chatwoot's address, and what the sync has done."""
+	import frappe
+
+	from chat_bridge.doctor import status_report
+
+	connected(context)
+	try:
+		report = status_report()
+		click.echo(f"Stage:            {report['stage']}")
+		click.echo(
+			"Flags:            "
+			+ ", ".join(f"{flag} {'on' if on else 'off'}" for flag, on in report["flags"].items())
+		)
+		click.echo(
+			f"Chatwoot:         {report['chatwoot_url'] or '(not set)'}, account {report['account_id'] or '(not set)'}"
+		)
+		click.echo(f"Webhook URL:      {report['webhook_url']}")
+		click.echo(f"Last webhook:     {report['last_webhook_at'] or 'never'}")
+		click.echo(f"Last sync:        {report['last_sync_at'] or 'never'}")
+		click.echo(
+			f"Mapped:           {report['contacts_mapped']} contacts, {report['conversations_mapped']} conversations"
+		)
+		events = ", ".join(f"{count} {state}" for state, count in sorted(report["events"].items())) or "none"
+		click.echo(f"Webhook events:   {events}")
+	finally:
+		frappe.destroy()
+
+
+@chatwoot.command("doctor")
+@click.option(
+	"--webhook-url", help="The webhook URL Chatwoot should use, when it is not this site's own address."
+)
+@pass_context
+def doctor(context, webhook_url):
+	"""Check the setup, one line per check with what to fix; exits 1 when something fails."""
+	import frappe
+
+	from chat_bridge.doctor import gather_checks
+
+	connected(context)
+	try:
+		checks = gather_checks(webhook_url)
+		for check in checks.values():
+			click.echo(check.line())
+		failed = [c for c in checks.values() if not c.ok]
+		click.echo(f"{len(checks) - len(failed)} of {len(checks)} checks passed.")
+		if failed:
+			raise SystemExit(1)
+	finally:
+		frappe.destroy()
+
+
+@chatwoot.command("rollout")
+@click.argument("stage", type=click.Choice(["dashboard", "api", "sync", "off"]))
+@click.option(
+	"--webhook-url", help="The webhook URL Chatwoot should use, when it is not this site's own address."
+)
+@pass_context
+def rollout(context, stage, webhook_url):
+	"""Switch the site to a rollout stage once its checks pass; `off` is the instant rollback."""
+	import frappe
+
+	from chat_bridge.doctor import apply_stage, gather_checks
+	from chat_bridge.exceptions import IncompleteConfigurationError
+
+	connected(context)
+	try:
+		try:
+			failing = apply_stage(stage, checks=gather_checks(webhook_url) if stage != "off" else {})
+		except IncompleteConfigurationError as error:
+			raise click.ClickException(
+				f"Not switched to {stage}: {frappe.utils.strip_html(str(error))}"
+			) from None
+		if failing:
+			click.echo(f"Not switched to {stage}. Fix these first:")
+			for check in failing:
+				click.echo(check.line())
+			raise SystemExit(1)
+		click.echo(
+			f"Switched to {stage}." if stage != "off" else "Switched off: nothing of Chat Bridge runs now."
+		)
+	finally:
+		frappe.destroy()
+
+
+@chatwoot.command("register-webhook")
+@click.option(
+	"--url", "webhook_url", help="The URL Chatwoot should post to, when it is not this site's own address."
+)
+@pass_context
+def register_webhook(context, webhook_url):
+	"""Create or update this site's webhook in Chatwoot and store the secret Chatwoot returns."""
+	import frappe
+
+	from chat_bridge.chatwoot.errors import ChatwootError
+	from chat_bridge.doctor import register_webhook as register
+
+	connected(context)
+	try:
+		try:
+			result = register(webhook_url)
+		except ChatwootError as error:
+			raise click.ClickException(f"Chatwoot: {error}") from None
+		click.echo(
+			f"{'Created' if result['created'] else 'Updated'} webhook {result['id']} posting to {result['url']}."
+		)
+		if not result["signed"]:
+			click.echo(
+				"Chatwoot returned no secret (4.11.1 or older): use Allow Unsigned Webhooks with a Webhook Token."
+			)
+	finally:
+		frappe.destroy()
+
+
 commands = [chatwoot]

@@ -8,6 +8,12 @@ app_license = "MIT"
 # ERPNext is optional: Lead, Customer and Issue are used when they exist, detected at run time.
 required_apps = []
 
+app_include_js = ["/assets/chat_bridge/js/chatwoot_panel.js"]
+boot_session = "chat_bridge.desk.boot_session"
+
+# The original rollout guide's address for the dashboard.
+website_redirects = [{"source": "/chatwoot-dashboard", "target": "/app/chatwoot-dashboard"}]
+
 after_install = "chat_bridge.install.after_install"
 after_migrate = "chat_bridge.install.after_migrate"
 before_uninstall = "chat_bridge.install.before_uninstall"

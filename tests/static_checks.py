@@ -306,3 +306,71 @@ def resolve_asset(path: str, app_package: Path) -> str | None:
 	if any(c.is_file() for c in candidates):
 		return None
 	return f"'{path}': no such file in the app"
+
+
+# Pages, workspaces, number cards and charts
+
+
+def load_module_records(kind: str, app_package: Path = APP_PACKAGE) -> list[AppDocType]:
+	"""The app's records of one kind (page, workspace, number_card, dashboard_chart), by folder."""
+	records = []
+	for path in sorted(app_package.glob(f"*/{kind}/*/*.json")):
+		if path.stem == path.parent.name:
+			records.append(AppDocType(folder=path.parent.name, definition=json.loads(path.read_text())))
+	return records
+
+
+def check_records(reference: FrappeReference, app_package: Path = APP_PACKAGE) -> list[str]:
+	"""Every page, workspace, number card and chart: named after its folder, pointing at what exists."""
+	doctypes = reference.doctypes | {d.name for d in load_app_doctypes(app_package)}
+	pages = {p.name for p in load_module_records("page", app_package)}
+	cards = {c.name for c in load_module_records("number_card", app_package)}
+	charts = {c.name for c in load_module_records("dashboard_chart", app_package)}
+	problems = []
+	for kind, records in (
+		("Page", load_module_records("page", app_package)),
+		("Workspace", load_module_records("workspace", app_package)),
+		("Number Card", load_module_records("number_card", app_package)),
+		("Dashboard Chart", load_module_records("dashboard_chart", app_package)),
+	):
+		for record in records:
+			d = record.definition
+			label = f"{kind} {record.name!r}"
+			if d.get("doctype") != kind:
+				problems.append(f"{label}: 'doctype' must be {kind!r}")
+			if scrub(record.name) != record.folder:
+				problems.append(f"{label}: name does not match its folder '{record.folder}'")
+			if d.get("module") != MODULE:
+				problems.append(f"{label}: module must be '{MODULE}'")
+			if kind == "Page" and not d.get("roles"):
+				problems.append(f"{label}: has no roles: anyone could open it")
+			if kind in ("Number Card", "Dashboard Chart") and d.get("document_type") not in doctypes:
+				problems.append(f"{label}: counts unknown DocType {d.get('document_type')!r}")
+			if kind == "Workspace":
+				problems.extend(
+					f"{label}: {p}" for p in _workspace_problems(d, doctypes, pages, cards, charts)
+				)
+	return problems
+
+
+def _workspace_problems(d: dict, doctypes: set, pages: set, cards: set, charts: set) -> Iterator[str]:
+	targets = {"DocType": doctypes, "Page": pages}
+	for link in [*d.get("links", []), *d.get("shortcuts", [])]:
+		kind = link.get("link_type") or link.get("type")
+		target = link.get("link_to")
+		if kind in targets and target and target not in targets[kind]:
+			yield f"links to unknown {kind} {target!r}"
+	for card in d.get("number_cards", []):
+		if card.get("number_card_name") not in cards:
+			yield f"shows unknown number card {card.get('number_card_name')!r}"
+	for chart in d.get("charts", []):
+		if chart.get("chart_name") not in charts:
+			yield f"shows unknown chart {chart.get('chart_name')!r}"
+	shortcut_labels = {shortcut.get("label") for shortcut in d.get("shortcuts", [])}
+	card_labels = {link.get("label") for link in d.get("links", []) if link.get("type") == "Card Break"}
+	for block in json.loads(d.get("content") or "[]"):
+		data = block.get("data") or {}
+		if block.get("type") == "shortcut" and data.get("shortcut_name") not in shortcut_labels:
+			yield f"content shows unknown shortcut {data.get('shortcut_name')!r}"
+		if block.get("type") == "card" and data.get("card_name") not in card_labels:
+			yield f"content shows unknown card {data.get('card_name')!r}"

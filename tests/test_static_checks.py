@@ -147,3 +147,35 @@ def test_hooks_accept_modules_functions_and_files():
 		"app_name": "chat_bridge",
 	}
 	assert check_hooks(hooks, APP_PACKAGE) == []
+
+
+def test_pages_workspace_cards_and_charts_pass():
+	from tests.static_checks import check_records, load_module_records
+
+	assert check_records(REFERENCE) == []
+	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard"}
+	assert len(load_module_records("number_card")) == 4
+
+
+def test_record_checks_name_their_faults(tmp_path):
+	import json
+	import shutil
+
+	from tests.static_checks import check_records
+
+	app = tmp_path / "chat_bridge"
+	shutil.copytree(APP_PACKAGE / "chat_bridge", app / "chat_bridge")
+	page = app / "chat_bridge" / "page" / "chatwoot_dashboard" / "chatwoot_dashboard.json"
+	definition = json.loads(page.read_text())
+	page.write_text(json.dumps({**definition, "name": "chatwoot-board", "roles": []}))
+	workspace = app / "chat_bridge" / "workspace" / "customer_support" / "customer_support.json"
+	ws = json.loads(workspace.read_text())
+	ws["shortcuts"][-1]["link_to"] = "Chatwoot Settingz"
+	ws["number_cards"].append({"number_card_name": "Nope"})
+	workspace.write_text(json.dumps(ws))
+	problems = check_records(REFERENCE, app)
+	assert any("does not match its folder" in p for p in problems)
+	assert any("has no roles" in p for p in problems)
+	assert any("unknown DocType 'Chatwoot Settingz'" in p for p in problems)
+	assert any("unknown number card 'Nope'" in p for p in problems)
+	assert any("unknown Page 'chatwoot-dashboard'" in p for p in problems)  # the page was renamed away

@@ -14,17 +14,31 @@ from frappe import _
 from frappe.query_builder.functions import Avg, Count, Max
 from frappe.utils import cint, now_datetime
 
-from chat_bridge.chatwoot import errors as chatwoot_errors
+from chat_bridge import arguments
+from chat_bridge.api.chatwoot import USER_TOKEN_DOCTYPE, user_client
+from chat_bridge.arguments import ArgumentError
+from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
+from chat_bridge.chatwoot.events import message_type_name
+from chat_bridge.chatwoot.presenters import conversation_summary, scrub_secrets
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_admin
+from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
+from chat_bridge.records.outbound import create_in_chatwoot, link_to_chatwoot
 from chat_bridge.settings import get_settings, require_feature
+from chat_bridge.sync.contacts import normalize_email
 
 EVENT_DOCTYPE = "Chatwoot Webhook Event"
+FORM_DOCTYPES = ("Contact", "Lead", "Customer")
+MAPPING_FIELDS = ["name", "account_id", "chatwoot_contact_id", "contact", "sync_direction", "last_synced"]
 
 
 def chatwoot_method(fn: Callable | None = None, *, admin_only: bool = False, methods=("GET", "POST")):
-	"""Whitelist `fn` behind the API flag, wrap its result in {"data": …}, and explain Chatwoot's errors."""
+	"""Whitelist `fn` behind the API flag, wrap its result in {"data": …}, and explain failures.
+
+	A caller's bad argument becomes a 417 with the reason; a Chatwoot failure becomes a message a
+	person can act on; whatever Chatwoot returned goes out without tokens or secrets.
+	"""
 
 	def decorate(fn: Callable) -> Callable:
 		@functools.wraps(fn)
@@ -33,8 +47,10 @@ def chatwoot_method(fn: Callable | None = None, *, admin_only: bool = False, met
 			if admin_only:
 				require_chatwoot_admin()
 			try:
-				return {"data": fn(*args, **kwargs)}
-			except chatwoot_errors.ChatwootError as error:
+				return {"data": scrub_secrets(fn(*args, **kwargs))}
+			except ArgumentError as error:
+				frappe.throw(str(error), frappe.ValidationError, title=_("Invalid request"))
+			except ChatwootError as error:
 				explain_chatwoot_error(error)
 
 		return frappe.whitelist(methods=list(methods))(method)
@@ -42,36 +58,207 @@ def chatwoot_method(fn: Callable | None = None, *, admin_only: bool = False, met
 	return decorate(fn) if fn else decorate
 
 
-def explain_chatwoot_error(error: chatwoot_errors.ChatwootError):
-	url = get_settings().chatwoot_url
-	if isinstance(error, chatwoot_errors.AuthenticationError):
-		frappe.throw(
-			_(
-				"Chatwoot rejected the access token. Check the token in Chatwoot User Token or Chatwoot Integration Settings."
-			),
-			ChatwootRequestError,
+_EXCEPTION_FOR_KIND = {
+	"not_found": frappe.DoesNotExistError,
+	"invalid": frappe.ValidationError,
+	"unavailable": ChatwootUnavailableError,
+}
+
+
+def explain_chatwoot_error(error: ChatwootError):
+	kind, message = describe_for_user(error, get_settings().chatwoot_url)
+	frappe.throw(_(message), _EXCEPTION_FOR_KIND.get(kind, ChatwootRequestError), title=_("Chatwoot"))
+
+
+def _location() -> tuple[str, int]:
+	settings = get_settings()
+	return settings.chatwoot_url, settings.account_id
+
+
+def _erpnext_contacts(chatwoot_contact_ids) -> dict[int, str]:
+	ids = [i for i in chatwoot_contact_ids if i]
+	if not ids:
+		return {}
+	rows = frappe.get_all(
+		CONTACT_MAPPING,
+		filters={"account_id": get_settings().account_id, "chatwoot_contact_id": ("in", ids)},
+		fields=["chatwoot_contact_id", "contact"],
+	)
+	return {row.chatwoot_contact_id: row.contact for row in rows if row.contact}
+
+
+def _summaries(conversations: list[dict]) -> list[dict]:
+	base_url, account_id = _location()
+	contacts = _erpnext_contacts(
+		((c.get("meta") or {}).get("sender") or {}).get("id") for c in conversations if isinstance(c, dict)
+	)
+	summaries = []
+	for conversation in conversations:
+		summary = conversation_summary(conversation, base_url, account_id)
+		summary["erpnext_contact"] = contacts.get(summary["contact_id"])
+		summaries.append(summary)
+	return summaries
+
+
+# Conversations
+
+
+@chatwoot_method
+def get_conversations(
+	status: str = "open", page: int = 1, assignee_type: str = "all", inbox_id=None, labels=None
+) -> list:
+	"""One page (25) of conversations, summed up for a list: contact, last message, assignee, links."""
+	if assignee_type not in ("me", "unassigned", "assigned", "all"):
+		raise ArgumentError(
+			f"assignee_type must be one of me, unassigned, assigned, all, not {assignee_type!r}."
 		)
-	if isinstance(error, chatwoot_errors.ForbiddenError):
-		frappe.throw(
-			_("Chatwoot does not allow this token to do that; an administrator's token may be needed."),
-			ChatwootRequestError,
+	answer = user_client().list_conversations(
+		status=arguments.status(status, allow_all=True),
+		assignee_type=assignee_type,
+		page=arguments.positive_int(page, "page"),
+		inbox_id=arguments.optional_positive_int(inbox_id, "inbox_id"),
+		labels=arguments.labels(labels) if labels else None,
+	)
+	return _summaries((answer.get("data") or {}).get("payload") or [])
+
+
+@chatwoot_method
+def get_conversation(id) -> dict:
+	conversation = user_client().get_conversation(arguments.positive_int(id, "id"))
+	[summary] = _summaries([conversation])
+	return {
+		**conversation,
+		"erpnext_contact": summary["erpnext_contact"],
+		"chatwoot_url": summary["chatwoot_url"],
+	}
+
+
+@chatwoot_method
+def get_messages(conversation_id, before=None) -> list:
+	"""The latest 20 messages of a conversation (or the 20 before message `before`), oldest first."""
+	answer = user_client().list_messages(
+		arguments.positive_int(conversation_id, "conversation_id"),
+		before=arguments.optional_positive_int(before, "before"),
+	)
+	return [
+		{**message, "message_type_name": message_type_name(message.get("message_type"))}
+		for message in answer.get("payload") or []
+	]
+
+
+@chatwoot_method(methods=("POST",))
+def send_message(conversation_id, content, private=0) -> dict:
+	"""Reply to the customer, or with `private` add an internal note, as the calling user's agent."""
+	return user_client().send_message(
+		arguments.positive_int(conversation_id, "conversation_id"),
+		arguments.message_content(content),
+		private=arguments.flag(private),
+	)
+
+
+@chatwoot_method(methods=("POST",))
+def update_conversation_status(id, status) -> dict:
+	return user_client().toggle_status(arguments.positive_int(id, "id"), arguments.status(status))
+
+
+@chatwoot_method(methods=("POST",))
+def assign_conversation(id, assignee=None) -> dict:
+	"""Assign to an ERPNext user (or a Chatwoot agent id); no assignee unassigns."""
+	client = user_client()
+	agent_id = chatwoot_agent_id(client, assignee) if assignee not in (None, "") else None
+	client.assign_conversation(arguments.positive_int(id, "id"), assignee_id=agent_id)
+	return {"conversation_id": int(id), "assignee_id": agent_id}
+
+
+def chatwoot_agent_id(client, assignee) -> int:
+	"""The Chatwoot agent an ERPNext user is (their token's agent, else the agent with their email)."""
+	if str(assignee).strip().isdigit():
+		return int(assignee)
+	user = str(assignee).strip()
+	by_token = frappe.db.get_value(USER_TOKEN_DOCTYPE, user, "chatwoot_user_id")
+	if by_token:
+		return int(by_token)
+	email = normalize_email(frappe.db.get_value("User", user, "email") or user)
+	for agent in client.list_agents() or []:
+		if normalize_email(agent.get("email")) == email:
+			return int(agent["id"])
+	raise ArgumentError(f"{user} is not a Chatwoot agent of this account.")
+
+
+@chatwoot_method(methods=("POST",))
+def add_labels(id, labels) -> list:
+	answer = user_client().add_labels(arguments.positive_int(id, "id"), arguments.labels(labels))
+	return answer.get("payload") or []
+
+
+# Contacts
+
+
+@chatwoot_method
+def get_contacts(page: int = 1, q: str | None = None) -> list:
+	"""One page (15) of Chatwoot contacts, or those matching `q`, with their ERPNext Contact."""
+	client, page = user_client(), arguments.positive_int(page, "page")
+	answer = (
+		client.search_contacts(q.strip(), page=page) if q and q.strip() else client.list_contacts(page=page)
+	)
+	contacts = answer.get("payload") or []
+	erpnext = _erpnext_contacts(c.get("id") for c in contacts)
+	return [{**contact, "erpnext_contact": erpnext.get(contact.get("id"))} for contact in contacts]
+
+
+@chatwoot_method
+def get_contact(id) -> dict:
+	contact = user_client().get_contact(arguments.positive_int(id, "id")).get("payload") or {}
+	return {**contact, "erpnext_contact": _erpnext_contacts([contact.get("id")]).get(contact.get("id"))}
+
+
+@chatwoot_method(methods=("POST",))
+def link_contact(contact, chatwoot_contact_id) -> dict:
+	"""Map an ERPNext Contact to an existing Chatwoot contact."""
+	frappe.get_doc("Contact", contact).check_permission("write")
+	client = user_client()
+	chatwoot_id = arguments.positive_int(chatwoot_contact_id, "chatwoot_contact_id")
+	client.get_contact(chatwoot_id)  # a 404 here says the Chatwoot contact does not exist
+	mapping = link_to_chatwoot(contact, client.account_id, chatwoot_id)
+	return frappe.db.get_value(CONTACT_MAPPING, mapping, MAPPING_FIELDS, as_dict=True)
+
+
+@chatwoot_method(methods=("POST",))
+def create_chatwoot_contact(contact: str) -> dict:
+	"""Create (or find by email) the Chatwoot contact of an unmapped ERPNext Contact, and map the two."""
+	frappe.get_doc("Contact", contact).check_permission("write")
+	mapping = create_in_chatwoot(contact, user_client())
+	return frappe.db.get_value(CONTACT_MAPPING, mapping, MAPPING_FIELDS, as_dict=True)
+
+
+@chatwoot_method
+def get_record_conversations(doctype: str, name: str) -> dict:
+	"""For a Contact, Lead or Customer form: its Chatwoot contacts and their recent conversations."""
+	if doctype not in FORM_DOCTYPES:
+		raise ArgumentError(
+			f"Chatwoot conversations are shown for {', '.join(FORM_DOCTYPES)}, not {doctype}."
 		)
-	if isinstance(error, chatwoot_errors.NotFoundError):
-		frappe.throw(
-			_("Chatwoot has no such record in account {0}.").format(get_settings().account_id),
-			frappe.DoesNotExistError,
+	frappe.get_doc(doctype, name).check_permission("read")
+	contacts = (
+		[name]
+		if doctype == "Contact"
+		else frappe.get_all(
+			"Dynamic Link",
+			filters={"parenttype": "Contact", "link_doctype": doctype, "link_name": name},
+			pluck="parent",
 		)
-	if isinstance(error, chatwoot_errors.ValidationError):
-		frappe.throw(
-			_("Chatwoot refused the data: {0}").format(error.detail or error), frappe.ValidationError
-		)
-	if isinstance(error, chatwoot_errors.RateLimitError):
-		frappe.throw(
-			_("Chatwoot is rate limiting requests; try again in a minute."), ChatwootUnavailableError
-		)
-	if isinstance(error, chatwoot_errors.ChatwootConnectionError):
-		frappe.throw(_("Chatwoot is unreachable at {0}.").format(url), ChatwootUnavailableError)
-	frappe.throw(_("Chatwoot failed: {0}").format(error), ChatwootRequestError)
+	)
+	mappings = frappe.get_all(
+		CONTACT_MAPPING,
+		filters={"contact": ("in", contacts or [""]), "account_id": get_settings().account_id},
+		fields=MAPPING_FIELDS,
+	)
+	client = user_client() if mappings else None
+	conversations = []
+	for mapping in mappings:
+		conversations += client.get_contact_conversations(mapping.chatwoot_contact_id).get("payload") or []
+	summaries = sorted(_summaries(conversations), key=lambda s: s["last_activity_at"] or "", reverse=True)
+	return {"contacts": contacts, "mappings": mappings, "conversations": summaries}
 
 
 @chatwoot_method(admin_only=True)
@@ -134,19 +321,3 @@ def get_chatwoot_account(account_id: int) -> dict:
 	if not record:
 		return {"exists": False, "account_id": cint(account_id)}
 	return {"exists": True, **record}
-
-
-@chatwoot_method(methods=("POST",))
-def create_chatwoot_contact(contact: str) -> dict:
-	"""Create (or find by email) the Chatwoot contact of an unmapped ERPNext Contact, and map the two."""
-	from chat_bridge.api.chatwoot import user_client
-	from chat_bridge.records.outbound import create_in_chatwoot
-
-	frappe.get_doc("Contact", contact).check_permission("write")
-	mapping = create_in_chatwoot(contact, user_client())
-	return frappe.db.get_value(
-		"Chatwoot Contact Mapping",
-		mapping,
-		["name", "account_id", "chatwoot_contact_id", "contact", "sync_direction"],
-		as_dict=True,
-	)

@@ -103,3 +103,31 @@ def error_class_for_status(status: int) -> type[ChatwootHTTPError]:
 	if status >= 500:
 		return ServerError
 	return ChatwootHTTPError
+
+
+def describe_for_user(error: ChatwootError, chatwoot_url: str | None) -> tuple[str, str]:
+	"""(kind, sentence) for a person who asked for something Chatwoot refused or failed.
+
+	Kinds: token, forbidden, not_found, invalid, unavailable, failed.
+	"""
+	if isinstance(error, AuthenticationError):
+		return (
+			"token",
+			"Chatwoot rejected the access token: check it in Chatwoot User Token or Chatwoot Integration Settings.",
+		)
+	if isinstance(error, ForbiddenError):
+		return (
+			"forbidden",
+			"Chatwoot does not allow this token to do that; an administrator's token may be needed.",
+		)
+	if isinstance(error, NotFoundError):
+		return "not_found", "Chatwoot has no such record in this account."
+	if isinstance(error, ValidationError):
+		return "invalid", f"Chatwoot refused the data: {error.detail or 'no reason given'}."
+	if isinstance(error, RateLimitError):
+		return "unavailable", "Chatwoot is rate limiting requests; try again in a minute."
+	if isinstance(error, ChatwootConnectionError):
+		return "unavailable", f"Chatwoot is unreachable at {chatwoot_url or 'the configured URL'}."
+	if isinstance(error, ServerError):
+		return "unavailable", f"Chatwoot failed ({error.status}); try again later."
+	return "failed", f"Chatwoot did not do it: {error}"

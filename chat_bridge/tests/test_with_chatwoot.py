@@ -56,14 +56,12 @@ def delete_story_of_seed():
 
 
 class WithChatwoot(ChatBridgeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.mock = start_mock()
-		cls.addClassCleanup(cls.mock.stop)
+	"""A fresh mock Chatwoot for every test, and the settings pointing at it."""
 
 	def setUp(self):
 		super().setUp()
+		self.mock = start_mock()
+		self.addCleanup(self.mock.stop)
 		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
 		delete_story_of_seed()
 		self.addCleanup(delete_story_of_seed)

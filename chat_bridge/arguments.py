@@ -1,0 +1,78 @@
+"""Checking what callers of the REST methods send, before anything reaches Chatwoot.
+
+Values arrive from HTTP as text (or from `bench console` as Python values); each parser returns
+the value in its proper type or raises ArgumentError with a sentence the caller can act on.
+"""
+
+import json
+from collections.abc import Iterable
+
+from chat_bridge.chatwoot.client import CONVERSATION_STATUSES
+
+MAX_MESSAGE_LENGTH = 20_000
+MAX_LABELS = 50
+
+
+class ArgumentError(ValueError):
+	"""A value a caller sent that cannot be used; the message says which and why."""
+
+
+def positive_int(value: object, name: str) -> int:
+	if isinstance(value, bool):
+		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.")
+	try:
+		number = int(str(value).strip())
+	except (TypeError, ValueError):
+		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.") from None
+	if number <= 0:
+		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.")
+	return number
+
+
+def optional_positive_int(value: object, name: str) -> int | None:
+	return None if value in (None, "", "null") else positive_int(value, name)
+
+
+def status(value: object, *, allow_all: bool = False) -> str:
+	allowed = (*CONVERSATION_STATUSES, "all") if allow_all else CONVERSATION_STATUSES
+	text = str(value or "").strip().lower()
+	if text not in allowed:
+		raise ArgumentError(f"status must be one of {', '.join(allowed)}, not {value!r}.")
+	return text
+
+
+def flag(value: object) -> bool:
+	"""A yes/no from HTTP ('1', 'true', 'yes', 'on') or Python."""
+	if isinstance(value, bool):
+		return value
+	return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def message_content(value: object) -> str:
+	text = str(value or "").strip() if not isinstance(value, dict | list) else ""
+	if not text:
+		raise ArgumentError("A message needs some text.")
+	if len(text) > MAX_MESSAGE_LENGTH:
+		raise ArgumentError(f"A message may be at most {MAX_MESSAGE_LENGTH} characters long.")
+	return text
+
+
+def labels(value: object) -> list[str]:
+	"""Labels from a list, a JSON list or a comma-separated text; at least one."""
+	if isinstance(value, str):
+		text = value.strip()
+		if text.startswith("["):
+			try:
+				value = json.loads(text)
+			except ValueError:
+				raise ArgumentError("labels is not a valid JSON list.") from None
+		else:
+			value = text.split(",")
+	if not isinstance(value, Iterable) or isinstance(value, dict):
+		raise ArgumentError("labels must be a list of label names.")
+	names = list(dict.fromkeys(str(label).strip() for label in value if str(label).strip()))
+	if not names:
+		raise ArgumentError("Give at least one label.")
+	if len(names) > MAX_LABELS:
+		raise ArgumentError(f"At most {MAX_LABELS} labels at a time.")
+	return names

@@ -1,0 +1,13 @@
+"""What the desk's scripts learn at sign-in: which parts of Chat Bridge are on."""
+
+from chat_bridge.features import Feature, is_enabled
+from chat_bridge.settings import get_flags
+
+
+def boot_session(bootinfo) -> None:
+	flags = get_flags()
+	bootinfo.chat_bridge = {
+		"dashboard": is_enabled(flags, Feature.DASHBOARD),
+		"api": is_enabled(flags, Feature.API),
+		"sync": is_enabled(flags, Feature.SYNC),
+	}

@@ -1,0 +1,153 @@
+"""Looking at a site's Chat Bridge setup from the inside: the facts behind `chatwoot doctor`,
+`chatwoot status`, `chatwoot rollout` and `chatwoot register-webhook`.
+
+The verdicts are pure (chat_bridge.rollout); this module only gathers: the settings, Chatwoot's
+answers, the workers and the scheduler.
+"""
+
+import frappe
+import requests
+from frappe.utils import get_url
+from frappe.utils.background_jobs import get_workers
+from frappe.utils.scheduler import is_scheduler_inactive
+
+from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, ChatwootAPI
+from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
+from chat_bridge.rollout import (
+	STAGES,
+	WEBHOOK_EVENTS,
+	Check,
+	blockers,
+	check_account,
+	check_reachable,
+	check_scheduler,
+	check_secret,
+	check_token,
+	check_webhook,
+	check_workers,
+	find_site_webhook,
+)
+from chat_bridge.settings import SETTINGS_DOCTYPE, get_flags, get_secret, get_settings
+
+WEBHOOK_PATH = "/api/method/chat_bridge.webhook.handle"
+
+
+def site_webhook_url() -> str:
+	return get_url(WEBHOOK_PATH)
+
+
+def _client() -> ChatwootAPI | None:
+	settings = get_settings()
+	token = get_secret("api_access_token")
+	if not (settings.chatwoot_url and settings.account_id and token):
+		return None
+	return ChatwootAPI(settings.chatwoot_url, token, settings.account_id, retry=INTERACTIVE_RETRY)
+
+
+def _ask(call) -> tuple[object, str | None]:
+	"""Chatwoot's answer, or None and the kind of failure."""
+	try:
+		return call(), None
+	except ChatwootError as error:
+		return None, describe_for_user(error, get_settings().chatwoot_url)[0]
+
+
+def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
+	settings = get_settings()
+	url = settings.chatwoot_url
+	checks = {"reachable": check_reachable(url, _reachability_error(url) if url else None)}
+	client = _client()
+	if client is None:
+		checks["token"] = check_token(None, "missing", settings.account_id)
+		checks["account"] = check_account(None, "missing", settings.account_id)
+		webhooks, webhooks_error = None, "missing"
+	else:
+		profile, profile_error = _ask(client.get_profile)
+		checks["token"] = check_token(profile, profile_error, settings.account_id)
+		account, account_error = _ask(client.get_account)
+		checks["account"] = check_account(account, account_error, settings.account_id)
+		listing, webhooks_error = _ask(client.list_webhooks)
+		webhooks = ((listing or {}).get("payload") or {}).get("webhooks") or []
+	target = webhook_url or site_webhook_url()
+	webhook = find_site_webhook(webhooks or [], target) if webhooks is not None else None
+	checks["webhook"] = check_webhook(webhook, target, webhooks_error)
+	checks["secret"] = check_secret(
+		webhook, get_secret("webhook_secret"), bool(settings.allow_unsigned_webhooks)
+	)
+	checks["workers"] = check_workers(len(get_workers()))
+	checks["scheduler"] = check_scheduler(not is_scheduler_inactive())
+	return checks
+
+
+def _reachability_error(url: str) -> str | None:
+	try:
+		requests.get(url, timeout=5, allow_redirects=False)
+	except requests.RequestException as error:
+		return type(error).__name__
+	return None
+
+
+def apply_stage(stage: str, *, checks: dict[str, Check] | None = None) -> list[Check]:
+	"""Set the flags of `stage` if its checks pass; the checks that failed otherwise (nothing is changed)."""
+	failing = blockers(stage, checks if checks is not None else (gather_checks() if stage != "off" else {}))
+	if failing:
+		return failing
+	settings = frappe.get_single(SETTINGS_DOCTYPE)
+	settings.update(STAGES[stage])
+	settings.save()
+	frappe.db.commit()
+	return []
+
+
+def register_webhook(webhook_url: str | None = None) -> dict:
+	"""Create or update the account webhook for this site in Chatwoot, and store its secret here."""
+	client = _client()
+	if client is None:
+		frappe.throw("Set the Chatwoot URL, Account ID and an administrator's API Access Token first.")
+	target = webhook_url or site_webhook_url()
+	listing = client.list_webhooks()
+	existing = find_site_webhook((listing.get("payload") or {}).get("webhooks") or [], target)
+	if existing:
+		answer = client.update_webhook(existing["id"], url=target, subscriptions=WEBHOOK_EVENTS)
+	else:
+		answer = client.create_webhook(target, WEBHOOK_EVENTS, name=f"ERPNext ({frappe.local.site})")
+	webhook = (answer.get("payload") or {}).get("webhook") or answer
+	settings = frappe.get_single(SETTINGS_DOCTYPE)
+	settings.chatwoot_webhook_id = webhook.get("id")
+	if webhook.get("secret"):
+		settings.webhook_secret = webhook["secret"]
+	settings.save()
+	frappe.db.commit()
+	return {
+		"id": webhook.get("id"),
+		"url": target,
+		"created": existing is None,
+		"signed": bool(webhook.get("secret")),
+	}
+
+
+def status_report() -> dict:
+	from chat_bridge.rollout import stage_of
+
+	settings = get_settings()
+	flags = get_flags()
+	events = dict(
+		frappe.get_all(
+			"Chatwoot Webhook Event",
+			fields=["status", "count(name) as count"],
+			group_by="status",
+			as_list=True,
+		)
+	)
+	return {
+		"stage": stage_of(flags),
+		"flags": {flag: bool(value) for flag, value in flags.items() if not flag.startswith("_")},
+		"chatwoot_url": settings.chatwoot_url,
+		"account_id": settings.account_id,
+		"webhook_url": site_webhook_url(),
+		"last_webhook_at": settings.last_webhook_at,
+		"last_sync_at": settings.last_sync_at,
+		"contacts_mapped": frappe.db.count("Chatwoot Contact Mapping"),
+		"conversations_mapped": frappe.db.count("Chatwoot Conversation Mapping"),
+		"events": events,
+	}

@@ -1,0 +1,147 @@
+// Copyright (c) 2026, The chat_bridge contributors
+// License: MIT. See license.txt
+
+// A Chatwoot section on Contact, Lead and Customer forms: the linked Chatwoot contact, its
+// conversations, and a box to reply or leave a private note. Shown while API access is on.
+
+frappe.provide("chat_bridge");
+
+chat_bridge.FORM_DOCTYPES = ["Contact", "Lead", "Customer"];
+
+chat_bridge.api_enabled = () => Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api);
+
+chat_bridge.ConversationPanel = class ConversationPanel {
+	constructor(frm) {
+		this.frm = frm;
+		this.$section = frm.dashboard.add_section(
+			`<div class="chatwoot-panel text-muted small">${__("Loading Chatwoot conversations…")}</div>`,
+			__("Chatwoot")
+		);
+		this.$panel = this.$section.find(".chatwoot-panel");
+		this.load();
+	}
+
+	load() {
+		frappe
+			.call({
+				method: "chat_bridge.api.rest_api.get_record_conversations",
+				args: { doctype: this.frm.doctype, name: this.frm.doc.name },
+			})
+			.then((r) => this.render(r.message.data))
+			.catch(() => this.$panel.text(__("Chatwoot conversations could not be loaded.")));
+	}
+
+	render(data) {
+		const esc = frappe.utils.escape_html;
+		this.$panel.removeClass("text-muted small").empty();
+		if (!data.mappings.length) {
+			this.render_unmapped();
+			return;
+		}
+		const linked = data.mappings.map((m) => `#${esc(String(m.chatwoot_contact_id))}`).join(", ");
+		this.$panel.append(`<p class="text-muted small">${__("Chatwoot contact")} ${linked}</p>`);
+		if (!data.conversations.length) {
+			this.$panel.append(`<p class="text-muted">${__("No conversations yet.")}</p>`);
+			return;
+		}
+		const rows = data.conversations
+			.map(
+				(c) => `<tr data-conversation="${esc(String(c.id))}">
+					<td>#${esc(String(c.id))}</td>
+					<td><span class="indicator-pill ${c.status === "open" ? "orange" : "gray"}">${esc(c.status || "")}</span></td>
+					<td>${esc(c.last_message || "")}</td>
+					<td>${esc(c.assignee || __("Unassigned"))}</td>
+					<td class="text-nowrap">
+						<a href="${esc(c.chatwoot_url || "#")}" target="_blank" rel="noopener">${__("Open")}</a>
+						&nbsp;<a href="#" class="reply">${__("Reply")}</a>
+					</td>
+				</tr>`
+			)
+			.join("");
+		this.$panel.append(
+			`<table class="table table-condensed small"><tbody>${rows}</tbody></table><div class="chatwoot-reply"></div>`
+		);
+		this.$panel.find("a.reply").on("click", (e) => {
+			e.preventDefault();
+			this.show_reply_box($(e.target).closest("tr").data("conversation"));
+		});
+	}
+
+	render_unmapped() {
+		if (this.frm.doctype !== "Contact") {
+			this.$panel.html(
+				`<p class="text-muted">${__("None of this record's contacts is linked to a Chatwoot contact.")}</p>`
+			);
+			return;
+		}
+		this.$panel.html(`<p class="text-muted">${__("This contact is not linked to Chatwoot.")}</p>
+			<button class="btn btn-default btn-xs create">${__("Create Chatwoot contact")}</button>
+			<button class="btn btn-default btn-xs link">${__("Link existing Chatwoot contact")}</button>`);
+		this.$panel.find(".create").on("click", () =>
+			frappe
+				.call({
+					method: "chat_bridge.api.rest_api.create_chatwoot_contact",
+					args: { contact: this.frm.doc.name },
+					freeze: true,
+				})
+				.then(() => this.load())
+		);
+		this.$panel.find(".link").on("click", () =>
+			frappe.prompt(
+				{ fieldname: "chatwoot_contact_id", fieldtype: "Int", label: __("Chatwoot Contact ID"), reqd: 1 },
+				(values) =>
+					frappe
+						.call({
+							method: "chat_bridge.api.rest_api.link_contact",
+							args: { contact: this.frm.doc.name, chatwoot_contact_id: values.chatwoot_contact_id },
+						})
+						.then(() => this.load()),
+				__("Link Chatwoot contact")
+			)
+		);
+	}
+
+	show_reply_box(conversation_id) {
+		const $box = this.$panel.find(".chatwoot-reply").html(`
+			<p class="small">${__("Reply in conversation #{0}", [conversation_id])}</p>
+			<textarea class="form-control" rows="3"></textarea>
+			<label class="small"><input type="checkbox" class="private"> ${__("Private note (not sent to the customer)")}</label>
+			<p><button class="btn btn-primary btn-xs send">${__("Send")}</button></p>`);
+		$box.find(".send").on("click", () => {
+			const content = $box.find("textarea").val();
+			if (!content.trim()) return;
+			frappe
+				.call({
+					method: "chat_bridge.api.rest_api.send_message",
+					args: {
+						conversation_id,
+						content,
+						private: $box.find(".private").is(":checked") ? 1 : 0,
+					},
+					freeze: true,
+				})
+				.then(() => {
+					frappe.show_alert({ message: __("Sent to Chatwoot"), indicator: "green" });
+					this.load();
+				});
+		});
+	}
+};
+
+chat_bridge.FORM_DOCTYPES.forEach((doctype) => {
+	frappe.ui.form.on(doctype, {
+		refresh(frm) {
+			if (!chat_bridge.api_enabled() || frm.is_new()) return;
+			frm.chatwoot_panel = new chat_bridge.ConversationPanel(frm);
+		},
+	});
+});
+
+// The sync announces new messages to the rooms of the records they belong to; an open form of
+// one of them reloads its panel.
+frappe.realtime.on("chat_bridge_update", () => {
+	const frm = window.cur_frm;
+	if (frm && frm.chatwoot_panel && chat_bridge.FORM_DOCTYPES.includes(frm.doctype)) {
+		frm.chatwoot_panel.load();
+	}
+});

@@ -1,0 +1,114 @@
+"""The dashboard page, the boot flags and the rollout commands' workings on a real site."""
+
+import frappe
+
+from chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard import get_dashboard_context
+from chat_bridge.desk import boot_session
+from chat_bridge.doctor import apply_stage, gather_checks, register_webhook, site_webhook_url, status_report
+from chat_bridge.rollout import STAGES
+from chat_bridge.settings import get_flags
+from chat_bridge.tests.test_with_chatwoot import WithChatwoot
+from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ChatBridgeTestCase, ensure_user
+
+
+class TestDashboardPage(ChatBridgeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_user(SYSTEM_MANAGER, ("System Manager",))
+		ensure_user(PLAIN_USER)
+
+	def test_page_is_for_system_managers(self):
+		page = frappe.get_doc("Page", "chatwoot-dashboard")
+		self.assertEqual([r.role for r in page.roles], ["System Manager"])
+		frappe.set_user(SYSTEM_MANAGER)
+		self.assertTrue(page.is_permitted())
+		frappe.set_user(PLAIN_USER)
+		self.assertFalse(page.is_permitted())
+		with self.assertRaises(frappe.PermissionError):
+			get_dashboard_context()
+
+	def test_context_names_the_flag_that_is_off(self):
+		self.configure(enabled=1, enable_dashboard=0)
+		frappe.set_user(SYSTEM_MANAGER)
+		context = get_dashboard_context()
+		self.assertFalse(context["enabled"])
+		self.assertIn("Enable Dashboard", context["message"])
+		self.configure(enabled=0, enable_dashboard=1)
+		self.assertIn("Enable Integration", get_dashboard_context()["message"])
+
+	def test_context_when_on(self):
+		self.configure(enabled=1, enable_dashboard=1, enable_api=1)
+		frappe.set_user(SYSTEM_MANAGER)
+		context = get_dashboard_context()
+		self.assertTrue(context["enabled"] and context["api_enabled"])
+		self.assertEqual(context["dashboard_url"], "https://chat.example.com/app/accounts/3/dashboard")
+		self.assertNotIn("admin-token", frappe.as_json(context))
+
+	def test_boot_tells_the_forms_what_is_on(self):
+		self.configure(enabled=1, enable_dashboard=1, enable_api=1)
+		bootinfo = frappe._dict()
+		boot_session(bootinfo)
+		self.assertEqual(bootinfo.chat_bridge, {"dashboard": True, "api": True, "sync": False})
+
+	def test_old_address_redirects_to_the_page(self):
+		from chat_bridge import hooks
+
+		self.assertIn(
+			{"source": "/chatwoot-dashboard", "target": "/app/chatwoot-dashboard"}, hooks.website_redirects
+		)
+
+
+class TestRollout(WithChatwoot):
+	def test_sync_on_a_misconfigured_site_says_what_to_fix_and_changes_nothing(self):
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		before = get_flags()
+		failing = apply_stage("sync")
+		names = [check.name for check in failing]
+		self.assertIn("webhook", names)
+		self.assertIn("secret", names)
+		webhook = next(c for c in failing if c.name == "webhook")
+		self.assertIn("register-webhook", webhook.fix)
+		self.assertEqual(get_flags(), before)
+
+	def test_register_webhook_then_every_check_but_the_bench_processes_passes(self):
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		result = register_webhook()
+		self.assertTrue(result["created"] and result["signed"])
+		[webhook] = self.mock.webhooks.values()
+		self.assertEqual(webhook["url"], site_webhook_url())
+		self.assertEqual(
+			frappe.get_single("Chatwoot Integration Settings").get_password("webhook_secret"),
+			webhook["secret"],
+		)
+		self.assertFalse(register_webhook()["created"])  # a second run updates the same webhook
+		checks = gather_checks()
+		for name in ("reachable", "token", "account", "webhook", "secret"):
+			self.assertTrue(checks[name].ok, checks[name].line())
+
+	def test_doctor_finds_an_agent_token_and_a_wrong_account(self):
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="agent-token")
+		checks = gather_checks()
+		self.assertFalse(checks["token"].ok)
+		self.assertIn("not an administrator", checks["token"].detail)
+		self.configure(
+			**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token", account_id=77
+		)
+		self.assertFalse(gather_checks()["account"].ok)
+
+	def test_stages_and_instant_rollback(self):
+		self.configure(**STAGES["dashboard"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		self.assertEqual(apply_stage("api"), [])
+		self.assertEqual(status_report()["stage"], "api")
+		self.assertEqual(apply_stage("off"), [])
+		self.assertEqual(status_report()["stage"], "off")
+		self.assertEqual(frappe.db.get_value("Workspace", "Customer Support", "is_hidden"), 1)
+		self.assertEqual(apply_stage("dashboard"), [])
+		self.assertEqual(status_report()["stage"], "dashboard")
+
+	def test_status_report(self):
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		report = status_report()
+		self.assertEqual((report["stage"], report["account_id"]), ("sync", 3))
+		self.assertTrue(report["webhook_url"].endswith("/api/method/chat_bridge.webhook.handle"))
+		self.assertNotIn("admin-token", frappe.as_json(report))

@@ -1,0 +1,328 @@
+"""What the desk and the rollout commands decide without Frappe: arguments, presentation, error
+messages, the stage → flags table and the doctor's checks."""
+
+import pytest
+
+from chat_bridge import arguments
+from chat_bridge.arguments import ArgumentError
+from chat_bridge.chatwoot.errors import (
+	AuthenticationError,
+	ChatwootConnectionError,
+	ChatwootError,
+	ForbiddenError,
+	NotFoundError,
+	RateLimitError,
+	ServerError,
+	ValidationError,
+	describe_for_user,
+)
+from chat_bridge.chatwoot.presenters import (
+	conversation_summary,
+	conversation_url,
+	dashboard_url,
+	scrub_secrets,
+)
+from chat_bridge.features import Feature, is_enabled
+from chat_bridge.rollout import (
+	STAGE_CHECKS,
+	STAGES,
+	WEBHOOK_EVENTS,
+	Check,
+	blockers,
+	check_account,
+	check_reachable,
+	check_scheduler,
+	check_secret,
+	check_token,
+	check_webhook,
+	check_workers,
+	find_site_webhook,
+	stage_of,
+)
+from tests.conftest import webhook_payload
+
+# Arguments
+
+
+@pytest.mark.parametrize("value, expected", [(3, 3), ("58", 58), (" 7 ", 7)])
+def test_positive_int(value, expected):
+	assert arguments.positive_int(value, "id") == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, "abc", "", None, True, "1.5", "58/../1"])
+def test_positive_int_refused(value):
+	with pytest.raises(ArgumentError, match="id must be a positive whole number"):
+		arguments.positive_int(value, "id")
+
+
+def test_optional_positive_int():
+	assert arguments.optional_positive_int("", "before") is None
+	assert arguments.optional_positive_int("12", "before") == 12
+
+
+@pytest.mark.parametrize(
+	"value, expected", [("OPEN", "open"), (" resolved ", "resolved"), ("snoozed", "snoozed")]
+)
+def test_status(value, expected):
+	assert arguments.status(value) == expected
+
+
+def test_status_refused_and_all_only_where_allowed():
+	with pytest.raises(ArgumentError, match="status must be one of"):
+		arguments.status("closed")
+	with pytest.raises(ArgumentError):
+		arguments.status("all")
+	assert arguments.status("all", allow_all=True) == "all"
+
+
+@pytest.mark.parametrize(
+	"value, expected",
+	[
+		("1", True),
+		("true", True),
+		("on", True),
+		(1, True),
+		(True, True),
+		("0", False),
+		("", False),
+		(None, False),
+		(0, False),
+	],
+)
+def test_flag(value, expected):
+	assert arguments.flag(value) is expected
+
+
+def test_message_content():
+	assert arguments.message_content("  Hello  ") == "Hello"
+	for bad in ("", "   ", None, {"a": 1}):
+		with pytest.raises(ArgumentError, match="needs some text"):
+			arguments.message_content(bad)
+	with pytest.raises(ArgumentError, match="at most"):
+		arguments.message_content("x" * (arguments.MAX_MESSAGE_LENGTH + 1))
+
+
+@pytest.mark.parametrize(
+	"value, expected",
+	[
+		("vip, billing", ["vip", "billing"]),
+		('["vip","vip"," b2b "]', ["vip", "b2b"]),
+		(["vip"], ["vip"]),
+		(("a", "b"), ["a", "b"]),
+	],
+)
+def test_labels(value, expected):
+	assert arguments.labels(value) == expected
+
+
+@pytest.mark.parametrize(
+	"value, fragment",
+	[
+		("", "at least one"),
+		(" , ", "at least one"),
+		("[not json", "not a valid JSON"),
+		(5, "list of label"),
+		({"a": 1}, "list of label"),
+	],
+)
+def test_labels_refused(value, fragment):
+	with pytest.raises(ArgumentError, match=fragment):
+		arguments.labels(value)
+
+
+# Presentation
+
+
+def test_secrets_are_scrubbed_at_any_depth():
+	data = {
+		"id": 1,
+		"access_token": "t",
+		"contact_inbox": {"pubsub_token": "p", "source_id": "s"},
+		"inboxes": [{"hmac_token": "h", "name": "Web"}],
+		"webhook": {"Secret": "x", "url": "u"},
+	}
+	assert scrub_secrets(data) == {
+		"id": 1,
+		"contact_inbox": {"source_id": "s"},
+		"inboxes": [{"name": "Web"}],
+		"webhook": {"url": "u"},
+	}
+
+
+def test_links_into_chatwoot():
+	assert dashboard_url("https://c.example", 3) == "https://c.example/app/accounts/3/dashboard"
+	assert conversation_url("https://c.example", 3, 58) == "https://c.example/app/accounts/3/conversations/58"
+
+
+def test_conversation_summary():
+	summary = conversation_summary(
+		webhook_payload("conversation_updated"), "https://c.example", 3, "Jane Doe"
+	)
+	assert summary["id"] == 58 and summary["status"] == "open"
+	assert (summary["contact_name"], summary["contact_email"], summary["erpnext_contact"]) == (
+		"Jane Doe",
+		"jane.doe@example.com",
+		"Jane Doe",
+	)
+	assert summary["assignee"] == "Ravi Kumar"
+	assert summary["last_message"].startswith("Hi, could you tell me")
+	assert summary["last_message_type"] == "incoming"
+	assert summary["chatwoot_url"] == "https://c.example/app/accounts/3/conversations/58"
+
+
+def test_summary_of_a_sparse_conversation():
+	summary = conversation_summary({"id": 9}, "https://c.example", 3)
+	assert summary["id"] == 9 and summary["last_message"] == "" and summary["contact_name"] is None
+
+
+def test_long_messages_are_shortened_in_lists():
+	data = {
+		**webhook_payload("conversation_created"),
+		"messages": [{"content": "word " * 100, "message_type": 0}],
+	}
+	assert len(conversation_summary(data, "https://c.example", 3)["last_message"]) <= 160
+
+
+# Error messages
+
+
+@pytest.mark.parametrize(
+	"error, kind, fragment",
+	[
+		(AuthenticationError("x", status=401), "token", "rejected the access token"),
+		(ForbiddenError("x", status=403), "forbidden", "administrator"),
+		(NotFoundError("x", status=404), "not_found", "no such record"),
+		(
+			ValidationError("x", status=422, detail="Email has already been taken"),
+			"invalid",
+			"Email has already been taken",
+		),
+		(RateLimitError("x", status=429), "unavailable", "rate limiting"),
+		(ChatwootConnectionError("x"), "unavailable", "unreachable at https://chat.example.com"),
+		(ServerError("x", status=503), "unavailable", "try again later"),
+		(ChatwootError("odd"), "failed", "odd"),
+	],
+)
+def test_errors_as_people_read_them(error, kind, fragment):
+	got_kind, message = describe_for_user(error, "https://chat.example.com")
+	assert got_kind == kind and fragment in message
+
+
+# Stages
+
+
+def test_each_stage_switches_on_exactly_its_features():
+	for stage, flags in STAGES.items():
+		assert stage_of(flags) == stage
+	assert not is_enabled(STAGES["api"], Feature.SYNC)
+	assert is_enabled(STAGES["sync"], Feature.MESSAGE_SYNC)
+
+
+def test_off_touches_only_the_master_switch_so_on_again_restores_the_stage():
+	before = STAGES["sync"]
+	after = {**before, **STAGES["off"]}
+	assert stage_of(after) == "off"
+	assert stage_of({**after, "enabled": 1}) == "sync"
+
+
+def test_enabled_with_nothing_on():
+	assert stage_of({"enabled": 1}) == "enabled, nothing switched on"
+
+
+def test_later_stages_need_more_checks():
+	assert set(STAGE_CHECKS["dashboard"]) < set(STAGE_CHECKS["api"]) < set(STAGE_CHECKS["sync"])
+	assert STAGE_CHECKS["off"] == ()
+
+
+# The doctor's checks
+
+
+ADMIN = {"email": "ada@acme.example", "accounts": [{"id": 3, "role": "administrator"}]}
+SITE = "https://erp.example.com/api/method/chat_bridge.webhook.handle"
+WEBHOOK = {"id": 5, "url": SITE, "subscriptions": list(WEBHOOK_EVENTS), "secret": "s3cret"}
+
+
+def test_reachable():
+	assert check_reachable("https://c.example", None).ok
+	failed = check_reachable("https://c.example", "ConnectionError")
+	assert not failed.ok and "did not answer" in failed.detail and failed.fix
+	assert "no Chatwoot URL" in check_reachable(None, None).detail
+
+
+@pytest.mark.parametrize(
+	"profile, error, ok, fragment",
+	[
+		(ADMIN, None, True, "administrator of account 3"),
+		(
+			{"email": "sam@x", "accounts": [{"id": 3, "role": "agent"}]},
+			None,
+			False,
+			"is an agent, not an administrator",
+		),
+		(
+			{"email": "sam@x", "accounts": [{"id": 9, "role": "administrator"}]},
+			None,
+			False,
+			"not a member of account 3",
+		),
+		(None, "token", False, "rejects the API Access Token"),
+		(None, "missing", False, "no API Access Token"),
+		(None, "unavailable", False, "could not check"),
+	],
+)
+def test_token(profile, error, ok, fragment):
+	check = check_token(profile, error, 3)
+	assert check.ok is ok and fragment in check.detail
+	assert check.ok or check.fix
+
+
+def test_account():
+	assert check_account({"name": "Acme"}, None, 3).ok
+	assert "Fix the Account ID" in check_account(None, "not_found", 3).fix
+
+
+def test_webhook_found_by_url_even_with_a_legacy_token():
+	assert find_site_webhook([{"url": "https://x"}, {**WEBHOOK, "url": SITE + "?token=abc"}], SITE)["id"] == 5
+	assert find_site_webhook([{"url": "https://other"}], SITE) is None
+
+
+def test_webhook_checks():
+	assert check_webhook(WEBHOOK, SITE, None).ok
+	missing = check_webhook({**WEBHOOK, "subscriptions": ["message_created"]}, SITE, None)
+	assert not missing.ok and "contact_created" in missing.detail and "register-webhook" in missing.fix
+	assert "no webhook in Chatwoot posts to" in check_webhook(None, SITE, None).detail
+	assert "could not list" in check_webhook(None, SITE, "forbidden").detail
+
+
+def test_secret_checks():
+	assert check_secret(WEBHOOK, "s3cret", False).ok
+	assert "differs" in check_secret(WEBHOOK, "other", False).detail
+	assert not check_secret({**WEBHOOK, "secret": None}, None, False).ok
+	assert check_secret({**WEBHOOK, "secret": None}, None, True).ok
+
+
+def test_workers_and_scheduler():
+	assert check_workers(2).ok and not check_workers(0).ok
+	assert check_scheduler(True).ok and "enable-scheduler" in check_scheduler(False).fix
+
+
+def test_blockers_name_what_to_fix_for_the_stage():
+	checks = {
+		"reachable": Check("reachable", True, "ok"),
+		"token": Check("token", True, "ok"),
+		"account": Check("account", True, "ok"),
+		"webhook": Check("webhook", False, "missing", "register"),
+	}
+	assert blockers("api", checks) == []
+	names = [c.name for c in blockers("sync", checks)]
+	assert names == ["webhook", "secret", "workers", "scheduler"]
+	assert blockers("off", {}) == []
+	with pytest.raises(ValueError):
+		blockers("everything", checks)
+
+
+def test_check_line_shows_the_fix_only_when_failing():
+	assert Check("token", True, "valid", "never shown").line() == "PASS  token: valid"
+	assert (
+		Check("token", False, "bad", "copy it again").line() == "FAIL  token: bad\n      fix: copy it again"
+	)
