@@ -99,19 +99,16 @@ class Transport:
 			response = self.session.request(
 				method, self.base_url + path, params=params, json=json_body, timeout=self.timeout
 			)
-		except requests.Timeout as error:
-			raise ChatwootTimeoutError(
-				f"{method} {path}: Chatwoot at {self.base_url} did not answer in time",
-				request_sent=not _never_sent(error),
-				method=method,
-				path=path,
-			) from None
 		except requests.RequestException as error:
-			raise ChatwootConnectionError(
-				f"{method} {path}: could not reach Chatwoot at {self.base_url} ({_reason(error)})",
-				request_sent=not _never_sent(error),
-				method=method,
-				path=path,
+			if isinstance(error, requests.Timeout):
+				cls, what = ChatwootTimeoutError, f"Chatwoot at {self.base_url} did not answer in time"
+			else:
+				cls, what = (
+					ChatwootConnectionError,
+					f"could not reach Chatwoot at {self.base_url} ({_reason(error)})",
+				)
+			raise cls(
+				f"{method} {path}: {what}", request_sent=not _never_sent(error), method=method, path=path
 			) from None
 		if response.status_code >= 400:
 			raise _error_from_response(method, path, response)

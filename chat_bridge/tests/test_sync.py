@@ -5,7 +5,7 @@ import threading
 import frappe
 
 from chat_bridge.tests.story import ACCOUNT_ID, Story
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_user
+from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token
 from chat_bridge.webhook.processor import EVENT_DOCTYPE, insert_event, process_event
 
 AGENT_USER = "ravi.kumar@erp.example"
@@ -113,17 +113,7 @@ class TestContacts(SyncTestCase):
 class TestConversations(SyncTestCase):
 	def setUp(self):
 		super().setUp()
-		ensure_user(AGENT_USER)
-		if not frappe.db.exists("Chatwoot User Token", AGENT_USER):
-			frappe.get_doc(
-				{
-					"doctype": "Chatwoot User Token",
-					"user": AGENT_USER,
-					"chatwoot_user_id": 12,
-					"api_access_token": "agent-token",
-				}
-			).insert(ignore_permissions=True)
-		frappe.db.commit()
+		self.agent = ensure_agent_token(AGENT_USER, 12)
 
 	def test_conversation_before_its_contact_creates_the_contact(self):
 		self.deliver("conversation_created")
@@ -137,11 +127,11 @@ class TestConversations(SyncTestCase):
 		self.deliver("conversation_created")
 		self.deliver("conversation_updated")
 		mapping = self.story.conversation_mapping()
-		self.assertEqual((mapping.assignee, mapping.chatwoot_assignee_id), (AGENT_USER, 12))
+		self.assertEqual((mapping.assignee, mapping.chatwoot_assignee_id), (self.agent, 12))
 		[todo] = self.story.todos("Open")
 		self.assertEqual(
 			(todo.allocated_to, todo.reference_type, todo.reference_name),
-			(AGENT_USER, "Contact", mapping.contact),
+			(self.agent, "Contact", mapping.contact),
 		)
 
 		self.deliver("conversation_status_changed")
@@ -150,24 +140,14 @@ class TestConversations(SyncTestCase):
 		self.assertEqual([t.status for t in self.story.todos()], ["Closed"])
 
 	def test_reassignment_moves_the_todo(self):
-		other = ensure_user("other.agent@erp.example")
+		other = ensure_agent_token("other.agent@erp.example", 99)
 		self.deliver("conversation_updated")
 		payload = self.story.payload("conversation_updated")
 		payload["meta"]["assignee"] = {"id": 99, "name": "Other Agent", "type": "user"}
 		payload["updated_at"] += 60
-		if not frappe.db.exists("Chatwoot User Token", other):
-			frappe.get_doc(
-				{
-					"doctype": "Chatwoot User Token",
-					"user": other,
-					"chatwoot_user_id": 99,
-					"api_access_token": "x",
-				}
-			).insert(ignore_permissions=True)
-			frappe.db.commit()
 		self.story.deliver(payload)
 		self.assertEqual([t.allocated_to for t in self.story.todos("Open")], [other])
-		self.assertEqual([t.allocated_to for t in self.story.todos("Cancelled")], [AGENT_USER])
+		self.assertEqual([t.allocated_to for t in self.story.todos("Cancelled")], [self.agent])
 
 	def test_an_older_update_arriving_late_does_not_win(self):
 		self.deliver("conversation_status_changed")  # resolved, newer

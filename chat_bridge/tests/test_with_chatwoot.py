@@ -14,8 +14,9 @@ import requests
 
 from chat_bridge.api.chatwoot import system_client
 from chat_bridge.records.pull import backfill, reconcile
+from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import SETTINGS_DOCTYPE
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_user
+from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token
 from chat_bridge.webhook.processor import EVENT_DOCTYPE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -191,18 +192,7 @@ class TestWholeChain(WithChatwoot):
 			self.skipTest(f"no site answers on {SITE_URL}")
 		if probe.status_code != 200:
 			self.skipTest(f"{SITE_URL} does not serve chat_bridge")
-		self.agent_user = frappe.db.get_value("Chatwoot User Token", {"chatwoot_user_id": 12}, "user")
-		if not self.agent_user:
-			self.agent_user = ensure_user(AGENT_USER)
-			frappe.get_doc(
-				{
-					"doctype": "Chatwoot User Token",
-					"user": AGENT_USER,
-					"chatwoot_user_id": 12,
-					"api_access_token": "agent-token",
-				}
-			).insert(ignore_permissions=True)
-			frappe.db.commit()
+		self.agent_user = ensure_agent_token(AGENT_USER, 12)
 
 	def wait_until_processed(self, deliveries: list[dict], timeout: float = 60) -> dict[str, str]:
 		ids = [d["delivery_id"] for d in deliveries]
@@ -222,18 +212,9 @@ class TestWholeChain(WithChatwoot):
 
 	def test_scripted_conversation_ends_as_the_right_records(self):
 		api = system_client()
-		webhook = api.create_webhook(
-			f"{SITE_URL}/api/method/chat_bridge.webhook.handle",
-			[
-				"contact_created",
-				"contact_updated",
-				"conversation_created",
-				"conversation_updated",
-				"conversation_status_changed",
-				"message_created",
-				"message_updated",
-			],
-		)["payload"]["webhook"]
+		webhook = api.create_webhook(f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS)[
+			"payload"
+		]["webhook"]
 		self.configure(
 			**ALL_FLAGS_ON,
 			chatwoot_url=self.mock.url,

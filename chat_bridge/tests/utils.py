@@ -47,6 +47,27 @@ def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
 	return email
 
 
+def ensure_agent_token(user: str, chatwoot_user_id: int, token: str = "agent-token") -> str:
+	"""The user holding a Chatwoot User Token for agent `chatwoot_user_id`, given one if nobody has."""
+	holder = frappe.db.get_value("Chatwoot User Token", {"chatwoot_user_id": chatwoot_user_id}, "user")
+	if holder:
+		return holder
+	ensure_user(user)
+	if frappe.db.exists("Chatwoot User Token", user):
+		frappe.db.set_value("Chatwoot User Token", user, "chatwoot_user_id", chatwoot_user_id)
+	else:
+		frappe.get_doc(
+			{
+				"doctype": "Chatwoot User Token",
+				"user": user,
+				"chatwoot_user_id": chatwoot_user_id,
+				"api_access_token": token,
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.commit()
+	return user
+
+
 class ChatBridgeTestCase(FrappeTestCase):
 	"""Restores the settings and the flag cache around every test.
 
