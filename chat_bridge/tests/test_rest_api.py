@@ -186,6 +186,41 @@ class TestAsSystemManager(RestTestCase):
 			self.assertNotIn(secret, everything)
 
 
+class TestTokenVerification(RestTestCase):
+	def test_agent_id_comes_from_chatwoot_not_from_the_user(self):
+		frappe.set_user(AGENT)
+		token = frappe.get_doc(
+			{
+				"doctype": "Chatwoot User Token",
+				"user": AGENT,
+				"chatwoot_user_id": 1,
+				"api_access_token": "agent-token",
+			}
+		).insert()
+		self.assertEqual(token.chatwoot_user_id, 12)  # Sam, whose token it is; not Ada (1), as typed
+
+	def test_a_token_chatwoot_rejects_is_refused(self):
+		frappe.set_user(AGENT)
+		with self.assertRaises(frappe.ValidationError) as caught:
+			frappe.get_doc(
+				{"doctype": "Chatwoot User Token", "user": AGENT, "api_access_token": "not-a-token"}
+			).insert()
+		self.assertIn("Chatwoot rejects this token", str(caught.exception))
+
+	def test_unreachable_chatwoot_saves_without_an_agent(self):
+		self.configure(**ALL_FLAGS_ON, chatwoot_url="http://127.0.0.1:9", api_access_token="admin-token")
+		frappe.set_user(AGENT)
+		token = frappe.get_doc(
+			{
+				"doctype": "Chatwoot User Token",
+				"user": AGENT,
+				"chatwoot_user_id": 12,
+				"api_access_token": "agent-token",
+			}
+		).insert()
+		self.assertFalse(token.chatwoot_user_id)
+
+
 class TestAsOtherUsers(RestTestCase):
 	def test_plain_user_is_refused(self):
 		frappe.set_user(PLAIN_USER)
