@@ -62,13 +62,18 @@ def sync_conversation(conversation: ConversationView) -> Written:
 		mapping.save(ignore_permissions=True)
 		return Written(mapping.name, "created" if created else "unchanged")
 	assignee = user_for_agent(conversation.assignee)
-	mapping.update(mapping_values(conversation, assignee))
+	values = mapping_values(conversation, assignee)
+	changed = created or any(
+		(mapping.get(field) or None) != (value or None) for field, value in values.items()
+	)
+	mapping.update(values)
 	follow_with_issue(mapping, conversation, created)
 	mapping.last_synced = now_datetime()
 	mapping.save(ignore_permissions=True)
 	follow_with_todo(mapping, assignee)
-	publish(mapping, "conversation")
-	return Written(mapping.name, "created" if created else "updated")
+	if changed:
+		publish(mapping, "conversation")
+	return Written(mapping.name, "created" if created else "updated" if changed else "unchanged")
 
 
 def record_of(mapping) -> tuple[str, str] | tuple[None, None]:

@@ -36,6 +36,7 @@ from chat_bridge.settings import feature_enabled, get_flags, get_secret
 from chat_bridge.webhook.processor import enqueue_processing, insert_event
 
 DATA_LENGTH = 140  # a Frappe Data column
+INT_COLUMN_MAX = 2**31 - 1
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
@@ -84,7 +85,7 @@ def _body() -> bytes:
 
 
 def _intake_config() -> intake.IntakeConfig:
-	allow_unsigned = bool(get_flags()["allow_unsigned_webhooks"])
+	allow_unsigned = bool(get_flags().get("allow_unsigned_webhooks"))
 	return intake.IntakeConfig(
 		secret=get_secret("webhook_secret"),
 		allow_unsigned=allow_unsigned,
@@ -99,7 +100,7 @@ def record(delivery: intake.Delivery) -> dict:
 		{
 			"delivery_id": delivery.key,
 			"event": (delivery.event or "(none)")[:DATA_LENGTH],
-			"account_id": delivery.account_id,
+			"account_id": delivery.account_id if 0 < (delivery.account_id or 0) <= INT_COLUMN_MAX else None,
 			"object_id": str(delivery.object_id)[:DATA_LENGTH] if delivery.object_id is not None else None,
 			"received_at": now_datetime(),
 			"signed": int(delivery.signed),
