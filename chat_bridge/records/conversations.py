@@ -46,8 +46,15 @@ def last_message_seen(conversation: ConversationView) -> int:
 
 
 def attach_contact(mapping, conversation: ConversationView) -> None:
-	"""Link the conversation's contact, creating it when its own event has not arrived yet."""
-	if mapping.contact or not conversation.contact or conversation.contact.id is None:
+	"""Link the conversation's contact, creating it when its own event has not arrived yet.
+
+	A linked Contact that was deleted since (a forced delete skips Frappe's link check) is linked
+	again; left as it was, every later event of the conversation would fail on the dead link.
+	"""
+	if mapping.contact and frappe.db.exists("Contact", mapping.contact):
+		return
+	mapping.contact = mapping.contact_mapping = None
+	if not conversation.contact or conversation.contact.id is None:
 		return
 	contact = sync_contact(conversation.contact, update_existing=False)
 	mapping.contact_mapping = contact.name

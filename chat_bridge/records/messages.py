@@ -76,7 +76,7 @@ def message_mapping(message: MessageView) -> frappe._dict:
 	account_id = message.conversation.account_id or message.account_id or get_settings().account_id
 	filters = {"account_id": account_id, "chatwoot_conversation_id": message.conversation.id}
 	mapping = frappe.db.get_value(MAPPING_DOCTYPE, filters, MAPPING_FIELDS, as_dict=True)
-	if mapping is None or not mapping.contact:
+	if mapping is None or not mapping.contact or not frappe.db.exists("Contact", mapping.contact):
 		document, _created = conversation_mapping(message.conversation)
 		attach_contact(document, message.conversation)
 		document.save(ignore_permissions=True)

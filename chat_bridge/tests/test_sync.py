@@ -149,6 +149,18 @@ class TestConversations(SyncTestCase):
 		self.assertEqual([t.allocated_to for t in self.story.todos("Open")], [other])
 		self.assertEqual([t.allocated_to for t in self.story.todos("Cancelled")], [self.agent])
 
+	def test_a_contact_deleted_behind_the_mapping_is_linked_again(self):
+		self.deliver("conversation_created")
+		frappe.delete_doc(
+			"Contact", self.story.conversation_mapping().contact, force=True
+		)  # skips link checks
+		frappe.db.commit()
+		self.assertEqual(self.deliver("message_created_incoming"), "Processed")
+		self.assertEqual(self.deliver("conversation_updated"), "Processed")
+		mapping = self.story.conversation_mapping()
+		self.assertTrue(frappe.db.exists("Contact", mapping.contact))
+		self.assertEqual(self.story.contact_mapping().contact, mapping.contact)
+
 	def test_an_older_update_arriving_late_does_not_win(self):
 		self.deliver("conversation_status_changed")  # resolved, newer
 		self.deliver("conversation_updated")  # open, older
