@@ -33,11 +33,15 @@ class RestTestCase(WithChatwoot):
 		ensure_user(AGENT)
 		frappe.db.commit()
 
-	def tearDown(self):
+	def setUp(self):
+		super().setUp()
+		self.delete_tokens()
+		self.addCleanup(self.delete_tokens)
+
+	def delete_tokens(self):
 		frappe.set_user("Administrator")
-		frappe.db.delete("Chatwoot User Token", {"user": AGENT})
+		frappe.db.delete("Chatwoot User Token", {"user": ("in", (AGENT, PLAIN_USER))})
 		frappe.db.commit()
-		super().tearDown()
 
 	def as_agent_with_own_token(self):
 		frappe.get_doc(
