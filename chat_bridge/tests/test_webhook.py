@@ -20,12 +20,16 @@ from chat_bridge.tests.utils import (
 from chat_bridge.webhook.processor import (
 	EVENT_DOCTYPE,
 	process_event,
+	process_queued_events,
 	purge_old_events,
+	release_processing_lease,
 	retry_due_events,
 	retry_event,
+	take_processing_lease,
 )
 
 WEBHOOK = "/api/method/chat_bridge.webhook.handle"
+PROCESSING_JOB = "chat_bridge.webhook.processor.process_queued_events"
 INSTALLATION = "/api/method/chat_bridge.webhook.installation_event"
 EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
 SECRET = CONFIGURED["webhook_secret"]
@@ -73,6 +77,10 @@ class WebhookTestCase(ChatBridgeTestCase):
 		frappe.db.commit()
 		self.addCleanup(self.delete_events)
 		self.delivery = frappe.generate_hash(length=20)
+		# No processing job is running here: a lease left by the site's worker or a test would
+		# keep deliveries from starting one.
+		release_processing_lease()
+		self.addCleanup(release_processing_lease)
 
 	def delete_events(self):
 		frappe.db.delete(EVENT_DOCTYPE, {"delivery_id": ("like", f"%{self.delivery}%")})
@@ -120,11 +128,16 @@ class TestEndpoint(WebhookTestCase):
 		self.assertTrue(event.signed)
 
 		enqueue.assert_called_once()
-		kwargs = enqueue.call_args.kwargs
-		self.assertEqual(kwargs["job_id"], event.name)
-		self.assertTrue(kwargs["deduplicate"])
-		self.assertTrue(kwargs["enqueue_after_commit"])
-		self.assertEqual(kwargs["event_name"], event.name)
+		self.assertEqual(enqueue.call_args.args, (PROCESSING_JOB,))
+
+	@patch("frappe.enqueue")
+	def test_deliveries_while_the_processing_job_runs_are_left_to_it(self, enqueue):
+		self.assertTrue(take_processing_lease())  # as the running job holds it
+		first = signed_post(example_body("contact_created"), delivery=self.delivery)
+		second = signed_post(example_body("message_created_incoming"), delivery=self.delivery + "-2")
+		self.assertEqual([answer(first)["status"], answer(second)["status"]], ["queued", "queued"])
+		enqueue.assert_not_called()
+		self.assertEqual({event.status for event in self.events()}, {"Queued"})
 
 	@patch("frappe.enqueue")
 	def test_same_delivery_twice_is_one_event_and_one_job(self, enqueue):
@@ -242,6 +255,70 @@ class TestProcessing(WebhookTestCase):
 		self.assertEqual((event.status, event.attempts), ("Processed", 1))
 		self.assertIsNotNone(event.processed_at)
 		self.assertIsNotNone(event.processing_ms)
+
+	def test_the_processing_job_works_through_the_queue_oldest_first(self):
+		ancient = add_to_date(now_datetime(), years=-20)  # older than anything else in the queue
+		names = [self.record(received_at=add_to_date(ancient, seconds=-n)) for n in range(3)]
+		frappe.db.commit()
+		self.assertTrue(take_processing_lease())
+		with patch("chat_bridge.webhook.processor.process_event", wraps=process_event) as processed:
+			process_queued_events()
+		order = [c.args[0] for c in processed.call_args_list if c.args[0] in names]
+		self.assertEqual(order, list(reversed(names)))
+		self.assertEqual({e.status for e in self.events()}, {"Processed"})
+		self.assertTrue(take_processing_lease(), "the job gives the lease up when the queue is empty")
+
+	def test_an_event_committed_just_after_the_last_look_is_not_left_behind(self):
+		from chat_bridge.webhook import processor
+
+		name = self.record()
+		frappe.db.commit()
+		real_look = processor.queued_events
+		missed = []
+
+		def look(limit):
+			if not missed:
+				missed.append(limit)
+				return []  # as if the event committed a moment after this look
+			return real_look(limit)
+
+		self.assertTrue(take_processing_lease())
+		with patch.object(processor, "queued_events", side_effect=look):
+			process_queued_events()
+		self.assertEqual(frappe.db.get_value(EVENT_DOCTYPE, name, "status"), "Processed")
+
+	@patch("frappe.enqueue")
+	def test_a_job_whose_turn_is_over_hands_the_rest_to_a_fresh_job(self, enqueue):
+		ancient = add_to_date(now_datetime(), years=-20)
+		first = self.record(received_at=ancient)
+		second = self.record(received_at=add_to_date(ancient, seconds=1))
+		frappe.db.commit()
+		self.assertTrue(take_processing_lease())
+		with patch("chat_bridge.webhook.processor.PROCESSING_TURN_SECONDS", -1):
+			process_queued_events()
+		statuses = [frappe.db.get_value(EVENT_DOCTYPE, name, "status") for name in (first, second)]
+		self.assertEqual(statuses, ["Processed", "Queued"])
+		self.assertEqual(enqueue.call_args.args, (PROCESSING_JOB,))
+		self.assertFalse(take_processing_lease(), "the fresh job holds the lease")
+
+	def test_a_job_that_breaks_gives_the_lease_up(self):
+		self.record()
+		frappe.db.commit()
+		self.assertTrue(take_processing_lease())
+		with patch("chat_bridge.webhook.processor.process_event", side_effect=RuntimeError("db gone")):
+			with self.assertRaises(RuntimeError):
+				process_queued_events()
+		self.assertTrue(take_processing_lease())
+
+	@patch("frappe.enqueue")
+	def test_queued_events_without_a_job_get_one_from_the_scheduler(self, enqueue):
+		name = self.record()
+		retry_due_events()
+		self.assertNotIn((PROCESSING_JOB,), [c.args for c in enqueue.call_args_list])
+
+		frappe.db.set_value(EVENT_DOCTYPE, name, "received_at", add_to_date(now_datetime(), minutes=-10))
+		retry_due_events()
+		self.assertIn((PROCESSING_JOB,), [c.args for c in enqueue.call_args_list])
 
 	def test_a_failing_handler_leaves_the_event_failed_and_replayable(self):
 		name = self.record()

@@ -33,7 +33,7 @@ from chat_bridge.chatwoot import intake
 from chat_bridge.chatwoot.events import EventKind
 from chat_bridge.features import Feature
 from chat_bridge.settings import feature_enabled, get_flags, get_secret
-from chat_bridge.webhook.processor import enqueue_processing, insert_event
+from chat_bridge.webhook.processor import insert_event, wake_processing
 
 DATA_LENGTH = 140  # a Frappe Data column
 INT_COLUMN_MAX = 2**31 - 1
@@ -117,5 +117,5 @@ def record(delivery: intake.Delivery) -> dict:
 			"ignored",
 			_("{0} is not an event Chat Bridge knows; recorded as Ignored.").format(delivery.event),
 		)
-	enqueue_processing(name)
+	wake_processing()
 	return respond(200, "queued", name)

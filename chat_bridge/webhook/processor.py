@@ -1,8 +1,15 @@
 """Working through the webhook log: Queued → Processing → Processed / Ignored / Failed.
 
-Each recorded delivery is processed by a background job, at most once at a time: the job first
-claims the row under a row lock, so a second job for the same event (a duplicate enqueue, a retry
-racing a replay) finds it taken and stops. The handler's writes and the event's final status are
+Queued deliveries are worked through by one background job at a time, oldest first. One job for
+all of them rather than one per delivery, because a Frappe worker forks a fresh process for every
+job: a job that pays for importing the document machinery for a single event manages a few events
+a second, where a job that keeps going manages fifty. A lease in Redis says that such a job is on
+its way or running; a delivery that finds the lease taken leaves its event to that job, and the job
+looks once more after giving the lease up, so no event is left behind in between.
+
+Every event is processed at most once at a time: whoever processes it first claims the row under a
+row lock, so a second attempt (a retry racing a replay, two jobs after a lease expired) finds it
+taken and stops. The handler's writes and the event's final status are
 committed together, so a failed event leaves nothing half-written. Failed events are retried by the
 scheduler with growing delays, up to Max Attempts; by hand from the event's Retry button; or with
 `bench --site <site> chatwoot replay`.
@@ -37,6 +44,14 @@ CONFLICTS = (
 	frappe.QueryTimeoutError,
 )
 CONFLICT_ATTEMPTS = 3
+PROCESSING_LEASE_KEY = "chat_bridge:processing_job"
+# Longer than a job's turn, so a lease outlives only a job that died holding it.
+PROCESSING_LEASE_SECONDS = 120
+# Well inside the default queue's job timeout; then a fresh job takes over.
+PROCESSING_TURN_SECONDS = 60
+PROCESSING_BATCH = 100
+# Queued this long with no job about it: the job was lost (Redis flushed, worker killed).
+FORGOTTEN_AFTER = timedelta(minutes=2)
 
 
 def insert_event(values: dict) -> str | None:
@@ -74,7 +89,75 @@ def insert_event(values: dict) -> str | None:
 	raise RuntimeError("Could not find a free name for a Chatwoot Webhook Event.")
 
 
+def wake_processing() -> None:
+	"""Once this transaction has committed, see that a job is on its way to process Queued events."""
+	frappe.db.after_commit.add(start_processing_job)
+
+
+def start_processing_job() -> None:
+	if take_processing_lease():
+		frappe.enqueue("chat_bridge.webhook.processor.process_queued_events", now=bool(frappe.flags.in_test))
+
+
+def process_queued_events() -> None:
+	"""The processing job: Queued events, oldest first, until none is left or its turn is over."""
+	turn_ends = time.monotonic() + PROCESSING_TURN_SECONDS
+	try:
+		while True:
+			frappe.db.commit()  # nothing is pending; this ends the snapshot, so the look sees new events
+			waiting = queued_events(PROCESSING_BATCH)
+			if not waiting:
+				release_processing_lease()
+				# A delivery committed just before the release found the lease taken and left its
+				# event to this job: look once more, and carry on if something came and nobody else
+				# has taken over.
+				frappe.db.commit()
+				if queued_events(1) and take_processing_lease():
+					continue
+				return
+			renew_processing_lease()
+			for name in waiting:
+				process_event(name, ("Queued",))
+				if time.monotonic() > turn_ends:
+					hand_over_processing()
+					return
+	except Exception:
+		release_processing_lease()  # the next delivery, or the scheduler, starts a fresh job
+		raise
+
+
+def hand_over_processing() -> None:
+	"""End this job's turn: a fresh job carries on, holding the lease this one held."""
+	renew_processing_lease()
+	frappe.enqueue("chat_bridge.webhook.processor.process_queued_events")
+
+
+def queued_events(limit: int) -> list[str]:
+	return frappe.get_all(
+		EVENT_DOCTYPE,
+		filters={"status": "Queued"},
+		pluck="name",
+		order_by="received_at asc, creation asc",
+		limit=limit,
+	)
+
+
+def take_processing_lease() -> bool:
+	return bool(
+		frappe.cache.set(frappe.cache.make_key(PROCESSING_LEASE_KEY), 1, nx=True, ex=PROCESSING_LEASE_SECONDS)
+	)
+
+
+def renew_processing_lease() -> None:
+	frappe.cache.set(frappe.cache.make_key(PROCESSING_LEASE_KEY), 1, ex=PROCESSING_LEASE_SECONDS)
+
+
+def release_processing_lease() -> None:
+	frappe.cache.delete(frappe.cache.make_key(PROCESSING_LEASE_KEY))
+
+
 def enqueue_processing(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> None:
+	"""A job for one event: retries and the Retry button, which may take events that are not Queued."""
 	frappe.enqueue(
 		"chat_bridge.webhook.processor.process_event",
 		job_id=event_name,
@@ -166,6 +249,10 @@ def retry_due_events() -> None:
 	if not feature_enabled(Feature.SYNC):
 		return
 	release_stale_events()
+	if frappe.db.exists(
+		EVENT_DOCTYPE, {"status": "Queued", "received_at": ("<", now_datetime() - FORGOTTEN_AFTER)}
+	):
+		start_processing_job()
 	due = frappe.get_all(
 		EVENT_DOCTYPE,
 		filters={
