@@ -301,6 +301,16 @@ class TestProcessing(WebhookTestCase):
 		self.assertEqual(enqueue.call_args.args, (PROCESSING_JOB,))
 		self.assertFalse(take_processing_lease(), "the fresh job holds the lease")
 
+	def test_an_unreadable_event_fails_and_the_queue_moves_on(self):
+		ancient = add_to_date(now_datetime(), years=-20)
+		unreadable = self.record(payload="{not json", received_at=ancient)
+		after_it = self.record(received_at=add_to_date(ancient, seconds=1))
+		frappe.db.commit()
+		self.assertTrue(take_processing_lease())
+		process_queued_events()
+		statuses = [frappe.db.get_value(EVENT_DOCTYPE, name, "status") for name in (unreadable, after_it)]
+		self.assertEqual(statuses, ["Failed", "Processed"])
+
 	def test_a_job_that_breaks_gives_the_lease_up(self):
 		self.record()
 		frappe.db.commit()

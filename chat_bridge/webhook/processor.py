@@ -9,9 +9,9 @@ looks once more after giving the lease up, so no event is left behind in between
 
 Every event is processed at most once at a time: whoever processes it first claims the row under a
 row lock, so a second attempt (a retry racing a replay, two jobs after a lease expired) finds it
-taken and stops. The handler's writes and the event's final status are
-committed together, so a failed event leaves nothing half-written. Failed events are retried by the
-scheduler with growing delays, up to Max Attempts; by hand from the event's Retry button; or with
+taken and stops. The handler's writes and the event's final status are committed together, so a
+failed event leaves nothing half-written. Failed events are retried by the scheduler with growing
+delays, up to Max Attempts; by hand from the event's Retry button; or with
 `bench --site <site> chatwoot replay`.
 """
 
@@ -176,9 +176,10 @@ def process_event(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> str
 	if not claim(event_name, statuses):
 		return None
 	event = frappe.get_doc(EVENT_DOCTYPE, event_name)
-	payload = json.loads(event.payload or "{}")
 	started = time.monotonic()
 	try:
+		# Inside the try: an event that cannot be read must end Failed, not stop the queue behind it.
+		payload = json.loads(event.payload or "{}")
 		outcome = with_conflict_retries(lambda: dispatch(event.event, payload))
 	except Exception as error:
 		frappe.db.rollback()
