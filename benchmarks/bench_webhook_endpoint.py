@@ -110,8 +110,9 @@ def main() -> None:
 
 	run_interleaved({"ping": ping}, ["ping"], args.rate, 2)  # warm up the server's threads and connections
 	pattern = ["webhook"] * 4 + ["ping"]
+	pings_per_second = args.rate / pattern.count("webhook")
 	measured, errors = run_interleaved(
-		{"webhook": webhook, "ping": ping}, pattern, args.rate * len(pattern) / 4, args.seconds
+		{"webhook": webhook, "ping": ping}, pattern, args.rate + pings_per_second, args.seconds
 	)
 	if errors:
 		raise SystemExit(f"{len(errors)} requests failed, e.g. {errors[0]}")
@@ -119,7 +120,8 @@ def main() -> None:
 	ratio = statistics.median(hook_ms) / statistics.median(ping_ms)
 	p99 = percentile(hook_ms, 0.99)
 	print(
-		f"rate: {args.rate:.0f} webhooks/s and {args.rate:.0f} pings/s, interleaved, for {args.seconds:.0f} s"
+		f"rate: {args.rate:.0f} webhooks/s and {pings_per_second:.1f} pings/s, interleaved,"
+		f" for {args.seconds:.0f} s"
 	)
 	print(
 		f"ping:    median {statistics.median(ping_ms):6.1f} ms   p99 {percentile(ping_ms, 0.99):6.1f} ms   ({len(ping_ms)} requests)"
