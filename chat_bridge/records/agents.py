@@ -4,6 +4,8 @@ Conversation payloads describe the assignee without an email, so the account's a
 from Chatwoot once and kept in the cache for an hour.
 """
 
+from dataclasses import replace
+
 import frappe
 
 from chat_bridge.chatwoot.errors import AuthenticationError, ChatwootError, ForbiddenError
@@ -21,9 +23,10 @@ def user_for_agent(agent: AgentView | None) -> str | None:
 	by_token = frappe.db.get_value("Chatwoot User Token", {"chatwoot_user_id": agent.id}, "user")
 	if by_token:
 		return by_token
-	email = normalize_email(agent.email) or agent_email(agent.id)
-	by_email = frappe.db.get_value("User", {"email": email, "enabled": 1}) if email else None
-	return agent_user(agent, {}, {email: by_email} if by_email else {})
+	# An assignee comes without an email: the agent list has it.
+	agent = replace(agent, email=normalize_email(agent.email) or agent_email(agent.id))
+	by_email = frappe.db.get_value("User", {"email": agent.email, "enabled": 1}) if agent.email else None
+	return agent_user(agent, {}, {agent.email: by_email} if by_email else {})
 
 
 def agent_email(agent_id: int) -> str | None:

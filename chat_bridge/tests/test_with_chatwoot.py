@@ -16,7 +16,7 @@ from chat_bridge.api.chatwoot import system_client
 from chat_bridge.records.pull import backfill, reconcile
 from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import SETTINGS_DOCTYPE
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token
+from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token, ensure_user
 from chat_bridge.webhook.processor import EVENT_DOCTYPE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -177,6 +177,19 @@ class TestPushToChatwoot(WithChatwoot):
 		contact.save()
 		frappe.db.commit()
 		self.assertEqual(self.mock.contacts[mapping["chatwoot_contact_id"]]["name"], "Erp Person")
+
+
+class TestAgents(WithChatwoot):
+	def test_an_assignee_without_email_is_found_through_the_agent_list(self):
+		from chat_bridge.chatwoot.events import AgentView
+		from chat_bridge.records.agents import AGENTS_CACHE_KEY, user_for_agent
+
+		frappe.cache.delete_value(AGENTS_CACHE_KEY)
+		self.addCleanup(frappe.cache.delete_value, AGENTS_CACHE_KEY)
+		frappe.db.delete("Chatwoot User Token", {"chatwoot_user_id": 1})
+		user = ensure_user("ada@acme.example")  # agent 1 of the mock's account
+		# Conversation payloads describe the assignee with an id and a name only.
+		self.assertEqual(user_for_agent(AgentView(id=1, kind="user", name="Ada")), user)
 
 
 class TestWholeChain(WithChatwoot):
