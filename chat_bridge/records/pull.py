@@ -27,6 +27,7 @@ from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
 # How far before the last reconciliation the next one looks again: what changed while it ran.
 OVERLAP = timedelta(minutes=10)
 FIRST_RECONCILIATION = timedelta(days=1)
+RECONCILE_ERROR_TITLE = "Chatwoot reconciliation"
 
 Report = Callable[[str, str, str], None]  # (kind, item, what happened)
 
@@ -160,6 +161,9 @@ def reconcile() -> PullSummary | None:
 			with_messages=sync_messages,
 			after=last_message_seen(conversation),
 		)
+	if summary.failures:
+		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.
+		frappe.log_error(title=RECONCILE_ERROR_TITLE, message="\n".join(summary.failures))
 	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", started, update_modified=False)
 	frappe.db.commit()
 	return summary

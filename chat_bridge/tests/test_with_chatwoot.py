@@ -114,6 +114,20 @@ class TestBackfillAndReconcile(WithChatwoot):
 		reconcile()  # nothing new: nothing more
 		self.assertEqual(self.counts()["communications"], before + 1)
 
+	def test_what_reconciliation_could_not_pull_is_in_the_error_log(self):
+		from unittest.mock import patch
+
+		from chat_bridge.records.pull import RECONCILE_ERROR_TITLE
+
+		self.mock.customer_says(58, "Arrives while ERPNext cannot write it")
+		frappe.db.delete("Error Log", {"method": RECONCILE_ERROR_TITLE})
+		with patch("chat_bridge.records.pull.sync_message", side_effect=RuntimeError("disk full")):
+			summary = reconcile()
+		self.assertTrue(summary.failures)
+		logged = frappe.get_all("Error Log", filters={"method": RECONCILE_ERROR_TITLE}, pluck="error")
+		self.assertEqual(len(logged), 1)
+		self.assertIn("disk full", logged[0])
+
 
 class TestPushToChatwoot(WithChatwoot):
 	def make_contact(self, **values):
