@@ -3,6 +3,8 @@
 Bench imports this module on every command it runs, so the work is imported inside each command.
 """
 
+from contextlib import contextmanager
+
 import click
 from frappe.commands import get_site, pass_context
 
@@ -12,14 +14,36 @@ def chatwoot():
 	"""Chat Bridge: Chatwoot webhooks, sync and rollout."""
 
 
-def connected(context):
-	"""Enter the site of `bench --site …` and return it; pair with frappe.destroy()."""
+@contextmanager
+def on_site(context):
+	"""Run a command's work on the site of `bench --site …`.
+
+	What Frappe refuses (settings that are incomplete, a record that is missing) and what Chatwoot
+	refuses end the command with one line saying so, not with a traceback.
+	"""
 	import frappe
 
-	site = get_site(context)
-	frappe.init(site=site)
+	from chat_bridge.chatwoot.errors import ChatwootError
+
+	frappe.init(site=get_site(context))
 	frappe.connect()
-	return site
+	try:
+		yield
+	except ChatwootError as error:
+		raise click.ClickException(f"Chatwoot: {error}") from None
+	except frappe.ValidationError as error:
+		raise click.ClickException(refusal(error)) from None
+	finally:
+		frappe.destroy()
+
+
+def refusal(error: Exception) -> str:
+	"""The sentence of a frappe.throw, which may carry a list of problems, as plain text."""
+	from frappe.utils import strip_html
+
+	message = error.args[0] if error.args else str(error)
+	problems = message if isinstance(message, list | tuple) else [message]
+	return " ".join(strip_html(str(problem)).strip() for problem in problems)
 
 
 @chatwoot.command("replay")
@@ -31,20 +55,13 @@ def connected(context):
 @pass_context
 def replay(context, failed, since, event_name):
 	"""Process recorded webhook events again, here and now."""
-	import frappe
-	from frappe.utils import get_datetime
-
 	from chat_bridge.chatwoot.events import normalize_event
 	from chat_bridge.webhook.processor import events_to_replay, replay_events
 
 	if not failed and not since:
 		raise click.UsageError("Say which events to replay: --failed, --since DATE, or both.")
-	try:
-		since_at = get_datetime(since) if since else None
-	except Exception:
-		raise click.BadParameter(f"{since!r} is not a date", param_hint="--since") from None
-	connected(context)
-	try:
+	since_at = parse_date(since, "--since")
+	with on_site(context):
 		names = events_to_replay(
 			failed_only=failed, since=since_at, event=normalize_event(event_name) or None
 		)
@@ -56,8 +73,15 @@ def replay(context, failed, since, event_name):
 			report=lambda number, total, name, status: click.echo(f"[{number}/{total}] {name}: {status}"),
 		)
 		click.echo("Done: " + ", ".join(f"{count} {status}" for status, count in sorted(summary.items())))
-	finally:
-		frappe.destroy()
+
+
+def parse_date(value: str | None, option: str):
+	from frappe.utils import get_datetime
+
+	try:
+		return get_datetime(value) if value else None
+	except Exception:
+		raise click.BadParameter(f"{value!r} is not a date", param_hint=option) from None
 
 
 @chatwoot.command("send-test-webhook")
@@ -71,14 +95,11 @@ def replay(context, failed, since, event_name):
 @pass_context
 def send_test_webhook(context, event, url):
 	"""Send a signed test delivery to this site's webhook and show the answer and the latency."""
-	import frappe
-	from frappe.utils import get_url
-
 	from chat_bridge.chatwoot.probe import format_result, send_probe
+	from chat_bridge.doctor import site_webhook_url
 	from chat_bridge.settings import get_secret, get_settings
 
-	connected(context)
-	try:
+	with on_site(context):
 		settings = get_settings()
 		secret = get_secret("webhook_secret")
 		token = get_secret("webhook_token") if settings.allow_unsigned_webhooks else None
@@ -86,7 +107,7 @@ def send_test_webhook(context, event, url):
 			raise click.ClickException(
 				"Set a Webhook Secret (or the legacy Webhook Token) in Chatwoot Integration Settings first."
 			)
-		target = url or get_url("/api/method/chat_bridge.webhook.handle")
+		target = url or site_webhook_url()
 		result = send_probe(
 			target,
 			secret=secret,
@@ -98,8 +119,6 @@ def send_test_webhook(context, event, url):
 		click.echo(format_result(result))
 		if not result.ok:
 			raise SystemExit(1)
-	finally:
-		frappe.destroy()
 
 
 @chatwoot.command("backfill")
@@ -114,22 +133,14 @@ def backfill(context, contacts, conversations, messages, since, quiet):
 
 	Safe to run again, and while webhooks arrive: nothing is created twice.
 	"""
-	import frappe
-	from frappe.utils import get_datetime
-
 	from chat_bridge.api.chatwoot import system_client
-	from chat_bridge.chatwoot.errors import ChatwootError
 	from chat_bridge.features import Feature
 	from chat_bridge.records.pull import backfill as pull
 	from chat_bridge.settings import feature_enabled
 
-	try:
-		since_at = get_datetime(since) if since else None
-	except Exception:
-		raise click.BadParameter(f"{since!r} is not a date", param_hint="--since") from None
+	since_at = parse_date(since, "--since")
 	everything = not (contacts or conversations or messages)
-	connected(context)
-	try:
+	with on_site(context):
 		if not feature_enabled(Feature.SYNC):
 			raise click.ClickException("Sync is off: turn on Enable Integration and Enable Sync first.")
 		counter = {"n": 0}
@@ -139,36 +150,28 @@ def backfill(context, contacts, conversations, messages, since, quiet):
 			if not quiet:
 				click.echo(f"[{counter['n']}] {kind} {item}: {action}")
 
-		try:
-			summary = pull(
-				system_client(),
-				contacts=everything or contacts,
-				conversations=everything or conversations,
-				messages=everything or messages,
-				since=since_at,
-				report=report,
-			)
-		except ChatwootError as error:
-			raise click.ClickException(f"Chatwoot: {error}") from None
+		summary = pull(
+			system_client(),
+			contacts=everything or contacts,
+			conversations=everything or conversations,
+			messages=everything or messages,
+			since=since_at,
+			report=report,
+		)
 		for failure in summary.failures:
 			click.echo(f"failed: {failure}", err=True)
 		click.echo(f"Done: {summary}")
 		if summary.failures:
 			raise SystemExit(1)
-	finally:
-		frappe.destroy()
 
 
 @chatwoot.command("status")
 @pass_context
 def status(context):
 	"""Which rollout stage the site is in, its flags, Chatwoot's address, and what the sync has done."""
-	import frappe
-
 	from chat_bridge.doctor import status_report
 
-	connected(context)
-	try:
+	with on_site(context):
 		report = status_report()
 		click.echo(f"Stage:            {report['stage']}")
 		click.echo(
@@ -186,8 +189,6 @@ def status(context):
 		)
 		events = ", ".join(f"{count} {state}" for state, count in sorted(report["events"].items())) or "none"
 		click.echo(f"Webhook events:   {events}")
-	finally:
-		frappe.destroy()
 
 
 @chatwoot.command("doctor")
@@ -197,12 +198,9 @@ def status(context):
 @pass_context
 def doctor(context, webhook_url):
 	"""Check the setup, one line per check with what to fix; exits 1 when something fails."""
-	import frappe
-
 	from chat_bridge.doctor import gather_checks
 
-	connected(context)
-	try:
+	with on_site(context):
 		checks = gather_checks(webhook_url)
 		for check in checks.values():
 			click.echo(check.line())
@@ -210,8 +208,6 @@ def doctor(context, webhook_url):
 		click.echo(f"{len(checks) - len(failed)} of {len(checks)} checks passed.")
 		if failed:
 			raise SystemExit(1)
-	finally:
-		frappe.destroy()
 
 
 @chatwoot.command("rollout")
@@ -222,19 +218,10 @@ def doctor(context, webhook_url):
 @pass_context
 def rollout(context, stage, webhook_url):
 	"""Switch the site to a rollout stage once its checks pass; `off` is the instant rollback."""
-	import frappe
-
 	from chat_bridge.doctor import apply_stage, gather_checks
-	from chat_bridge.exceptions import IncompleteConfigurationError
 
-	connected(context)
-	try:
-		try:
-			failing = apply_stage(stage, checks=gather_checks(webhook_url) if stage != "off" else {})
-		except IncompleteConfigurationError as error:
-			raise click.ClickException(
-				f"Not switched to {stage}: {frappe.utils.strip_html(str(error))}"
-			) from None
+	with on_site(context):
+		failing = apply_stage(stage, checks=gather_checks(webhook_url) if stage != "off" else {})
 		if failing:
 			click.echo(f"Not switched to {stage}. Fix these first:")
 			for check in failing:
@@ -243,8 +230,6 @@ def rollout(context, stage, webhook_url):
 		click.echo(
 			f"Switched to {stage}." if stage != "off" else "Switched off: nothing of Chat Bridge runs now."
 		)
-	finally:
-		frappe.destroy()
 
 
 @chatwoot.command("register-webhook")
@@ -254,17 +239,10 @@ def rollout(context, stage, webhook_url):
 @pass_context
 def register_webhook(context, webhook_url):
 	"""Create or update this site's webhook in Chatwoot and store the secret Chatwoot returns."""
-	import frappe
-
-	from chat_bridge.chatwoot.errors import ChatwootError
 	from chat_bridge.doctor import register_webhook as register
 
-	connected(context)
-	try:
-		try:
-			result = register(webhook_url)
-		except ChatwootError as error:
-			raise click.ClickException(f"Chatwoot: {error}") from None
+	with on_site(context):
+		result = register(webhook_url)
 		click.echo(
 			f"{'Created' if result['created'] else 'Updated'} webhook {result['id']} posting to {result['url']}."
 		)
@@ -272,8 +250,6 @@ def register_webhook(context, webhook_url):
 			click.echo(
 				"Chatwoot returned no secret (4.11.1 or older): use Allow Unsigned Webhooks with a Webhook Token."
 			)
-	finally:
-		frappe.destroy()
 
 
 commands = [chatwoot]

@@ -7,12 +7,14 @@ answers, the workers and the scheduler.
 
 import frappe
 import requests
+from frappe import _
 from frappe.utils import get_url
 from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
 from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
+from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.rollout import (
 	STAGES,
 	WEBHOOK_EVENTS,
@@ -103,7 +105,10 @@ def register_webhook(webhook_url: str | None = None) -> dict:
 	"""Create or update the account webhook for this site in Chatwoot, and store its secret here."""
 	client = _client()
 	if client is None:
-		frappe.throw("Set the Chatwoot URL, Account ID and an administrator's API Access Token first.")
+		frappe.throw(
+			_("Set the Chatwoot URL, Account ID and an administrator's API Access Token first."),
+			IncompleteConfigurationError,
+		)
 	target = webhook_url or site_webhook_url()
 	listing = client.list_webhooks()
 	existing = find_site_webhook((listing.get("payload") or {}).get("webhooks") or [], target)
@@ -141,7 +146,7 @@ def status_report() -> dict:
 	)
 	return {
 		"stage": stage_of(flags),
-		"flags": {flag: bool(value) for flag, value in flags.items() if not flag.startswith("_")},
+		"flags": {flag: bool(value) for flag, value in flags.items()},
 		"chatwoot_url": settings.chatwoot_url,
 		"account_id": settings.account_id,
 		"webhook_url": site_webhook_url(),
