@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 
 from chat_bridge.chatwoot.client import CONVERSATION_STATUSES
+from chat_bridge.chatwoot.values import record_id
 
 MAX_MESSAGE_LENGTH = 20_000
 MAX_LABELS = 50
@@ -18,15 +19,10 @@ class ArgumentError(ValueError):
 
 
 def positive_int(value: object, name: str) -> int:
-	if isinstance(value, bool):
-		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.")
 	try:
-		number = int(str(value).strip())
-	except (TypeError, ValueError):
+		return record_id(value)
+	except ValueError:
 		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.") from None
-	if number <= 0:
-		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.")
-	return number
 
 
 def optional_positive_int(value: object, name: str) -> int | None:

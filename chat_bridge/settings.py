@@ -16,10 +16,6 @@ from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabl
 SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
 WORKSPACE = "Customer Support"
 _FLAGS_CACHE_KEY = "chat_bridge:flags"
-_VERSION = "_modified"  # when the settings were last saved: secrets remembered before that are stale
-
-# site → (settings version, {fieldname: decrypted secret}); in this process's memory only.
-_secrets: dict[str, tuple[str, dict[str, str | None]]] = {}
 
 
 def get_flags() -> dict:
@@ -29,9 +25,7 @@ def get_flags() -> dict:
 
 def _read_flags() -> dict:
 	values = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
-	flags = {flag: cint(values.get(flag)) for flag in (*FLAG_LABELS, "allow_unsigned_webhooks")}
-	flags[_VERSION] = str(values.get("modified") or "")
-	return flags
+	return {flag: cint(values.get(flag)) for flag in (*FLAG_LABELS, "allow_unsigned_webhooks")}
 
 
 def clear_flags_cache() -> None:

@@ -27,8 +27,8 @@ from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.outbound import create_in_chatwoot, link_to_chatwoot
 from chat_bridge.settings import get_settings, require_feature
 from chat_bridge.sync.contacts import normalize_email
+from chat_bridge.webhook.processor import EVENT_DOCTYPE
 
-EVENT_DOCTYPE = "Chatwoot Webhook Event"
 FORM_DOCTYPES = ("Contact", "Lead", "Customer")
 MAPPING_FIELDS = ["name", "account_id", "chatwoot_contact_id", "contact", "sync_direction", "last_synced"]
 

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from chat_bridge.chatwoot.events import ConversationView, message_type_name, parse_time
+from chat_bridge.chatwoot.events import ConversationView, message_type_name
 
 # Keys whose values let someone act as a user, a widget visitor or a webhook sender.
 SECRET_KEYS = frozenset(
@@ -59,8 +59,6 @@ def conversation_summary(
 		if isinstance(last, Mapping)
 		else None,
 		"last_activity_at": view.last_activity_at.isoformat() if view.last_activity_at else None,
-		"created_at": parse_time(data.get("created_at")).isoformat()
-		if parse_time(data.get("created_at"))
-		else None,
+		"created_at": view.created_at.isoformat() if view.created_at else None,
 		"chatwoot_url": conversation_url(base_url, account_id, view.id) if view.id else None,
 	}

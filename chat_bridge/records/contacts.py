@@ -8,6 +8,7 @@ from frappe.utils import now_datetime
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.settings import get_settings
 from chat_bridge.sync.contacts import (
+	MIN_DIGITS_FOR_SUFFIX_MATCH,
 	ContactState,
 	choose_contact,
 	contact_update,
@@ -99,7 +100,7 @@ def contacts_with_phone(phone: str | None) -> list[str]:
 	normalized = normalize_phone(phone)
 	if not normalized:
 		return []
-	tail = normalized.lstrip("+")[-9:]
+	tail = normalized.lstrip("+")[-MIN_DIGITS_FOR_SUFFIX_MATCH:]
 	rows = frappe.db.sql(
 		"""select parent, phone from `tabContact Phone`
 		where parenttype = 'Contact' and regexp_replace(phone, '[^0-9]', '') like %s

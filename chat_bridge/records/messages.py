@@ -105,8 +105,8 @@ def upsert_communication(
 	values = communication_values(
 		message, agent_email=None if message.message_type == "incoming" else _agent_email(message)
 	)
-	if frappe.db.exists("Communication", name):
-		current = frappe.db.get_value("Communication", name, ["content", "subject"], as_dict=True)
+	current = frappe.db.get_value("Communication", name, ["name", "content"], as_dict=True)
+	if current:
 		if current.content == values["content"]:
 			return Written(name, "unchanged")
 		frappe.db.set_value("Communication", name, "content", values["content"])  # an edit in Chatwoot
@@ -131,8 +131,9 @@ def upsert_communication(
 
 def upsert_note(name: str, message: MessageView, reference_type: str, reference_name: str) -> Written:
 	values = note_values(message, author_email=_agent_email(message))
-	if frappe.db.exists("Comment", name):
-		if frappe.db.get_value("Comment", name, "content") == values["content"]:
+	current = frappe.db.get_value("Comment", name, ["name", "content"], as_dict=True)
+	if current:
+		if current.content == values["content"]:
 			return Written(name, "unchanged")
 		frappe.db.set_value("Comment", name, "content", values["content"])
 		return Written(name, "updated")

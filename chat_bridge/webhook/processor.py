@@ -36,14 +36,6 @@ DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 3600
 # A job that has said "Processing" this long without finishing was lost with its worker.
 STALE_AFTER = timedelta(minutes=15)
-# Concurrent jobs racing for one record: the loser's insert fails on a unique key, or deadlocks.
-CONFLICTS = (
-	frappe.DuplicateEntryError,
-	frappe.UniqueValidationError,
-	frappe.QueryDeadlockError,
-	frappe.QueryTimeoutError,
-)
-CONFLICT_ATTEMPTS = 3
 PROCESSING_LEASE_KEY = "chat_bridge:processing_job"
 # Longer than a job's turn, so a lease outlives only a job that died holding it.
 PROCESSING_LEASE_SECONDS = 120
