@@ -1,12 +1,25 @@
 """The site's Chatwoot Integration Settings as the rest of the app reads them.
 
-Flags are read on every request and job, so they are cached (in Redis, shared by web and workers)
-and the cache is dropped when the settings are saved. Secrets are never cached: they are read
-from Frappe's encrypted store when a client is built.
+Flags are read on every request and job, so they are cached in Redis, shared by web and workers.
+A cache filled from a transaction's own snapshot can go stale for good: a job whose snapshot is
+older than a save reads the old row after the save cleared the key, and puts the old values back.
+So the cache is only ever filled with what is committed now, read through a connection of its
+own, and only when no save has come in between (a generation counter, compared in Redis).
+
+What that promises: a save through Frappe (the form, the REST API, `chatwoot rollout`) is what
+every process reads as soon as it has committed; a value written behind Frappe's back (SQL, a
+restored backup) is read within FLAGS_TTL seconds. The transaction that saves reads its own
+values until it commits.
+
+Secrets are never cached: they are read from Frappe's encrypted store when a client is built.
 """
 
+import json
+
 import frappe
+import redis
 from frappe import _
+from frappe.database import get_db
 from frappe.utils import cint
 from frappe.utils.password import get_decrypted_password
 
@@ -15,28 +28,102 @@ from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabl
 
 SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
 WORKSPACE = "Customer Support"
-_FLAGS_CACHE_KEY = "chat_bridge:flags"
+FLAG_FIELDS = (*FLAG_LABELS, "allow_unsigned_webhooks")
+FLAGS_TTL = 1  # seconds: the bound for values written behind Frappe's back
+_FLAGS_KEY = "chat_bridge:flags"
+_GENERATION_KEY = "chat_bridge:flags_generation"
+# Set the flags only if no save has bumped the generation since the filler read it.
+_FILL_IF_CURRENT = """
+if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
+	redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+	return 1
+end
+return 0
+"""
 
 
 def get_flags() -> dict:
-	"""The rollout flags and Allow Unsigned Webhooks, from the cache when it has them."""
-	return frappe.cache.get_value(_FLAGS_CACHE_KEY, generator=_read_flags)
+	"""The rollout flags and Allow Unsigned Webhooks, as committed (or as saved by this transaction)."""
+	saved_here = frappe.flags.chat_bridge_saved_flags
+	if saved_here is not None:
+		return dict(saved_here)
+	try:
+		cached = frappe.cache.get(_key(_FLAGS_KEY))
+		if cached is not None:
+			return json.loads(cached)
+		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
+	except redis.exceptions.ConnectionError:
+		return read_committed_flags()
+	flags = read_committed_flags()
+	try:
+		frappe.cache.eval(
+			_FILL_IF_CURRENT,
+			2,
+			_key(_FLAGS_KEY),
+			_key(_GENERATION_KEY),
+			generation,
+			json.dumps(flags),
+			FLAGS_TTL,
+		)
+	except redis.exceptions.ConnectionError:
+		pass
+	return flags
 
 
-def _read_flags() -> dict:
-	values = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
-	return {flag: cint(values.get(flag)) for flag in (*FLAG_LABELS, "allow_unsigned_webhooks")}
+def _key(name: str) -> bytes:
+	return frappe.cache.make_key(name)
+
+
+def flags_of(values) -> dict:
+	return {flag: cint(values.get(flag)) for flag in FLAG_FIELDS}
+
+
+def read_committed_flags() -> dict:
+	"""The flags as committed right now, whatever snapshot this process's transaction is in."""
+	conf = frappe.local.conf
+	db = get_db(
+		socket=conf.db_socket,
+		host=conf.db_host,
+		port=conf.db_port,
+		user=conf.db_user or conf.db_name,
+		password=conf.db_password,
+		cur_db_name=conf.db_name,
+	)
+	db.connect()
+	try:
+		rows = db.sql(
+			"select field, value from `tabSingles` where doctype = %s and field in %s",
+			(SETTINGS_DOCTYPE, FLAG_FIELDS),
+		)
+	finally:
+		db.close()
+	return flags_of(dict(rows))
+
+
+def read_flags_in_transaction() -> dict:
+	"""The flags as this transaction sees them, its own uncommitted writes included."""
+	return flags_of(frappe.db.get_singles_dict(SETTINGS_DOCTYPE))
 
 
 def clear_flags_cache() -> None:
-	frappe.cache.delete_value(_FLAGS_CACHE_KEY)
+	"""Make every process read the flags afresh: any filler still holding the old generation is turned away."""
+	try:
+		frappe.cache.incr(_key(_GENERATION_KEY))
+		frappe.cache.delete(_key(_FLAGS_KEY))
+	except redis.exceptions.ConnectionError:
+		pass  # nothing is cached while Redis is away
 
 
-def clear_flags_cache_on_save() -> None:
-	"""Drop the cached flags now, for the rest of this transaction, and again once it commits:
-	a worker reading the settings in between would otherwise cache the values being replaced."""
-	clear_flags_cache()
+def on_settings_saved(settings) -> None:
+	"""This transaction reads the values it saved; everyone else reads them once it commits."""
+	frappe.flags.chat_bridge_saved_flags = flags_of(settings.as_dict())
+	frappe.db.after_commit.add(_forget_saved_flags)
 	frappe.db.after_commit.add(clear_flags_cache)
+	frappe.db.after_rollback.add(_forget_saved_flags)
+
+
+def _forget_saved_flags() -> None:
+	frappe.flags.chat_bridge_saved_flags = None
 
 
 def feature_enabled(feature: Feature) -> bool:
@@ -82,7 +169,7 @@ def sync_workspace_visibility() -> None:
 	"""
 	if not frappe.db.exists("Workspace", WORKSPACE):
 		return
-	hidden = 0 if _read_flags()[MASTER_FLAG] else 1
+	hidden = 0 if read_flags_in_transaction()[MASTER_FLAG] else 1
 	if cint(frappe.db.get_value("Workspace", WORKSPACE, "is_hidden")) == hidden:
 		return
 	frappe.db.set_value("Workspace", WORKSPACE, "is_hidden", hidden, update_modified=False)

@@ -9,13 +9,13 @@ from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.features import configuration_problems
-from chat_bridge.settings import clear_flags_cache_on_save, sync_workspace_visibility
+from chat_bridge.settings import on_settings_saved, sync_workspace_visibility
 
 
 class ChatwootIntegrationSettings(Document):
 	def validate(self):
 		self.normalize_chatwoot_url()
-		problems = configuration_problems(self.as_dict())
+		problems = configuration_problems(self.as_dict(), f"bench --site {frappe.local.site}")
 		if problems:
 			frappe.throw(
 				problems,
@@ -33,5 +33,5 @@ class ChatwootIntegrationSettings(Document):
 			pass  # reported, with everything else that is wrong, by configuration_problems()
 
 	def on_update(self):
-		clear_flags_cache_on_save()
+		on_settings_saved(self)
 		sync_workspace_visibility()
