@@ -41,9 +41,13 @@ def _location() -> tuple[str, int]:
 	return settings.chatwoot_url, settings.account_id
 
 
-def system_client(*, retry: RetryPolicy | None = None) -> ChatwootAPI:
-	"""A client with the administrator token of the settings, for jobs and system-level calls."""
-	url, account_id = _location()
+def system_client(*, account_id: int | None = None, retry: RetryPolicy | None = None) -> ChatwootAPI:
+	"""A client with the administrator token of the settings, for jobs and system-level calls.
+
+	On the settings' account unless `account_id` names another one.
+	"""
+	url, default_account = _location()
+	account_id = account_id or default_account
 	token = get_secret("api_access_token")
 	if not token:
 		frappe.throw(

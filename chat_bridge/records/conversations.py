@@ -3,8 +3,8 @@
 import frappe
 from frappe.utils import now_datetime
 
-from chat_bridge.chatwoot.events import ConversationView
-from chat_bridge.records.agents import user_for_agent
+from chat_bridge.chatwoot.events import AgentView, ConversationView
+from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
 from chat_bridge.records.contacts import Written, sync_contact
 from chat_bridge.settings import get_settings
 from chat_bridge.sync.contacts import normalize_email
@@ -68,8 +68,8 @@ def sync_conversation(conversation: ConversationView) -> Written:
 	if is_stale(conversation.updated_at, mapping.chatwoot_updated_at):
 		mapping.save(ignore_permissions=True)
 		return Written(mapping.name, "created" if created else "unchanged")
-	assignee = user_for_agent(conversation.assignee)
-	values = mapping_values(conversation, assignee)
+	assignee, known = resolve_assignee(mapping, conversation)
+	values = {**mapping_values(conversation, assignee), "assignee_pending": 0 if known else 1}
 	changed = created or any(
 		(mapping.get(field) or None) != (value or None) for field, value in values.items()
 	)
@@ -81,6 +81,36 @@ def sync_conversation(conversation: ConversationView) -> Written:
 	if changed:
 		publish(mapping, "conversation")
 	return Written(mapping.name, "created" if created else "updated" if changed else "unchanged")
+
+
+def resolve_assignee(mapping, conversation: ConversationView) -> tuple[str | None, bool]:
+	"""The assignee's ERPNext user, and whether that is known: not while Chatwoot's agent list is away."""
+	try:
+		return user_for_agent(conversation.assignee, mapping.account_id), True
+	except AgentListUnavailable:
+		if mapping.chatwoot_assignee_id == conversation.assignee.id and not mapping.assignee_pending:
+			return mapping.assignee, True  # the same agent as before, already found
+		return None, False
+
+
+def resolve_pending_assignees(account_id: int, limit: int = 500) -> int:
+	"""Find the users of assignees that could not be looked up when their event came; how many were."""
+	resolved = 0
+	for name in frappe.get_all(
+		MAPPING_DOCTYPE, filters={"account_id": account_id, "assignee_pending": 1}, pluck="name", limit=limit
+	):
+		mapping = frappe.get_doc(MAPPING_DOCTYPE, name, for_update=True)
+		try:
+			assignee = user_for_agent(AgentView(id=mapping.chatwoot_assignee_id, kind="user"), account_id)
+		except AgentListUnavailable:
+			frappe.db.rollback()
+			break  # still away: the next run tries again
+		mapping.assignee, mapping.assignee_pending = assignee, 0
+		mapping.save(ignore_permissions=True)
+		follow_with_todo(mapping, assignee)
+		frappe.db.commit()
+		resolved += 1
+	return resolved
 
 
 def record_of(mapping) -> tuple[str, str] | tuple[None, None]:

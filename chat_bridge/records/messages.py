@@ -5,7 +5,7 @@ from frappe.core.doctype.communication.communication import add_contact_links_to
 from frappe.utils import convert_utc_to_system_timezone, now_datetime
 
 from chat_bridge.chatwoot.events import MessageView
-from chat_bridge.records.agents import user_for_agent
+from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
 from chat_bridge.records.contacts import Written
 from chat_bridge.records.conversations import (
 	MAPPING_DOCTYPE,
@@ -39,7 +39,7 @@ def sync_message(message: MessageView) -> Written:
 
 	name = record_name(message.account_id or mapping.account_id, message.id)
 	if message.is_private_note:
-		written = upsert_note(name, message, *record_of(mapping))
+		written = upsert_note(name, message, mapping.account_id, *record_of(mapping))
 	else:
 		written = upsert_communication(name, message, mapping, reference_type, reference_name)
 	# GREATEST in the database: concurrent messages of one conversation need no lock to agree.
@@ -86,8 +86,11 @@ def message_mapping(message: MessageView) -> frappe._dict:
 	return mapping
 
 
-def _agent_email(message: MessageView) -> str | None:
-	user = user_for_agent(message.sender) if message.sender else None
+def _agent_email(message: MessageView, account_id: int) -> str | None:
+	try:
+		user = user_for_agent(message.sender, account_id) if message.sender else None
+	except AgentListUnavailable:
+		return None  # the message keeps the agent's name; their email is not worth failing it for
 	return frappe.db.get_value("User", user, "email") if user else None
 
 
@@ -103,7 +106,8 @@ def upsert_communication(
 	name: str, message: MessageView, mapping, reference_type: str, reference_name: str
 ) -> Written:
 	values = communication_values(
-		message, agent_email=None if message.message_type == "incoming" else _agent_email(message)
+		message,
+		agent_email=None if message.message_type == "incoming" else _agent_email(message, mapping.account_id),
 	)
 	current = frappe.db.get_value("Communication", name, ["name", "content"], as_dict=True)
 	if current:
@@ -129,8 +133,10 @@ def upsert_communication(
 	return Written(name, "created")
 
 
-def upsert_note(name: str, message: MessageView, reference_type: str, reference_name: str) -> Written:
-	values = note_values(message, author_email=_agent_email(message))
+def upsert_note(
+	name: str, message: MessageView, account_id: int, reference_type: str, reference_name: str
+) -> Written:
+	values = note_values(message, author_email=_agent_email(message, account_id))
 	current = frappe.db.get_value("Comment", name, ["name", "content"], as_dict=True)
 	if current:
 		if current.content == values["content"]:

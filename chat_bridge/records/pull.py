@@ -19,7 +19,11 @@ from chat_bridge.api.chatwoot import ChatwootAPI, system_client
 from chat_bridge.chatwoot.events import ContactView, ConversationView, MessageView, parse_time
 from chat_bridge.features import Feature
 from chat_bridge.records.contacts import sync_contact
-from chat_bridge.records.conversations import last_message_seen, sync_conversation
+from chat_bridge.records.conversations import (
+	last_message_seen,
+	resolve_pending_assignees,
+	sync_conversation,
+)
 from chat_bridge.records.messages import NotAMessage, sync_message
 from chat_bridge.records.transactions import with_conflict_retries
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
@@ -134,7 +138,8 @@ def _pull_item(
 
 
 def reconcile() -> PullSummary | None:
-	"""Scheduled: pull the conversations active since the last run, with the messages not seen yet.
+	"""Scheduled: pull the conversations active since the last run, with the messages not seen yet,
+	and find the assignees that Chatwoot could not be asked about when their event came.
 
 	Chatwoot lists conversations most recently active first (ConversationFinder orders by
 	last_activity_at, descending), so the walk stops at the first one older than the watermark.
@@ -148,6 +153,8 @@ def reconcile() -> PullSummary | None:
 	since_utc = _to_utc(get_datetime(last) - OVERLAP if last else started - FIRST_RECONCILIATION)
 	client = system_client()
 	summary = PullSummary()
+	if sync_state:
+		resolve_pending_assignees(client.account_id)
 	for data in client.iter_conversations(status="all"):
 		conversation = ConversationView.from_payload(data)
 		if conversation.last_activity_at and conversation.last_activity_at < since_utc:
