@@ -171,3 +171,54 @@ def test_installation_endpoint_needs_a_configured_token():
 	with pytest.raises(Rejection) as caught:
 		receive_installation_event(INSTALLATION, "", "")
 	assert caught.value.status == 401
+
+
+# Bad input a guest can send: each gets a clear 4xx
+
+
+def test_a_body_not_said_to_be_json_is_415():
+	body = webhook_body("contact_created")
+	headers = {**headers_for(body), "Content-Type": "text/plain"}
+	caught = rejection(body, headers, None, SIGNED, now=NOW)
+	assert (caught.status, caught.reason) == (415, "Send the event as application/json, not text/plain.")
+
+
+def test_json_with_a_charset_is_json():
+	body = webhook_body("contact_created")
+	headers = {**headers_for(body), "content-type": "Application/JSON; charset=utf-8"}
+	assert receive(body, headers, None, SIGNED, now=NOW).event == "contact_created"
+
+
+@pytest.mark.parametrize(
+	"body, reason",
+	[
+		(b"", "The body is not valid JSON in UTF-8."),
+		(b"{not json", "The body is not valid JSON in UTF-8."),
+		(b'{"event": "\xff\xfe"}', "The body is not valid JSON in UTF-8."),
+		(b"[" * 10_000 + b"]" * 10_000, "The body is JSON nested too deeply to be a Chatwoot event."),
+		(b'"just a string"', "The body must be a JSON object."),
+	],
+	ids=["empty", "broken", "not-utf8", "nested-10000-deep", "not-an-object"],
+)
+def test_signed_bodies_that_are_not_an_event_are_400(body, reason):
+	caught = rejection(body, headers_for(body), None, SIGNED, now=NOW)
+	assert (caught.status, caught.reason) == (400, reason)
+
+
+def test_a_delivery_id_of_10_kb_is_400_not_cut_short():
+	body = webhook_body("contact_created")
+	caught = rejection(body, headers_for(body, delivery="d" * 10_240), None, SIGNED, now=NOW)
+	assert (caught.status, caught.reason) == (400, "X-Chatwoot-Delivery is longer than 140 characters.")
+
+
+def test_a_delivery_id_of_140_characters_is_kept_whole():
+	body = webhook_body("contact_created")
+	assert receive(body, headers_for(body, delivery="d" * 140), None, SIGNED, now=NOW).key == "d" * 140
+
+
+def test_installation_event_not_said_to_be_json_is_415():
+	with pytest.raises(Rejection) as caught:
+		receive_installation_event(
+			INSTALLATION, "inst-token", "inst-token", "application/x-www-form-urlencoded"
+		)
+	assert caught.value.status == 415

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from chat_bridge.chatwoot.events import (
 	ACCOUNT_CREATED,
+	DELIVERY_ID_LIMIT,
 	EventKind,
 	classify_event,
 	delivery_key,
@@ -30,6 +31,8 @@ MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
 TIMESTAMP_HEADER = "X-Chatwoot-Timestamp"
 DELIVERY_HEADER = "X-Chatwoot-Delivery"
+CONTENT_TYPE_HEADER = "Content-Type"
+JSON_MEDIA_TYPE = "application/json"
 
 
 class Rejection(Exception):
@@ -102,8 +105,10 @@ def authenticate(
 def parse(body: bytes) -> dict:
 	try:
 		payload = json.loads(body)
-	except (UnicodeDecodeError, ValueError):
-		raise Rejection(400, "The body is not valid JSON.") from None
+	except ValueError:  # UnicodeDecodeError included
+		raise Rejection(400, "The body is not valid JSON in UTF-8.") from None
+	except RecursionError:
+		raise Rejection(400, "The body is JSON nested too deeply to be a Chatwoot event.") from None
 	if not isinstance(payload, dict):
 		raise Rejection(400, "The body must be a JSON object.")
 	return payload
@@ -112,6 +117,21 @@ def parse(body: bytes) -> dict:
 def check_size(body: bytes, config: IntakeConfig) -> None:
 	if len(body) > config.max_body:
 		raise Rejection(413, f"The body is larger than {config.max_body} bytes.")
+
+
+def check_content_type(content_type: str | None) -> None:
+	"""Chatwoot posts JSON; a request that says it sends something else is refused for saying so."""
+	if content_type is None:
+		return  # judged by its body alone
+	media_type = content_type.split(";", 1)[0].strip().lower()
+	if media_type != JSON_MEDIA_TYPE:
+		raise Rejection(415, f"Send the event as {JSON_MEDIA_TYPE}, not {media_type or 'an empty type'}.")
+
+
+def check_delivery_id(delivery_id: str | None) -> None:
+	"""A delivery id too long to keep whole is refused: cut short, two ids could be taken for one."""
+	if delivery_id and len(delivery_id.strip()) > DELIVERY_ID_LIMIT:
+		raise Rejection(400, f"{DELIVERY_HEADER} is longer than {DELIVERY_ID_LIMIT} characters.")
 
 
 def receive(
@@ -124,7 +144,9 @@ def receive(
 ) -> Delivery:
 	"""Size, then authenticity, then shape: the order that spends the least on a bad request."""
 	check_size(body, config)
+	check_content_type(_header(headers, CONTENT_TYPE_HEADER))
 	signed = authenticate(body, headers, url_token, config, now=now)
+	check_delivery_id(_header(headers, DELIVERY_HEADER))
 	payload = parse(body)
 	event = normalize_event(payload.get("event"))
 	return Delivery(
@@ -138,13 +160,16 @@ def receive(
 	)
 
 
-def receive_installation_event(body: bytes, url_token: str | None, expected_token: str | None) -> Delivery:
+def receive_installation_event(
+	body: bytes, url_token: str | None, expected_token: str | None, content_type: str | None = None
+) -> Delivery:
 	"""An installation-level event (INSTALLATION_EVENTS_WEBHOOK_URL), which Chatwoot never signs.
 
 	Only `account_created` is accepted. Its key is the account id, so the same event delivered
 	twice is recorded once.
 	"""
 	check_size(body, IntakeConfig())
+	check_content_type(content_type)
 	if not verify_token(expected_token, url_token):
 		raise Rejection(401, "Installation event without the right token in the URL.")
 	payload = parse(body)

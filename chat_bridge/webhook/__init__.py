@@ -21,9 +21,20 @@ Answers (JSON, under Frappe's `message`):
 - 200 `disabled`: sync is off; nothing is recorded. A 2xx keeps Chatwoot from logging every
   delivery as a failure while the integration is rolled back; what it sent meanwhile can be pulled
   with `bench chatwoot backfill`.
-- 401 invalid signature or token, 400 not a JSON object, 413 larger than 1 MB.
+- 401 invalid signature or token, 400 not a JSON object (or a delivery id over 140 characters),
+  413 larger than 1 MB, 415 a body that is not said to be JSON.
+- 503 when the delivery could not be recorded (the database is away, say): nothing was accepted,
+  Chatwoot logs the delivery as failed, and the scheduled reconciliation (or `chatwoot backfill`)
+  pulls what it carried. The error goes to the Error Log; the sender gets one sentence, never a
+  traceback.
 GET answers a small status probe.
+
+A body Frappe itself cannot parse as the JSON its Content-Type promises is refused by Frappe before
+this code runs, with a traceback unless System Settings' "Show Full Error" is off: `chatwoot doctor`
+warns about it.
 """
+
+import functools
 
 import frappe
 from frappe import _
@@ -39,7 +50,34 @@ DATA_LENGTH = 140  # a Frappe Data column
 INT_COLUMN_MAX = 2**31 - 1
 
 
+def guarded(endpoint):
+	"""Answer a guest endpoint's unexpected failure with one sentence and a 503, and log it."""
+
+	@functools.wraps(endpoint)
+	def answer(*args, **kwargs):
+		try:
+			return endpoint(*args, **kwargs)
+		except Exception:
+			log_failure(f"Chatwoot webhook: {endpoint.__name__} failed")
+			return respond(
+				503, "error", _("Chat Bridge could not record this delivery; it was not accepted.")
+			)
+
+	return answer
+
+
+def log_failure(title: str) -> None:
+	"""Into the Error Log; into the site's log file when the database is what failed."""
+	try:
+		frappe.db.rollback()
+		frappe.log_error(title=title)
+		frappe.db.commit()
+	except Exception:
+		frappe.logger("chat_bridge").exception(title)
+
+
 @frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
+@guarded
 def handle():
 	if frappe.request.method == "GET":
 		return status_probe()
@@ -57,12 +95,16 @@ def handle():
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
+@guarded
 def installation_event():
 	if not feature_enabled(Feature.SYNC):
 		return respond(200, "disabled", _("Chat Bridge sync is off; the event was not recorded."))
 	try:
 		delivery = intake.receive_installation_event(
-			_body(), frappe.request.args.get("token"), get_secret("installation_token")
+			_body(),
+			frappe.request.args.get("token"),
+			get_secret("installation_token"),
+			frappe.request.headers.get("Content-Type"),
 		)
 	except intake.Rejection as rejection:
 		return respond(rejection.status, "rejected", rejection.reason)
