@@ -91,12 +91,12 @@ def parse_date(value: str | None, option: str):
 	default="conversation_typing_on",
 	help="conversation_typing_on changes nothing; message_created creates records when sync is on.",
 )
-@click.option("--url", help="The webhook URL to call; by default this site's own.")
+@click.option("--url", help="The webhook URL to call; by default the registered one, else this site's own.")
 @pass_context
 def send_test_webhook(context, event, url):
 	"""Send a signed test delivery to this site's webhook and show the answer and the latency."""
 	from chat_bridge.chatwoot.probe import format_result, send_probe
-	from chat_bridge.doctor import site_webhook_url
+	from chat_bridge.doctor import webhook_target
 	from chat_bridge.settings import get_secret, get_settings
 
 	with on_site(context):
@@ -107,7 +107,7 @@ def send_test_webhook(context, event, url):
 			raise click.ClickException(
 				"Set a Webhook Secret (or the legacy Webhook Token) in Chatwoot Integration Settings first."
 			)
-		target = url or site_webhook_url()
+		target = webhook_target(url)
 		result = send_probe(
 			target,
 			secret=secret,
@@ -193,7 +193,8 @@ def status(context):
 
 @chatwoot.command("doctor")
 @click.option(
-	"--webhook-url", help="The webhook URL Chatwoot should use, when it is not this site's own address."
+	"--webhook-url",
+	help="The webhook URL Chatwoot should use; by default the registered one, else this site's own.",
 )
 @pass_context
 def doctor(context, webhook_url):
@@ -205,7 +206,11 @@ def doctor(context, webhook_url):
 		for check in checks.values():
 			click.echo(check.line())
 		failed = [c for c in checks.values() if not c.ok]
-		click.echo(f"{len(checks) - len(failed)} of {len(checks)} checks passed.")
+		warnings = [c for c in checks.values() if c.verdict == "WARN"]
+		click.echo(
+			f"{len(checks) - len(failed)} of {len(checks)} checks passed"
+			+ (f", {len(warnings)} with a warning." if warnings else ".")
+		)
 		if failed:
 			raise SystemExit(1)
 
@@ -213,7 +218,8 @@ def doctor(context, webhook_url):
 @chatwoot.command("rollout")
 @click.argument("stage", type=click.Choice(["dashboard", "api", "sync", "off"]))
 @click.option(
-	"--webhook-url", help="The webhook URL Chatwoot should use, when it is not this site's own address."
+	"--webhook-url",
+	help="The webhook URL Chatwoot should use; by default the registered one, else this site's own.",
 )
 @pass_context
 def rollout(context, stage, webhook_url):
@@ -246,6 +252,12 @@ def register_webhook(context, webhook_url):
 		click.echo(
 			f"{'Created' if result['created'] else 'Updated'} webhook {result['id']} posting to {result['url']}."
 		)
+		if result["moved_from"]:
+			click.echo(f"It posted to {result['moved_from']} before.")
+		if result["secret_replaced"]:
+			click.echo(
+				"The stored Webhook Secret was replaced by this webhook's: deliveries signed with the old one are refused now."
+			)
 		if not result["signed"]:
 			click.echo(
 				"Chatwoot returned no secret (4.11.1 or older): use Allow Unsigned Webhooks with a Webhook Token."

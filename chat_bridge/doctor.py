@@ -8,7 +8,7 @@ answers, the workers and the scheduler.
 import frappe
 import requests
 from frappe import _
-from frappe.utils import get_url
+from frappe.utils import get_datetime, get_url, now_datetime
 from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
@@ -19,9 +19,12 @@ from chat_bridge.rollout import (
 	STAGES,
 	WEBHOOK_EVENTS,
 	Check,
+	ScheduledJob,
 	blockers,
 	check_account,
+	check_guest_errors,
 	check_reachable,
+	check_scheduled_jobs,
 	check_scheduler,
 	check_secret,
 	check_token,
@@ -36,6 +39,19 @@ WEBHOOK_PATH = "/api/method/chat_bridge.webhook.handle"
 
 def site_webhook_url() -> str:
 	return get_url(WEBHOOK_PATH)
+
+
+def webhook_target(explicit: str | None = None) -> str:
+	"""Where Chatwoot posts: the URL given, else the one register-webhook stored, else the site's own.
+
+	The site's own address is often not the one Chatwoot can reach (a port, a proxy, a tunnel), so
+	what was registered wins over what the site thinks it is called.
+	"""
+	return explicit or get_settings().webhook_url or site_webhook_url()
+
+
+def bench_command() -> str:
+	return f"bench --site {frappe.local.site}"
 
 
 def _client() -> ChatwootAPI | None:
@@ -70,15 +86,47 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 		checks["account"] = check_account(account, account_error, settings.account_id)
 		listing, webhooks_error = _ask(client.list_webhooks)
 		webhooks = ((listing or {}).get("payload") or {}).get("webhooks") or []
-	target = webhook_url or site_webhook_url()
-	webhook = find_site_webhook(webhooks or [], target) if webhooks is not None else None
-	checks["webhook"] = check_webhook(webhook, target, webhooks_error)
+	target = webhook_target(webhook_url)
+	webhook = (
+		find_site_webhook(webhooks, target, settings.chatwoot_webhook_id) if webhooks is not None else None
+	)
+	command = bench_command()
+	checks["webhook"] = check_webhook(webhook, target, webhooks_error, command)
 	checks["secret"] = check_secret(
-		webhook, get_secret("webhook_secret"), bool(settings.allow_unsigned_webhooks)
+		webhook, get_secret("webhook_secret"), bool(settings.allow_unsigned_webhooks), command
 	)
 	checks["workers"] = check_workers(len(get_workers()))
-	checks["scheduler"] = check_scheduler(not is_scheduler_inactive())
+	checks["scheduler"] = check_scheduler(not is_scheduler_inactive(verbose=False), command)
+	checks["scheduled_jobs"] = check_scheduled_jobs(
+		expected_jobs(), scheduled_jobs(), now_datetime(), command
+	)
+	checks["guest_errors"] = check_guest_errors(bool(frappe.get_system_settings("allow_error_traceback")))
 	return checks
+
+
+def expected_jobs() -> dict[str, str]:
+	"""The app's scheduled methods and how often each runs, as hooks.py declares them."""
+	from chat_bridge import hooks
+
+	expected = {}
+	for frequency, entries in hooks.scheduler_events.items():
+		if frequency == "cron":
+			expected.update({method: line for line, methods in entries.items() for method in methods})
+		else:
+			expected.update(dict.fromkeys(entries, frequency))
+	return expected
+
+
+def scheduled_jobs() -> dict[str, ScheduledJob]:
+	rows = frappe.get_all(
+		"Scheduled Job Type",
+		filters={"method": ("like", "chat_bridge.%")},
+		fields=["method", "stopped", "last_execution"],
+	)
+	return {
+		row.method: ScheduledJob(row.method, bool(row.stopped), get_datetime(row.last_execution) or None)
+		for row in rows
+	}
 
 
 def _reachability_error(url: str) -> str | None:
@@ -102,23 +150,32 @@ def apply_stage(stage: str, *, checks: dict[str, Check] | None = None) -> list[C
 
 
 def register_webhook(webhook_url: str | None = None) -> dict:
-	"""Create or update the account webhook for this site in Chatwoot, and store its secret here."""
+	"""Create or update the account webhook for this site in Chatwoot, and store its secret here.
+
+	The webhook registered from here before is updated in place, to the URL given if one is, so its
+	secret (which Chatwoot never changes on an update) keeps working; a second webhook is made only
+	when Chatwoot has none of this site's. The answer says when the stored secret was replaced.
+	"""
 	client = _client()
 	if client is None:
 		frappe.throw(
 			_("Set the Chatwoot URL, Account ID and an administrator's API Access Token first."),
 			IncompleteConfigurationError,
 		)
-	target = webhook_url or site_webhook_url()
+	settings = frappe.get_single(SETTINGS_DOCTYPE)
+	target = webhook_target(webhook_url)
 	listing = client.list_webhooks()
-	existing = find_site_webhook((listing.get("payload") or {}).get("webhooks") or [], target)
+	existing = find_site_webhook(
+		(listing.get("payload") or {}).get("webhooks") or [], target, settings.chatwoot_webhook_id
+	)
 	if existing:
 		answer = client.update_webhook(existing["id"], url=target, subscriptions=WEBHOOK_EVENTS)
 	else:
 		answer = client.create_webhook(target, WEBHOOK_EVENTS, name=f"ERPNext ({frappe.local.site})")
 	webhook = (answer.get("payload") or {}).get("webhook") or answer
-	settings = frappe.get_single(SETTINGS_DOCTYPE)
+	stored_secret = get_secret("webhook_secret")
 	settings.chatwoot_webhook_id = webhook.get("id")
+	settings.webhook_url = target
 	if webhook.get("secret"):
 		settings.webhook_secret = webhook["secret"]
 	settings.save()
@@ -127,7 +184,11 @@ def register_webhook(webhook_url: str | None = None) -> dict:
 		"id": webhook.get("id"),
 		"url": target,
 		"created": existing is None,
+		"moved_from": existing.get("url") if existing and existing.get("url") != target else None,
 		"signed": bool(webhook.get("secret")),
+		"secret_replaced": bool(
+			stored_secret and webhook.get("secret") and webhook["secret"] != stored_secret
+		),
 	}
 
 
@@ -149,7 +210,7 @@ def status_report() -> dict:
 		"flags": {flag: bool(value) for flag, value in flags.items()},
 		"chatwoot_url": settings.chatwoot_url,
 		"account_id": settings.account_id,
-		"webhook_url": site_webhook_url(),
+		"webhook_url": webhook_target(),
 		"last_webhook_at": settings.last_webhook_at,
 		"last_sync_at": settings.last_sync_at,
 		"contacts_mapped": frappe.db.count("Chatwoot Contact Mapping"),

@@ -16,6 +16,9 @@ from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url, parse_account_id
 
 MASTER_FLAG = "enabled"
+# How messages name the bench command when the site is not known. Not `<site>`: Frappe's messages
+# take that for an HTML tag and drop it.
+ANY_SITE = "bench --site SITE"
 
 
 class Feature(str, Enum):
@@ -74,7 +77,7 @@ def is_enabled(flags: Mapping[str, object], feature: Feature) -> bool:
 	return first_disabled_flag(flags, feature) is None
 
 
-def configuration_problems(settings: Mapping[str, object]) -> list[str]:
+def configuration_problems(settings: Mapping[str, object], bench_command: str = ANY_SITE) -> list[str]:
 	"""What is wrong with `settings`, or missing for the features they switch on; one sentence each.
 
 	`settings` maps the fieldnames of Chatwoot Integration Settings to their values; a Password
@@ -112,11 +115,11 @@ def configuration_problems(settings: Mapping[str, object]) -> list[str]:
 		)
 
 	if is_enabled(settings, Feature.SYNC):
-		problems.extend(_webhook_problems(settings))
+		problems.extend(_webhook_problems(settings, bench_command))
 	return problems
 
 
-def _webhook_problems(settings: Mapping[str, object]) -> list[str]:
+def _webhook_problems(settings: Mapping[str, object], bench_command: str) -> list[str]:
 	if settings.get("allow_unsigned_webhooks"):
 		if not settings.get("webhook_token"):
 			return [
@@ -127,7 +130,7 @@ def _webhook_problems(settings: Mapping[str, object]) -> list[str]:
 	if not settings.get("webhook_secret"):
 		return [
 			"A Webhook Secret is required while Enable Sync is on: copy it from the webhook in Chatwoot "
-			"(Settings → Integrations → Webhooks), or run `bench --site <site> chatwoot register-webhook`. "
+			f"(Settings → Integrations → Webhooks), or run `{bench_command} chatwoot register-webhook`. "
 			"For Chatwoot 4.11.1 or older, which signs nothing, turn on Allow Unsigned Webhooks with a Webhook Token instead."
 		]
 	return []

@@ -4,11 +4,13 @@
 Chatwoot, looking at the workers); everything here decides from those facts alone.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from chat_bridge.chatwoot.events import HANDLED_EVENTS
-from chat_bridge.features import MASTER_FLAG, Feature, is_enabled
+from chat_bridge.features import ANY_SITE, MASTER_FLAG, Feature, is_enabled
 
 SYNC_SUB_FLAGS = {
 	Feature.CONTACT_SYNC.value: 1,
@@ -36,7 +38,16 @@ STAGE_CHECKS: dict[str, tuple[str, ...]] = {
 	"off": (),
 	"dashboard": ("reachable",),
 	"api": ("reachable", "token", "account"),
-	"sync": ("reachable", "token", "account", "webhook", "secret", "workers", "scheduler"),
+	"sync": (
+		"reachable",
+		"token",
+		"account",
+		"webhook",
+		"secret",
+		"workers",
+		"scheduler",
+		"scheduled_jobs",
+	),
 }
 
 WEBHOOK_EVENTS = tuple(sorted(HANDLED_EVENTS))
@@ -54,14 +65,21 @@ def stage_of(flags: Mapping[str, object]) -> str:
 
 @dataclass(frozen=True)
 class Check:
+	"""One verdict of `chatwoot doctor`. A warning passes (it blocks no stage) but says what to fix."""
+
 	name: str
 	ok: bool
 	detail: str
 	fix: str = ""
+	warning: bool = False
+
+	@property
+	def verdict(self) -> str:
+		return "FAIL" if not self.ok else "WARN" if self.warning else "PASS"
 
 	def line(self) -> str:
-		text = f"{'PASS' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
-		return text if self.ok or not self.fix else f"{text}\n      fix: {self.fix}"
+		text = f"{self.verdict}  {self.name}: {self.detail}"
+		return text if self.verdict == "PASS" or not self.fix else f"{text}\n      fix: {self.fix}"
 
 
 def check_reachable(url: str | None, error: str | None) -> Check:
@@ -141,16 +159,25 @@ def check_account(account: Mapping | None, error_kind: str | None, account_id: i
 	)
 
 
-def find_site_webhook(webhooks: Iterable[Mapping], site_url: str) -> Mapping | None:
-	"""The account webhook posting to this site's endpoint (the URL may carry a legacy token)."""
+def find_site_webhook(
+	webhooks: Iterable[Mapping], site_url: str, webhook_id: int | None = None
+) -> Mapping | None:
+	"""The account webhook of this site: the one registered from here (by id), else the one posting
+	to `site_url` (whose URL may carry a legacy token)."""
+	webhooks = list(webhooks)
+	for webhook in webhooks:
+		if webhook_id and webhook.get("id") == webhook_id:
+			return webhook
 	for webhook in webhooks:
 		if str(webhook.get("url") or "").split("?", 1)[0].rstrip("/") == site_url.rstrip("/"):
 			return webhook
 	return None
 
 
-def check_webhook(webhook: Mapping | None, site_url: str, error_kind: str | None) -> Check:
-	register = "Run `bench --site <site> chatwoot register-webhook`."
+def check_webhook(
+	webhook: Mapping | None, site_url: str, error_kind: str | None, bench_command: str = ANY_SITE
+) -> Check:
+	register = f"Run `{bench_command} chatwoot register-webhook`."
 	if error_kind:
 		return Check(
 			"webhook",
@@ -168,7 +195,9 @@ def check_webhook(webhook: Mapping | None, site_url: str, error_kind: str | None
 	return Check("webhook", True, f"webhook {webhook.get('id')} posts every needed event to {site_url}")
 
 
-def check_secret(webhook: Mapping | None, stored_secret: str | None, allow_unsigned: bool) -> Check:
+def check_secret(
+	webhook: Mapping | None, stored_secret: str | None, allow_unsigned: bool, bench_command: str = ANY_SITE
+) -> Check:
 	if webhook is None:
 		return Check("secret", False, "there is no webhook to compare with", "Register the webhook first.")
 	chatwoot_secret = webhook.get("secret")
@@ -188,7 +217,7 @@ def check_secret(webhook: Mapping | None, stored_secret: str | None, allow_unsig
 			"secret",
 			False,
 			"the Webhook Secret differs from the webhook's secret in Chatwoot",
-			"Run `bench --site <site> chatwoot register-webhook`, or paste Chatwoot's secret into the settings.",
+			f"Run `{bench_command} chatwoot register-webhook`, or paste Chatwoot's secret into the settings.",
 		)
 	return Check("secret", True, "the Webhook Secret matches Chatwoot's")
 
@@ -204,15 +233,100 @@ def check_workers(count: int) -> Check:
 	return Check("workers", True, f"{count} background worker{'s' if count != 1 else ''} running")
 
 
-def check_scheduler(active: bool) -> Check:
+def check_scheduler(active: bool, bench_command: str = ANY_SITE) -> Check:
 	if not active:
 		return Check(
 			"scheduler",
 			False,
 			"the scheduler is off for this site",
-			"Run `bench --site <site> enable-scheduler` and keep `bench schedule` running.",
+			f"Run `{bench_command} enable-scheduler` and keep `bench schedule` running.",
 		)
 	return Check("scheduler", True, "the scheduler is on")
+
+
+def check_guest_errors(show_full_error: bool) -> Check:
+	"""Frappe answers a body its request parser rejects before any app code runs (broken JSON, say)
+	with the full traceback, to guests too, while System Settings' "Show Full Error" is on."""
+	if show_full_error:
+		return Check(
+			"guest_errors",
+			True,
+			"the site shows Python tracebacks to guests (System Settings: Show Full Error is on)",
+			"Uncheck System Settings → Show Full Error and Allow Reporting of Issues to the Developer: "
+			"the webhook is open to the internet.",
+			warning=True,
+		)
+	return Check("guest_errors", True, "errors reach guests without tracebacks")
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+	"""What a site's Scheduled Job Type says of one of the app's jobs."""
+
+	method: str
+	stopped: bool
+	last_execution: datetime | None
+
+
+def longest_gap(frequency: str) -> timedelta:
+	"""How long a healthy scheduler may leave a job of `frequency` (a hooks key or a cron line) unrun."""
+	every = re.fullmatch(r"\*/(\d+) \* \* \* \*", frequency.strip())
+	if every:
+		return timedelta(minutes=3 * int(every.group(1)))
+	return {"hourly": timedelta(hours=3), "daily": timedelta(days=2), "weekly": timedelta(days=9)}.get(
+		frequency.replace("_long", ""), timedelta(days=2)
+	)
+
+
+def check_scheduled_jobs(
+	expected: Mapping[str, str],
+	jobs: Mapping[str, ScheduledJob],
+	now: datetime,
+	bench_command: str = ANY_SITE,
+) -> Check:
+	"""The app's own jobs (method → frequency, from hooks.py) exist, are not stopped and have run lately.
+
+	Retries, the rescue of lost events and the reconciliation all run from these: a site without
+	them keeps failed events failed and webhook gaps open, while the scheduler itself looks fine.
+	"""
+	missing = sorted(method for method in expected if method not in jobs)
+	if missing:
+		return Check(
+			"scheduled_jobs",
+			False,
+			f"no Scheduled Job Type for {', '.join(missing)}",
+			f"Run `{bench_command} migrate`, which creates the app's scheduled jobs.",
+		)
+	stopped = sorted(method for method in expected if jobs[method].stopped)
+	if stopped:
+		return Check(
+			"scheduled_jobs",
+			False,
+			f"stopped: {', '.join(stopped)}",
+			"Uncheck Stopped on these Scheduled Job Types.",
+		)
+	late = sorted(
+		method
+		for method, frequency in expected.items()
+		if jobs[method].last_execution and now - jobs[method].last_execution > longest_gap(frequency)
+	)
+	if late:
+		return Check(
+			"scheduled_jobs",
+			False,
+			f"not run lately: {', '.join(f'{m} (last {jobs[m].last_execution:%Y-%m-%d %H:%M})' for m in late)}",
+			"Keep `bench schedule` (or the supervisor's scheduler process) running.",
+		)
+	never = sorted(method for method in expected if jobs[method].last_execution is None)
+	if never:
+		return Check(
+			"scheduled_jobs",
+			True,
+			f"not run yet: {', '.join(never)}",
+			"Give the scheduler a few minutes; if this stays, check that `bench schedule` runs.",
+			warning=True,
+		)
+	return Check("scheduled_jobs", True, f"all {len(expected)} of the app's jobs have run lately")
 
 
 def blockers(stage: str, checks: Mapping[str, Check]) -> list[Check]:

@@ -1,6 +1,8 @@
 """What the desk and the rollout commands decide without Frappe: arguments, presentation, error
 messages, the stage → flags table and the doctor's checks."""
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from chat_bridge import arguments
@@ -28,9 +30,12 @@ from chat_bridge.rollout import (
 	STAGES,
 	WEBHOOK_EVENTS,
 	Check,
+	ScheduledJob,
 	blockers,
 	check_account,
+	check_guest_errors,
 	check_reachable,
+	check_scheduled_jobs,
 	check_scheduler,
 	check_secret,
 	check_token,
@@ -286,6 +291,17 @@ def test_webhook_found_by_url_even_with_a_legacy_token():
 	assert find_site_webhook([{"url": "https://other"}], SITE) is None
 
 
+def test_the_webhook_registered_from_here_is_found_by_its_id_wherever_it_posts():
+	registered = {
+		**WEBHOOK,
+		"id": 9,
+		"url": "http://erp.localhost:8001/api/method/chat_bridge.webhook.handle",
+	}
+	webhooks = [{**WEBHOOK, "id": 5}, registered]
+	assert find_site_webhook(webhooks, SITE, webhook_id=9)["id"] == 9
+	assert find_site_webhook(webhooks, SITE, webhook_id=77)["id"] == 5  # deleted in Chatwoot: by URL
+
+
 def test_webhook_checks():
 	assert check_webhook(WEBHOOK, SITE, None).ok
 	missing = check_webhook({**WEBHOOK, "subscriptions": ["message_created"]}, SITE, None)
@@ -315,10 +331,59 @@ def test_blockers_name_what_to_fix_for_the_stage():
 	}
 	assert blockers("api", checks) == []
 	names = [c.name for c in blockers("sync", checks)]
-	assert names == ["webhook", "secret", "workers", "scheduler"]
+	assert names == ["webhook", "secret", "workers", "scheduler", "scheduled_jobs"]
 	assert blockers("off", {}) == []
 	with pytest.raises(ValueError):
 		blockers("everything", checks)
+
+
+NOW = datetime(2026, 12, 1, 12, 0)
+JOBS = {"app.retry": "*/5 * * * *", "app.purge": "daily"}
+
+
+def jobs(**last_runs) -> dict:
+	return {
+		method: ScheduledJob(method, stopped=False, last_execution=last_runs.get(method.split(".")[1], NOW))
+		for method in JOBS
+	}
+
+
+def test_scheduled_jobs_that_ran_lately_pass():
+	check = check_scheduled_jobs(JOBS, jobs(), NOW, "bench --site erp.localhost")
+	assert (check.verdict, check.detail) == ("PASS", "all 2 of the app's jobs have run lately")
+
+
+def test_a_missing_scheduled_job_fails_with_migrate_for_this_site():
+	check = check_scheduled_jobs(JOBS, {"app.purge": jobs()["app.purge"]}, NOW, "bench --site erp.localhost")
+	assert check.verdict == "FAIL" and "app.retry" in check.detail
+	assert check.fix == "Run `bench --site erp.localhost migrate`, which creates the app's scheduled jobs."
+
+
+def test_a_stopped_or_late_job_fails_and_one_that_never_ran_warns():
+	stopped = {**jobs(), "app.retry": ScheduledJob("app.retry", stopped=True, last_execution=NOW)}
+	assert check_scheduled_jobs(JOBS, stopped, NOW).detail == "stopped: app.retry"
+	late = check_scheduled_jobs(JOBS, jobs(retry=NOW - timedelta(minutes=16)), NOW)
+	assert late.verdict == "FAIL" and late.detail == "not run lately: app.retry (last 2026-12-01 11:44)"
+	assert check_scheduled_jobs(JOBS, jobs(retry=NOW - timedelta(minutes=14)), NOW).verdict == "PASS"
+	assert check_scheduled_jobs(JOBS, jobs(purge=None), NOW).verdict == "WARN"
+
+
+def test_tracebacks_shown_to_guests_are_a_warning_that_names_the_setting():
+	check = check_guest_errors(True)
+	assert check.verdict == "WARN" and check.ok
+	assert "Show Full Error" in check.detail and "Uncheck System Settings" in check.fix
+	assert check_guest_errors(False).verdict == "PASS"
+	assert check.line().startswith("WARN  guest_errors: the site shows Python tracebacks to guests")
+
+
+def test_fixes_name_the_site_never_an_html_like_placeholder():
+	for check in (
+		check_webhook(None, SITE, None, "bench --site erp.localhost"),
+		check_secret(WEBHOOK, "other", False, "bench --site erp.localhost"),
+		check_scheduler(False, "bench --site erp.localhost"),
+	):
+		assert "bench --site erp.localhost " in check.fix and "<" not in check.fix
+	assert "<" not in check_webhook(None, SITE, None).fix
 
 
 def test_check_line_shows_the_fix_only_when_failing():
