@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import frappe
 
+from chat_bridge.chatwoot import NO_RETRY
 from chat_bridge.chatwoot.errors import AuthenticationError, ChatwootError, ForbiddenError
 from chat_bridge.chatwoot.events import AgentView
 from chat_bridge.sync.agents import agent_user
@@ -20,6 +21,9 @@ from chat_bridge.sync.contacts import normalize_email
 
 AGENTS_CACHE_KEY = "chat_bridge:agent_emails:{account_id}"
 AGENTS_CACHE_SECONDS = 3600
+# After a failed read, the events behind it do not each wait for Chatwoot to fail again.
+UNAVAILABLE_KEY = "chat_bridge:agent_list_unavailable:{account_id}"
+UNAVAILABLE_SECONDS = 60
 
 
 class AgentListUnavailable(Exception):
@@ -55,10 +59,15 @@ def agent_email(account_id: int, agent_id: int) -> str | None:
 def load_agent_emails(account_id: int) -> dict[int, str]:
 	from chat_bridge.api.chatwoot import system_client
 
+	unavailable = UNAVAILABLE_KEY.format(account_id=account_id)
+	if frappe.cache.get_value(unavailable, expires=True):
+		raise AgentListUnavailable("Chatwoot's agent list could not be read a moment ago.")
 	try:
-		agents = system_client(account_id=account_id).list_agents() or []
+		# One try: the event does not wait on what the reconciliation can fill in later.
+		agents = system_client(account_id=account_id, retry=NO_RETRY).list_agents() or []
 	except (AuthenticationError, ForbiddenError):
 		return {}  # a token that cannot list agents: assignments just find no user
 	except ChatwootError as error:
+		frappe.cache.set_value(unavailable, 1, expires_in_sec=UNAVAILABLE_SECONDS)
 		raise AgentListUnavailable(str(error)) from error
 	return {agent["id"]: normalize_email(agent.get("email")) for agent in agents if agent.get("id")}

@@ -27,13 +27,21 @@ class TestInstall(ChatBridgeTestCase):
 		self.assertNotIn("erpnext", hooks.required_apps)
 
 	def test_before_uninstall_removes_stored_secrets_and_settings(self):
-		self.addCleanup(frappe.db.rollback)  # uninstall proper is checked on a scratch site
 		self.configure()
+		jobs = app_job_count()
 		self.assertTrue(count_rows("__Auth", SETTINGS_DOCTYPE))
+		# Registered after configure(), so it runs before the settings are restored (and committed):
+		# what before_uninstall deleted must come back. Uninstall proper is checked on a scratch site.
+		self.addCleanup(lambda: self.assertEqual(app_job_count(), jobs, "the app's scheduled jobs are gone"))
+		self.addCleanup(frappe.db.rollback)
 		before_uninstall()
 		self.assertEqual(count_rows("__Auth", SETTINGS_DOCTYPE), 0)
 		self.assertEqual(count_rows("tabSingles", SETTINGS_DOCTYPE), 0)
 		self.assertFalse(frappe.db.exists("Scheduled Job Type", {"method": ("like", "chat_bridge.%")}))
+
+
+def app_job_count() -> int:
+	return frappe.db.count("Scheduled Job Type", {"method": ("like", "chat_bridge.%")})
 
 
 def count_rows(table: str, doctype: str) -> int:

@@ -3,6 +3,7 @@ import frappe
 from chat_bridge.exceptions import FeatureDisabledError, IncompleteConfigurationError
 from chat_bridge.features import Feature
 from chat_bridge.settings import (
+	FLAG_FIELDS,
 	SETTINGS_DOCTYPE,
 	WORKSPACE,
 	feature_enabled,
@@ -69,6 +70,53 @@ class TestFlags(ChatBridgeTestCase):
 		self.assertTrue(feature_enabled(Feature.CONTACT_SYNC))
 		self.assertFalse(feature_enabled(Feature.MESSAGE_SYNC))
 
+	def test_a_job_in_an_older_snapshot_cannot_put_the_old_flags_back(self):
+		self.assert_flags_survive_a_stale_reader(lose_the_cache=False)
+
+	def test_flags_lost_from_redis_are_read_as_committed_even_from_an_older_snapshot(self):
+		self.assert_flags_survive_a_stale_reader(lose_the_cache=True)
+
+	def assert_flags_survive_a_stale_reader(self, *, lose_the_cache: bool):
+		"""A worker whose transaction began before a save reads the flags after it committed: the
+		interleaving that once left the site's flags all off, with no expiry."""
+		self.configure()  # everything off
+		worker = self.worker_connection()
+		with worker:
+			self.assertEqual(enable_sync_in_this_snapshot(), 0)  # the worker's snapshot begins
+		self.configure(**ALL_FLAGS_ON)
+		if lose_the_cache:
+			# As FLUSHALL would, for these keys only: the bench's Redis may hold the job queue too.
+			frappe.cache.delete(*(frappe.cache.make_key(key) for key in FLAG_CACHE_KEYS))
+		with worker:
+			self.assertEqual(enable_sync_in_this_snapshot(), 0, "the worker still sees the old row")
+			self.assertTrue(feature_enabled(Feature.SYNC), "the worker reads what was committed")
+		frappe.local.cache.clear()  # as another process: nothing of this one's memory
+		self.assertTrue(feature_enabled(Feature.SYNC))
+		self.assertEqual(get_flags(), {**dict.fromkeys(FLAG_FIELDS, 0), **ALL_FLAGS_ON})
+
+	def worker_connection(self):
+		"""A second connection to the site's database, as a worker has; `with` it to use it.
+
+		Not FrappeTestCase.secondary_connection(), which leaves the second connection in place when
+		it makes one.
+		"""
+		primary = frappe.local.db
+		frappe.connect()
+		worker = frappe.local.db
+		frappe.local.db = primary
+		self.addCleanup(worker.close)
+		self.addCleanup(worker.rollback)
+		return using(worker)
+
+	def test_the_saving_transaction_reads_its_own_flags_until_it_commits(self):
+		self.configure()
+		settings = frappe.get_single(SETTINGS_DOCTYPE)
+		settings.update({"enabled": 1, "enable_dashboard": 1})
+		settings.save()
+		self.assertTrue(feature_enabled(Feature.DASHBOARD))
+		frappe.db.rollback()
+		self.assertFalse(feature_enabled(Feature.DASHBOARD))
+
 	def test_require_feature_names_the_flag_that_is_off(self):
 		self.configure(enabled=1)
 		with self.assertRaises(FeatureDisabledError) as caught:
@@ -90,3 +138,26 @@ class TestWorkspaceVisibility(ChatBridgeTestCase):
 	def test_workspace_is_for_system_managers(self):
 		roles = [r.role for r in frappe.get_doc("Workspace", WORKSPACE).roles]
 		self.assertEqual(roles, ["System Manager"])
+
+
+FLAG_CACHE_KEYS = ("chat_bridge:flags", "chat_bridge:flags_generation")
+
+
+def enable_sync_in_this_snapshot() -> int:
+	rows = frappe.db.sql(
+		"select value from `tabSingles` where doctype = %s and field = 'enable_sync'", SETTINGS_DOCTYPE
+	)
+	return int(rows[0][0]) if rows else 0
+
+
+class using:
+	"""Run the block on database connection `db`, then go back to the one before."""
+
+	def __init__(self, db):
+		self.db = db
+
+	def __enter__(self):
+		self.before, frappe.local.db = frappe.local.db, self.db
+
+	def __exit__(self, *exc):
+		frappe.local.db = self.before

@@ -156,7 +156,16 @@ class TestEndpoint(WebhookTestCase):
 			("wrong secret", signed_post(body, delivery=self.delivery, secret="not-the-secret"), 401),
 			("replayed", signed_post(body, delivery=self.delivery, timestamp=int(time.time()) - 3600), 401),
 			("not an object", signed_post(b"[1, 2, 3]", delivery=self.delivery), 400),
-			("not JSON", self.signed_text(b"hello"), 400),
+			("not said to be JSON", self.signed_untyped(b"hello", "text/plain"), 415),
+			("not JSON, no type given", self.signed_untyped(b"hello"), 400),
+			("empty", signed_post(b"", delivery=self.delivery), 400),
+			(
+				"not UTF-8",
+				signed_post(b'{"event": "message_created", "x": "\xff\xfe"}', delivery=self.delivery),
+				400,
+			),
+			("nested 10,000 deep", self.signed_untyped(b"[" * 10_000 + b"]" * 10_000), 400),
+			("delivery id of 10 KB", signed_post(body, delivery="d" * 10_240), 400),
 			(
 				"too large",
 				signed_post(
@@ -172,13 +181,36 @@ class TestEndpoint(WebhookTestCase):
 				self.assertNotIn("Traceback", response.data.decode())
 		self.assertEqual(self.events(), [])
 
-	def signed_text(self, body: bytes):
+	def signed_untyped(self, body: bytes, content_type: str | None = None):
 		timestamp = int(time.time())
 		headers = {
 			"X-Chatwoot-Timestamp": str(timestamp),
 			"X-Chatwoot-Signature": sign(SECRET, timestamp, body),
 		}
-		return call("post", WEBHOOK, data=body, headers=headers, content_type="text/plain")
+		return call("post", WEBHOOK, data=body, headers=headers, content_type=content_type)
+
+	def test_a_body_frappe_cannot_parse_shows_no_traceback_once_show_full_error_is_off(self):
+		"""Frappe's request parser refuses broken JSON before the app runs; doctor warns until the
+		System Setting that decides whether the refusal carries a traceback is off."""
+		from chat_bridge.doctor import gather_checks
+
+		self.assertEqual(gather_checks()["guest_errors"].verdict, "WARN")  # a new site's default
+		shown = frappe.db.get_single_value("System Settings", "allow_error_traceback")
+		self.addCleanup(self.set_show_full_error, shown)
+		self.set_show_full_error(0)
+		self.assertEqual(gather_checks()["guest_errors"].verdict, "PASS")
+		for body in (b"{not json", b"[" * 10_000 + b"]" * 10_000):
+			response = signed_post(body, delivery=self.delivery)
+			self.assertNotIn("Traceback", response.data.decode())
+			self.assertNotIn(".py", response.data.decode())
+		self.assertEqual(self.events(), [])
+
+	def set_show_full_error(self, value):
+		frappe.db.set_single_value("System Settings", "allow_error_traceback", value)
+		frappe.db.commit()
+		frappe.clear_document_cache("System Settings", "System Settings")
+		if hasattr(frappe.local, "system_settings"):
+			del frappe.local.system_settings
 
 	def test_ignored_events_are_answered_and_not_recorded(self):
 		body = json.dumps(

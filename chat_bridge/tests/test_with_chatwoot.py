@@ -16,7 +16,14 @@ from chat_bridge.api.chatwoot import system_client
 from chat_bridge.records.pull import backfill, reconcile
 from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import SETTINGS_DOCTYPE
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token, ensure_user
+from chat_bridge.tests.story import Story
+from chat_bridge.tests.utils import (
+	ALL_FLAGS_ON,
+	ChatBridgeTestCase,
+	delete_made_since,
+	ensure_agent_token,
+	ensure_user,
+)
 from chat_bridge.webhook.processor import EVENT_DOCTYPE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -32,30 +39,6 @@ def start_mock():
 	return MockChatwoot().start()
 
 
-def delete_story_of_seed():
-	"""Remove what the mock's seeded story (contact 1042, conversation 58) left in ERPNext."""
-	frappe.db.rollback()
-	names = frappe.get_all(
-		"Communication",
-		filters={"name": ("like", "CW-3-%"), "subject": ("like", "Chatwoot conversation #%")},
-		pluck="name",
-	)
-	for name in names:
-		frappe.delete_doc("Communication", name, ignore_permissions=True, force=True)
-	frappe.db.delete("Comment", {"name": ("like", "CW-3-%")})
-	frappe.db.delete("ToDo", {"description": ("like", "Chatwoot conversation #%")})
-	contacts = frappe.get_all(
-		"Chatwoot Contact Mapping", filters={"chatwoot_contact_id": ("<", 100_000)}, pluck="contact"
-	)
-	frappe.db.delete("Chatwoot Conversation Mapping", {"chatwoot_conversation_id": ("<", 100_000)})
-	frappe.db.delete("Chatwoot Contact Mapping", {"chatwoot_contact_id": ("<", 100_000)})
-	for contact in filter(None, contacts):
-		frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True, ignore_missing=True)
-	frappe.db.delete(EVENT_DOCTYPE, {"event": ("like", "%")})
-	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", None)
-	frappe.db.commit()
-
-
 class WithChatwoot(ChatBridgeTestCase):
 	"""A fresh mock Chatwoot for every test, and the settings pointing at it."""
 
@@ -63,19 +46,21 @@ class WithChatwoot(ChatBridgeTestCase):
 		super().setUp()
 		self.mock = start_mock()
 		self.addCleanup(self.mock.stop)
-		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
-		delete_story_of_seed()
-		self.addCleanup(delete_story_of_seed)
+		self.started = frappe.utils.now_datetime()
+		self.addCleanup(delete_made_since, self.started)
+		self.configure(
+			**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token", last_sync_at=None
+		)
 
 	def counts(self) -> dict:
+		"""What the sync wrote during this test."""
 		frappe.db.rollback()
+		since = {"creation": (">=", self.started)}
 		return {
-			"contacts": frappe.db.count("Chatwoot Contact Mapping", {"chatwoot_contact_id": ("<", 100_000)}),
-			"conversations": frappe.db.count(
-				"Chatwoot Conversation Mapping", {"chatwoot_conversation_id": ("<", 100_000)}
-			),
-			"communications": frappe.db.count("Communication", {"name": ("like", "CW-3-%")}),
-			"comments": frappe.db.count("Comment", {"name": ("like", "CW-3-%")}),
+			"contacts": frappe.db.count("Chatwoot Contact Mapping", since),
+			"conversations": frappe.db.count("Chatwoot Conversation Mapping", since),
+			"communications": frappe.db.count("Communication", {"name": ("like", "CW-3-%"), **since}),
+			"comments": frappe.db.count("Comment", {"name": ("like", "CW-3-%"), **since}),
 		}
 
 
@@ -120,11 +105,14 @@ class TestBackfillAndReconcile(WithChatwoot):
 		from chat_bridge.records.pull import RECONCILE_ERROR_TITLE
 
 		self.mock.customer_says(58, "Arrives while ERPNext cannot write it")
-		frappe.db.delete("Error Log", {"method": RECONCILE_ERROR_TITLE})
 		with patch("chat_bridge.records.pull.sync_message", side_effect=RuntimeError("disk full")):
 			summary = reconcile()
 		self.assertTrue(summary.failures)
-		logged = frappe.get_all("Error Log", filters={"method": RECONCILE_ERROR_TITLE}, pluck="error")
+		logged = frappe.get_all(
+			"Error Log",
+			filters={"method": RECONCILE_ERROR_TITLE, "creation": (">=", self.started)},
+			pluck="error",
+		)
 		self.assertEqual(len(logged), 1)
 		self.assertIn("disk full", logged[0])
 
@@ -198,12 +186,42 @@ class TestAgents(WithChatwoot):
 		from chat_bridge.chatwoot.events import AgentView
 		from chat_bridge.records.agents import AGENTS_CACHE_KEY, user_for_agent
 
-		frappe.cache.delete_value(AGENTS_CACHE_KEY)
-		self.addCleanup(frappe.cache.delete_value, AGENTS_CACHE_KEY)
-		frappe.db.delete("Chatwoot User Token", {"chatwoot_user_id": 1})
+		key = AGENTS_CACHE_KEY.format(account_id=3)
+		frappe.cache.delete_value(key)
+		self.addCleanup(frappe.cache.delete_value, key)
+		self.assertFalse(frappe.db.exists("Chatwoot User Token", {"chatwoot_user_id": 1}))
 		user = ensure_user("ada@acme.example")  # agent 1 of the mock's account
 		# Conversation payloads describe the assignee with an id and a name only.
-		self.assertEqual(user_for_agent(AgentView(id=1, kind="user", name="Ada")), user)
+		self.assertEqual(user_for_agent(AgentView(id=1, kind="user", name="Ada"), 3), user)
+
+	def test_an_assignment_made_while_chatwoot_is_away_is_found_by_the_reconciliation(self):
+		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
+
+		keys = [AGENTS_CACHE_KEY.format(account_id=3), UNAVAILABLE_KEY.format(account_id=3)]
+		frappe.cache.delete_value(keys)
+		self.addCleanup(frappe.cache.delete_value, keys)
+		user = ensure_user("ada@acme.example")  # agent 1 of the mock's account, no token
+		story = Story()
+		self.addCleanup(story.clean_up)
+		payload = story.payload("conversation_updated")
+		payload["meta"]["assignee"] = {"id": 1, "name": "Ada", "type": "user"}
+
+		self.mock.stop()  # Chatwoot is away when the assignment arrives
+		self.assertEqual(story.deliver(payload), "Processed", story.event_error())
+		mapping = story.conversation_mapping()
+		self.assertEqual(
+			(mapping.assignee, mapping.chatwoot_assignee_id, mapping.assignee_pending), (None, 1, 1)
+		)
+		self.assertEqual(mapping.status, "open")  # the rest of the event was applied
+
+		self.mock = start_mock()
+		self.addCleanup(self.mock.stop)
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		frappe.cache.delete_value(keys[1])  # as five minutes later, when the reconciliation runs
+		reconcile()
+		mapping = story.conversation_mapping()
+		self.assertEqual((mapping.assignee, mapping.assignee_pending), (user, 0))
+		self.assertEqual([t.allocated_to for t in story.todos("Open")], [user])
 
 
 class TestWholeChain(WithChatwoot):

@@ -1,13 +1,17 @@
 """Helpers shared by the integration tests, which run inside a real site (bench run-tests)."""
 
+import ipaddress
+import socket
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from chat_bridge.settings import SETTINGS_DOCTYPE, clear_flags_cache
+from chat_bridge.settings import SETTINGS_DOCTYPE, clear_flags_cache, sync_workspace_visibility
 
 SYSTEM_MANAGER = "chat-bridge-admin@example.com"
 PLAIN_USER = "chat-bridge-plain@example.com"
 OTHER_USER = "chat-bridge-other@example.com"
+AGENT_USER = "chat-bridge-agent@example.com"
 
 CONFIGURED = {
 	"chatwoot_url": "https://chat.example.com",
@@ -29,9 +33,15 @@ ALL_FLAGS_ON = {
 ALL_FLAGS_OFF = dict.fromkeys(ALL_FLAGS_ON, 0)
 
 
+_created_users: set[str] = set()
+_created_tokens: set[str] = set()
+
+
 def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
-	"""A desk user with exactly `roles` (besides the automatic ones)."""
+	"""A desk user with exactly `roles` (besides the automatic ones); removed after the test class
+	if it was made here."""
 	if not frappe.db.exists("User", email):
+		_created_users.add(email)
 		frappe.get_doc(
 			{
 				"doctype": "User",
@@ -47,34 +57,110 @@ def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
 	return email
 
 
+def delete_created_users() -> None:
+	"""Remove the users and tokens ensure_user and ensure_agent_token made, and what points at them."""
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	for user in sorted(_created_users | _created_tokens):
+		frappe.db.delete("Chatwoot User Token", {"user": user})
+	for email in sorted(_created_users):
+		frappe.db.delete("ToDo", {"allocated_to": email})
+		frappe.delete_doc("User", email, ignore_permissions=True, force=True, ignore_missing=True)
+	_created_users.clear()
+	_created_tokens.clear()
+	frappe.db.commit()
+
+
+def delete_made_since(started) -> None:
+	"""Remove what the tests and the sync wrote into the site since `started`, and nothing older:
+	the site's own conversations may carry the same Chatwoot ids as the tests' stories."""
+	frappe.db.rollback()
+	since = {"creation": (">=", started)}
+	for doctype, filters in (
+		("Communication", {"name": ("like", "CW-3-%")}),
+		("Issue", {"subject": ("like", "Chatwoot conversation #%")}),
+	):
+		if frappe.db.table_exists(doctype):
+			for name in frappe.get_all(doctype, filters={**filters, **since}, pluck="name"):
+				frappe.delete_doc(doctype, name, ignore_permissions=True, force=True)
+	frappe.db.delete("Comment", {"name": ("like", "CW-3-%"), **since})
+	frappe.db.delete("ToDo", {"description": ("like", "Chatwoot conversation #%"), **since})
+	contacts = frappe.get_all("Contact", filters=since, pluck="name")
+	frappe.db.delete("Chatwoot Conversation Mapping", since)
+	frappe.db.delete("Chatwoot Contact Mapping", since)
+	for contact in contacts:
+		frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True, ignore_missing=True)
+	frappe.db.delete("Chatwoot Webhook Event", since)
+	frappe.db.delete("Error Log", {"method": ("like", "Chatwoot%"), **since})
+	frappe.db.commit()
+
+
 def ensure_agent_token(user: str, chatwoot_user_id: int, token: str = "agent-token") -> str:
-	"""The user holding a Chatwoot User Token for agent `chatwoot_user_id`, given one if nobody has."""
+	"""Whoever is Chatwoot agent `chatwoot_user_id` through a Chatwoot User Token: `user`, made so
+	if nobody is.
+
+	The token's own check with Chatwoot is skipped: the sync tests are about what the agent id leads
+	to, not about verifying tokens (test_rest_api does that against the mock).
+	"""
 	holder = frappe.db.get_value("Chatwoot User Token", {"chatwoot_user_id": chatwoot_user_id}, "user")
 	if holder:
 		return holder
 	ensure_user(user)
-	if frappe.db.exists("Chatwoot User Token", user):
-		frappe.db.set_value("Chatwoot User Token", user, "chatwoot_user_id", chatwoot_user_id)
-	else:
-		frappe.get_doc(
-			{
-				"doctype": "Chatwoot User Token",
-				"user": user,
-				"chatwoot_user_id": chatwoot_user_id,
-				"api_access_token": token,
-			}
-		).insert(ignore_permissions=True)
+	if not frappe.db.exists("Chatwoot User Token", user):
+		_created_tokens.add(user)
+		record = frappe.get_doc({"doctype": "Chatwoot User Token", "user": user, "api_access_token": token})
+		record.flags.ignore_validate = True
+		record.insert(ignore_permissions=True)
+	frappe.db.set_value("Chatwoot User Token", user, "chatwoot_user_id", chatwoot_user_id)
 	frappe.db.commit()
 	return user
 
 
+def is_loopback(host: str) -> bool:
+	if host == "localhost" or host.endswith(".localhost"):
+		return True
+	try:
+		return ipaddress.ip_address(host.strip("[]")).is_loopback
+	except ValueError:
+		return False
+
+
+class NetworkRefused(socket.gaierror):
+	"""A test tried to reach a host that is not this machine."""
+
+
+def refuse_the_network():
+	"""Make any connection to a host off this machine fail at once, loudly; returns the undo.
+
+	Chatwoot is the mock on loopback or `responses` in these tests: a test that reaches further
+	would pass or fail by what the network (or an earlier run's cache) happens to hold.
+	"""
+	resolve = socket.getaddrinfo
+
+	def loopback_only(host, *args, **kwargs):
+		if host is not None and not is_loopback(host if isinstance(host, str) else host.decode()):
+			raise NetworkRefused(f"the tests may not reach {host}")
+		return resolve(host, *args, **kwargs)
+
+	socket.getaddrinfo = loopback_only
+	return lambda: setattr(socket, "getaddrinfo", resolve)
+
+
 class ChatBridgeTestCase(FrappeTestCase):
-	"""Restores the settings and the flag cache around every test.
+	"""Restores the settings and the flag cache around every test, removes the users it made, and
+	keeps the network out of reach.
 
 	Settings changes are committed: the site's scheduler and workers read the flags too, and one of
 	them caching the committed values in the middle of a test would otherwise hand the test flags
 	it never set.
 	"""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.addClassCleanup(refuse_the_network())
+		cls.addClassCleanup(delete_created_users)
+		cls.addClassCleanup(delete_made_since, frappe.utils.now_datetime())
 
 	def setUp(self):
 		super().setUp()
@@ -88,8 +174,9 @@ class ChatBridgeTestCase(FrappeTestCase):
 		frappe.db.delete("Singles", {"doctype": SETTINGS_DOCTYPE})
 		for field, value in self._saved_settings.items():
 			frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
-		frappe.db.commit()
 		frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
+		sync_workspace_visibility()
+		frappe.db.commit()
 		clear_flags_cache()
 
 	def configure(self, **values):

@@ -17,6 +17,7 @@ delays, up to Max Attempts; by hand from the event's Retry button; or with
 
 import json
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import frappe
@@ -44,6 +45,9 @@ PROCESSING_TURN_SECONDS = 60
 PROCESSING_BATCH = 100
 # Queued this long with no job about it: the job was lost (Redis flushed, worker killed).
 FORGOTTEN_AFTER = timedelta(minutes=2)
+# Who owns what the sync writes, whichever path wrote it: a webhook's job would otherwise run as
+# Guest (the sender), a Retry as whoever clicked it.
+SYSTEM_USER = "Administrator"
 
 
 def insert_event(values: dict) -> str | None:
@@ -92,8 +96,10 @@ def start_processing_job() -> None:
 
 
 def process_queued_events() -> None:
-	"""The processing job: Queued events, oldest first, until none is left or its turn is over."""
+	"""The processing job: Queued events, oldest first, until none is left, its turn is over or sync
+	is switched off."""
 	turn_ends = time.monotonic() + PROCESSING_TURN_SECONDS
+	frappe.set_user(SYSTEM_USER)
 	try:
 		while True:
 			frappe.db.commit()  # nothing is pending; this ends the snapshot, so the look sees new events
@@ -109,6 +115,10 @@ def process_queued_events() -> None:
 				return
 			renew_processing_lease()
 			for name in waiting:
+				if not feature_enabled(Feature.SYNC):
+					# Rolled back: what is queued waits, Queued, for sync to come back on.
+					release_processing_lease()
+					return
 				process_event(name, ("Queued",))
 				if time.monotonic() > turn_ends:
 					hand_over_processing()
@@ -172,11 +182,25 @@ def process_event(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> str
 	try:
 		# Inside the try: an event that cannot be read must end Failed, not stop the queue behind it.
 		payload = json.loads(event.payload or "{}")
-		outcome = with_conflict_retries(lambda: dispatch(event.event, payload))
+		with as_system_user():
+			outcome = with_conflict_retries(lambda: dispatch(event.event, payload))
 	except Exception as error:
 		frappe.db.rollback()
 		return finish(event_name, "Failed", started, describe_failure(error))
 	return finish(event_name, outcome.status, started, outcome.reason)
+
+
+@contextmanager
+def as_system_user():
+	user = frappe.session.user
+	if user == SYSTEM_USER:
+		yield
+		return
+	frappe.set_user(SYSTEM_USER)
+	try:
+		yield
+	finally:
+		frappe.set_user(user)
 
 
 def claim(event_name: str, statuses: tuple[str, ...]) -> bool:

@@ -8,8 +8,9 @@ from frappe.model.document import Document
 from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url
 from chat_bridge.exceptions import IncompleteConfigurationError
-from chat_bridge.features import configuration_problems
+from chat_bridge.features import Feature, configuration_problems, is_enabled
 from chat_bridge.settings import on_settings_saved, sync_workspace_visibility
+from chat_bridge.webhook.processor import wake_processing
 
 
 class ChatwootIntegrationSettings(Document):
@@ -35,3 +36,8 @@ class ChatwootIntegrationSettings(Document):
 	def on_update(self):
 		on_settings_saved(self)
 		sync_workspace_visibility()
+		before = self.get_doc_before_save()
+		if is_enabled(self.as_dict(), Feature.SYNC) and not (
+			before and is_enabled(before.as_dict(), Feature.SYNC)
+		):
+			wake_processing()  # for the events that waited, Queued, while sync was off
