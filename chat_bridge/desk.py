@@ -1,6 +1,7 @@
 """What the desk's scripts learn at sign-in: which parts of Chat Bridge are on."""
 
 from chat_bridge.features import Feature, is_enabled
+from chat_bridge.permissions import is_chatwoot_user
 from chat_bridge.settings import get_flags
 
 
@@ -10,4 +11,5 @@ def boot_session(bootinfo) -> None:
 		"dashboard": is_enabled(flags, Feature.DASHBOARD),
 		"api": is_enabled(flags, Feature.API),
 		"sync": is_enabled(flags, Feature.SYNC),
+		"can_use": is_chatwoot_user(),
 	}

@@ -2,6 +2,7 @@
 
 import frappe
 
+from chat_bridge.permissions import AGENT_ROLE
 from chat_bridge.settings import clear_flags_cache, sync_workspace_visibility
 
 MODULE = "Chat Bridge"
@@ -21,8 +22,8 @@ def before_uninstall():
 	"""Remove what Frappe's own uninstall leaves behind, so the site is as it was before.
 
 	Frappe drops the module's DocTypes, pages, workspaces and cards, but not the stored values of
-	a Single, the encrypted secrets of our Password fields, or the scheduler's entries for our
-	jobs (which would keep firing into a removed app). Records the sync wrote into ERPNext
+	a Single, the encrypted secrets of our Password fields, the scheduler's entries for our jobs
+	(which would keep firing into a removed app), or the Chatwoot Agent role. Records the sync wrote into ERPNext
 	(Contacts, Communications, Comments, ToDos, Issues) are the company's data and stay.
 	"""
 	doctypes = frappe.get_all("DocType", filters={"module": MODULE}, pluck="name")
@@ -33,4 +34,6 @@ def before_uninstall():
 		"Scheduled Job Type", filters={"method": ("like", "chat_bridge.%")}, pluck="name"
 	):
 		frappe.delete_doc("Scheduled Job Type", job, ignore_permissions=True, force=True)
+	# Made by Frappe from the User Token's permissions; without the app it means nothing.
+	frappe.delete_doc("Role", AGENT_ROLE, ignore_permissions=True, force=True, ignore_missing=True)
 	clear_flags_cache()

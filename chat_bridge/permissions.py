@@ -1,13 +1,31 @@
-"""Who may see what: System Managers administer the integration; a user sees only their own token."""
+"""Who may use what.
+
+System Managers administer the integration and use everything. Chatwoot Agents (the role given to
+the people who answer customers) use the desk features: the Chatwoot Dashboard page, the Chatwoot
+section of forms, the REST methods behind them, and their own Chatwoot User Token. Nobody else
+sees any of it. `require_chatwoot_user` is the one check the page and the methods make; the boot
+tells the forms the same answer, so nobody is offered what they would be refused.
+"""
 
 import frappe
 from frappe import _
 
 ADMIN_ROLE = "System Manager"
+AGENT_ROLE = "Chatwoot Agent"
 
 
 def is_chatwoot_admin(user: str | None = None) -> bool:
 	return ADMIN_ROLE in frappe.get_roles(user or frappe.session.user)
+
+
+def is_chatwoot_user(user: str | None = None) -> bool:
+	"""Whether `user` may use Chat Bridge's desk features."""
+	return bool({ADMIN_ROLE, AGENT_ROLE} & set(frappe.get_roles(user or frappe.session.user)))
+
+
+def require_chatwoot_user() -> None:
+	if not is_chatwoot_user():
+		frappe.throw(_("Chat Bridge is for System Managers and Chatwoot Agents."), frappe.PermissionError)
 
 
 def user_token_has_permission(doc, ptype=None, user=None) -> bool:

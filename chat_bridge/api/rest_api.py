@@ -22,7 +22,7 @@ from chat_bridge.chatwoot.events import message_type_name
 from chat_bridge.chatwoot.presenters import conversation_summary, scrub_secrets
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError
 from chat_bridge.features import Feature
-from chat_bridge.permissions import require_chatwoot_admin
+from chat_bridge.permissions import require_chatwoot_admin, require_chatwoot_user
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.outbound import create_in_chatwoot, link_to_chatwoot
 from chat_bridge.settings import get_settings, require_feature
@@ -46,6 +46,8 @@ def chatwoot_method(fn: Callable | None = None, *, admin_only: bool = False, met
 			require_feature(Feature.API, _("Chatwoot API access is not enabled"))
 			if admin_only:
 				require_chatwoot_admin()
+			else:
+				require_chatwoot_user()
 			try:
 				return {"data": scrub_secrets(fn(*args, **kwargs))}
 			except ArgumentError as error:

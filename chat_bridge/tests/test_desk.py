@@ -8,7 +8,14 @@ from chat_bridge.doctor import apply_stage, gather_checks, register_webhook, sit
 from chat_bridge.rollout import STAGES
 from chat_bridge.settings import get_flags
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
-from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ChatBridgeTestCase, ensure_user
+from chat_bridge.tests.utils import (
+	AGENT_USER,
+	ALL_FLAGS_ON,
+	PLAIN_USER,
+	SYSTEM_MANAGER,
+	ChatBridgeTestCase,
+	ensure_user,
+)
 
 
 class TestDashboardPage(ChatBridgeTestCase):
@@ -17,12 +24,16 @@ class TestDashboardPage(ChatBridgeTestCase):
 		super().setUpClass()
 		ensure_user(SYSTEM_MANAGER, ("System Manager",))
 		ensure_user(PLAIN_USER)
+		ensure_user(AGENT_USER, ("Chatwoot Agent",))
 
-	def test_page_is_for_system_managers(self):
+	def test_page_is_for_system_managers_and_chatwoot_agents(self):
 		page = frappe.get_doc("Page", "chatwoot-dashboard")
-		self.assertEqual([r.role for r in page.roles], ["System Manager"])
-		frappe.set_user(SYSTEM_MANAGER)
-		self.assertTrue(page.is_permitted())
+		self.assertEqual([r.role for r in page.roles], ["System Manager", "Chatwoot Agent"])
+		self.configure(enabled=1, enable_dashboard=1)
+		for user in (SYSTEM_MANAGER, AGENT_USER):
+			frappe.set_user(user)
+			self.assertTrue(page.is_permitted(), user)
+			self.assertTrue(get_dashboard_context()["enabled"], user)
 		frappe.set_user(PLAIN_USER)
 		self.assertFalse(page.is_permitted())
 		with self.assertRaises(frappe.PermissionError):
@@ -49,7 +60,17 @@ class TestDashboardPage(ChatBridgeTestCase):
 		self.configure(enabled=1, enable_dashboard=1, enable_api=1)
 		bootinfo = frappe._dict()
 		boot_session(bootinfo)
-		self.assertEqual(bootinfo.chat_bridge, {"dashboard": True, "api": True, "sync": False})
+		self.assertEqual(
+			bootinfo.chat_bridge, {"dashboard": True, "api": True, "sync": False, "can_use": True}
+		)
+
+	def test_boot_offers_the_forms_section_to_nobody_it_is_not_for(self):
+		self.configure(enabled=1, enable_dashboard=1, enable_api=1)
+		for user, can_use in ((PLAIN_USER, False), (AGENT_USER, True), (SYSTEM_MANAGER, True)):
+			frappe.set_user(user)
+			bootinfo = frappe._dict()
+			boot_session(bootinfo)
+			self.assertIs(bootinfo.chat_bridge["can_use"], can_use, user)
 
 	def test_old_address_redirects_to_the_page(self):
 		from chat_bridge import hooks

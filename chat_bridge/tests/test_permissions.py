@@ -50,8 +50,9 @@ class TestUserTokenPermissions(ChatBridgeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		ensure_user(SYSTEM_MANAGER, ("System Manager",))
-		ensure_user(PLAIN_USER)
-		ensure_user(OTHER_USER)
+		# Chatwoot Agents, who may keep a token of their own; plain users may not (test_rest_api).
+		ensure_user(PLAIN_USER, ("Chatwoot Agent",))
+		ensure_user(OTHER_USER, ("Chatwoot Agent",))
 
 	def setUp(self):
 		super().setUp()

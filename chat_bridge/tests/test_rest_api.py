@@ -5,9 +5,8 @@ import frappe
 from chat_bridge.api import rest_api
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError, FeatureDisabledError
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
+from chat_bridge.tests.utils import AGENT_USER as AGENT
 from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
-
-AGENT = "chat-bridge-agent@example.com"
 
 READS = [
 	(rest_api.get_conversations, {}),
@@ -30,7 +29,7 @@ class RestTestCase(WithChatwoot):
 		super().setUpClass()
 		ensure_user(SYSTEM_MANAGER, ("System Manager",))
 		ensure_user(PLAIN_USER)
-		ensure_user(AGENT)
+		ensure_user(AGENT, ("Chatwoot Agent",))
 		frappe.db.commit()
 
 	def setUp(self):
@@ -233,6 +232,27 @@ class TestAsOtherUsers(RestTestCase):
 				method(**kwargs)
 		with self.assertRaises(frappe.PermissionError):
 			rest_api.get_sync_metrics()
+
+	def test_a_token_does_not_make_a_plain_user_a_chatwoot_user(self):
+		token = frappe.get_doc(
+			{"doctype": "Chatwoot User Token", "user": PLAIN_USER, "api_access_token": "agent-token"}
+		)
+		token.flags.ignore_validate = True
+		token.insert(ignore_permissions=True)
+		frappe.db.commit()
+		frappe.set_user(PLAIN_USER)
+		for method, kwargs in [*READS, *WRITES]:
+			with self.subTest(method.__name__), self.assertRaises(frappe.PermissionError) as caught:
+				method(**kwargs)
+			self.assertIn("for System Managers and Chatwoot Agents", str(caught.exception))
+		self.assertEqual(len(self.mock.requests), 0)
+
+	def test_plain_users_cannot_store_a_chatwoot_token(self):
+		frappe.set_user(PLAIN_USER)
+		with self.assertRaises(frappe.PermissionError):
+			frappe.get_doc(
+				{"doctype": "Chatwoot User Token", "user": PLAIN_USER, "api_access_token": "agent-token"}
+			).insert()
 
 	def test_user_with_own_token_acts_as_their_agent(self):
 		self.as_agent_with_own_token()

@@ -6,14 +6,14 @@ from frappe import _
 
 from chat_bridge.chatwoot.presenters import dashboard_url
 from chat_bridge.features import FLAG_LABELS, Feature, first_disabled_flag, is_enabled
-from chat_bridge.permissions import require_chatwoot_admin
+from chat_bridge.permissions import require_chatwoot_user
 from chat_bridge.settings import get_flags, get_settings
 
 
 @frappe.whitelist()
 def get_dashboard_context() -> dict:
 	"""What the Chatwoot Dashboard page needs: whether it is switched on, and where Chatwoot is."""
-	require_chatwoot_admin()
+	require_chatwoot_user()
 	flags = get_flags()
 	off = first_disabled_flag(flags, Feature.DASHBOARD)
 	can_configure = frappe.has_permission("Chatwoot Integration Settings", "write")
