@@ -182,13 +182,21 @@ def status(context):
 			f"Chatwoot:         {report['chatwoot_url'] or '(not set)'}, account {report['account_id'] or '(not set)'}"
 		)
 		click.echo(f"Webhook URL:      {report['webhook_url']}")
-		click.echo(f"Last webhook:     {report['last_webhook_at'] or 'never'}")
-		click.echo(f"Last sync:        {report['last_sync_at'] or 'never'}")
+		click.echo(f"Last webhook:     {moment(report['last_webhook_at'], report['timezone'])}")
+		click.echo(f"Last sync:        {moment(report['last_sync_at'], report['timezone'])}")
 		click.echo(
 			f"Mapped:           {report['contacts_mapped']} contacts, {report['conversations_mapped']} conversations"
 		)
 		events = ", ".join(f"{count} {state}" for state, count in sorted(report["events"].items())) or "none"
 		click.echo(f"Webhook events:   {events}")
+		click.echo(f"Refused (401):    {report['refused_last_hour']} in the last hour")
+
+
+def moment(value, timezone: str) -> str:
+	"""A stored time as the site keeps it (in its system time zone), saying which zone that is."""
+	from frappe.utils import get_datetime
+
+	return f"{get_datetime(value):%Y-%m-%d %H:%M:%S} {timezone}" if value else "never"
 
 
 @chatwoot.command("doctor")

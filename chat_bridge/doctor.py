@@ -8,7 +8,7 @@ answers, the workers and the scheduler.
 import frappe
 import requests
 from frappe import _
-from frappe.utils import get_datetime, get_url, now_datetime
+from frappe.utils import get_datetime, get_system_timezone, get_url, now_datetime
 from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
@@ -24,6 +24,7 @@ from chat_bridge.rollout import (
 	check_account,
 	check_guest_errors,
 	check_reachable,
+	check_refusals,
 	check_scheduled_jobs,
 	check_scheduler,
 	check_secret,
@@ -31,8 +32,10 @@ from chat_bridge.rollout import (
 	check_webhook,
 	check_workers,
 	find_site_webhook,
+	recent_refusals,
 )
 from chat_bridge.settings import SETTINGS_DOCTYPE, get_flags, get_secret, get_settings
+from chat_bridge.webhook import refusals
 
 WEBHOOK_PATH = "/api/method/chat_bridge.webhook.handle"
 
@@ -100,6 +103,7 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 	checks["scheduled_jobs"] = check_scheduled_jobs(
 		expected_jobs(), scheduled_jobs(), now_datetime(), command
 	)
+	checks["refusals"] = check_refusals(refusals(), now_datetime(), command)
 	checks["guest_errors"] = check_guest_errors(bool(frappe.get_system_settings("allow_error_traceback")))
 	return checks
 
@@ -213,7 +217,9 @@ def status_report() -> dict:
 		"webhook_url": webhook_target(),
 		"last_webhook_at": settings.last_webhook_at,
 		"last_sync_at": settings.last_sync_at,
+		"timezone": get_system_timezone(),
 		"contacts_mapped": frappe.db.count("Chatwoot Contact Mapping"),
 		"conversations_mapped": frappe.db.count("Chatwoot Conversation Mapping"),
 		"events": events,
+		"refused_last_hour": len(recent_refusals(refusals(), now_datetime())),
 	}

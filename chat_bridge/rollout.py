@@ -144,6 +144,20 @@ def check_token(profile: Mapping | None, error_kind: str | None, account_id: int
 def check_account(account: Mapping | None, error_kind: str | None, account_id: int | None) -> Check:
 	if account is not None:
 		return Check("account", True, f"account {account_id} is {account.get('name')!r}")
+	if not account_id:
+		return Check(
+			"account",
+			False,
+			"no Account ID is set",
+			"Set Chatwoot Account ID: the number after /app/accounts/ in Chatwoot's address bar.",
+		)
+	if error_kind == "missing":
+		return Check(
+			"account",
+			False,
+			f"account {account_id} was not checked: no API Access Token is set",
+			"Set the token first.",
+		)
 	if error_kind in ("not_found", "token", "forbidden"):
 		return Check(
 			"account",
@@ -327,6 +341,43 @@ def check_scheduled_jobs(
 			warning=True,
 		)
 	return Check("scheduled_jobs", True, f"all {len(expected)} of the app's jobs have run lately")
+
+
+# A webhook whose secret no longer matches is refused every time, and Chatwoot gives up without
+# retrying: a few refusals within the hour are worth an alarm.
+REFUSALS_ALARM = 3
+REFUSALS_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Refusal:
+	"""A delivery the webhook refused as unauthenticated (401)."""
+
+	at: datetime
+	reason: str
+
+
+def recent_refusals(refusals: Iterable[Refusal], now: datetime) -> list[Refusal]:
+	return [r for r in refusals if now - r.at <= REFUSALS_WINDOW]
+
+
+def check_refusals(refusals: Iterable[Refusal], now: datetime, bench_command: str = ANY_SITE) -> Check:
+	"""Deliveries refused with 401 lately: the sign of a secret that differs from Chatwoot's."""
+	recent = sorted(recent_refusals(refusals, now), key=lambda r: r.at)
+	if len(recent) < REFUSALS_ALARM:
+		return Check(
+			"refusals", True, f"{len(recent)} deliveries refused as unauthenticated in the last hour"
+		)
+	last = recent[-1]
+	return Check(
+		"refusals",
+		False,
+		f"{len(recent)} deliveries refused as unauthenticated in the last hour; the last at "
+		f"{last.at:%Y-%m-%d %H:%M}: {last.reason}",
+		"If they come from Chatwoot, the Webhook Secret here is not the webhook's: paste the secret "
+		f"Chatwoot shows for it, or run `{bench_command} chatwoot register-webhook` (which keeps that "
+		"webhook's secret). Then `chatwoot backfill --since` the first refusal brings back what was refused.",
+	)
 
 
 def blockers(stage: str, checks: Mapping[str, Check]) -> list[Check]:

@@ -344,7 +344,12 @@ def check_records(reference: FrappeReference, app_package: Path = APP_PACKAGE) -
 				problems.append(f"{label}: module must be '{MODULE}'")
 			if kind == "Page" and not d.get("roles"):
 				problems.append(f"{label}: has no roles: anyone could open it")
-			if kind in ("Number Card", "Dashboard Chart") and d.get("document_type") not in doctypes:
+			if kind == "Number Card" and d.get("type") == "Custom":
+				if not d.get("method"):
+					problems.append(f"{label}: a Custom card needs a method")
+				elif why := resolve_dotted_path(d["method"], app_package):
+					problems.append(f"{label}: method {why}")
+			elif kind in ("Number Card", "Dashboard Chart") and d.get("document_type") not in doctypes:
 				problems.append(f"{label}: counts unknown DocType {d.get('document_type')!r}")
 			if kind == "Workspace":
 				problems.extend(

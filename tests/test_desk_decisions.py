@@ -30,11 +30,13 @@ from chat_bridge.rollout import (
 	STAGES,
 	WEBHOOK_EVENTS,
 	Check,
+	Refusal,
 	ScheduledJob,
 	blockers,
 	check_account,
 	check_guest_errors,
 	check_reachable,
+	check_refusals,
 	check_scheduled_jobs,
 	check_scheduler,
 	check_secret,
@@ -284,6 +286,8 @@ def test_token(profile, error, ok, fragment):
 def test_account():
 	assert check_account({"name": "Acme"}, None, 3).ok
 	assert "Fix the Account ID" in check_account(None, "not_found", 3).fix
+	assert check_account(None, "missing", None).detail == "no Account ID is set"
+	assert check_account(None, "missing", 3).detail == "account 3 was not checked: no API Access Token is set"
 
 
 def test_webhook_found_by_url_even_with_a_legacy_token():
@@ -384,6 +388,21 @@ def test_fixes_name_the_site_never_an_html_like_placeholder():
 	):
 		assert "bench --site erp.localhost " in check.fix and "<" not in check.fix
 	assert "<" not in check_webhook(None, SITE, None).fix
+
+
+def test_a_run_of_refused_deliveries_fails_with_what_to_do():
+	refusals = [
+		Refusal(NOW - timedelta(minutes=minutes), "Invalid webhook signature: the signature does not match.")
+		for minutes in (90, 30, 20, 5)
+	]
+	assert check_refusals(refusals[:3], NOW).verdict == "PASS"  # one of them is older than the hour
+	check = check_refusals(refusals, NOW, "bench --site erp.localhost")
+	assert check.verdict == "FAIL"
+	assert check.detail == (
+		"3 deliveries refused as unauthenticated in the last hour; the last at 2026-12-01 11:55: "
+		"Invalid webhook signature: the signature does not match."
+	)
+	assert "`bench --site erp.localhost chatwoot register-webhook`" in check.fix
 
 
 def test_check_line_shows_the_fix_only_when_failing():

@@ -154,7 +154,7 @@ def test_pages_workspace_cards_and_charts_pass():
 
 	assert check_records(REFERENCE) == []
 	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard"}
-	assert len(load_module_records("number_card")) == 4
+	assert len(load_module_records("number_card")) == 5
 
 
 def test_record_checks_name_their_faults(tmp_path):

@@ -35,14 +35,18 @@ warns about it.
 """
 
 import functools
+import json
 
 import frappe
+import redis
 from frappe import _
-from frappe.utils import now_datetime
+from frappe.utils import get_datetime, now_datetime
 
 from chat_bridge.chatwoot import intake
 from chat_bridge.chatwoot.events import EventKind
 from chat_bridge.features import Feature
+from chat_bridge.permissions import require_chatwoot_admin
+from chat_bridge.rollout import Refusal, recent_refusals
 from chat_bridge.settings import feature_enabled, get_flags, get_secret
 from chat_bridge.webhook.processor import insert_event, wake_processing
 
@@ -88,6 +92,8 @@ def handle():
 			_body(), frappe.request.headers, frappe.request.args.get("token"), _intake_config()
 		)
 	except intake.Rejection as rejection:
+		if rejection.status == 401:
+			note_refusal(rejection.reason)
 		return respond(rejection.status, "rejected", rejection.reason)
 	if delivery.kind is EventKind.IGNORED:
 		return respond(200, "ignored", _("{0} is not used by Chat Bridge.").format(delivery.event))
@@ -109,6 +115,37 @@ def installation_event():
 	except intake.Rejection as rejection:
 		return respond(rejection.status, "rejected", rejection.reason)
 	return record(delivery)
+
+
+REFUSALS_KEY = "chat_bridge:refused_deliveries"
+REFUSALS_KEPT = 100
+
+
+def note_refusal(reason: str) -> None:
+	"""Remember a delivery refused as unauthenticated, for doctor, status and the workspace.
+
+	In Redis, the newest hundred for a week: a guest can send these, so they must cost the
+	database nothing.
+	"""
+	try:
+		frappe.cache.lpush(REFUSALS_KEY, json.dumps([now_datetime().isoformat(), reason[:200]]))
+		frappe.cache.ltrim(REFUSALS_KEY, 0, REFUSALS_KEPT - 1)
+		frappe.cache.expire(frappe.cache.make_key(REFUSALS_KEY), 7 * 24 * 3600)
+	except redis.exceptions.ConnectionError:
+		pass  # the refusal itself still goes out
+
+
+def refusals() -> list[Refusal]:
+	entries = frappe.cache.lrange(REFUSALS_KEY, 0, -1) or []
+	return [Refusal(get_datetime(at), reason) for at, reason in map(json.loads, entries)]
+
+
+@frappe.whitelist()
+def refused_delivery_count(filters=None) -> int:
+	"""The workspace's card: deliveries refused as unauthenticated in the last hour. (A number
+	card passes its filters; this one has none.)"""
+	require_chatwoot_admin()
+	return len(recent_refusals(refusals(), now_datetime()))
 
 
 def status_probe() -> dict:
