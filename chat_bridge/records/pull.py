@@ -7,7 +7,6 @@ Each conversation (with its messages) is its own transaction, so a failure loses
 """
 
 import dataclasses
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -27,6 +26,7 @@ from chat_bridge.records.conversations import (
 from chat_bridge.records.messages import NotAMessage, sync_message
 from chat_bridge.records.transactions import with_conflict_retries
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
+from chat_bridge.sync.summary import PullSummary
 
 # How far before the last reconciliation the next one looks again: what changed while it ran.
 OVERLAP = timedelta(minutes=10)
@@ -34,21 +34,6 @@ FIRST_RECONCILIATION = timedelta(days=1)
 RECONCILE_ERROR_TITLE = "Chatwoot reconciliation"
 
 Report = Callable[[str, str, str], None]  # (kind, item, what happened)
-
-
-@dataclasses.dataclass
-class PullSummary:
-	counts: Counter = dataclasses.field(default_factory=Counter)
-	failures: list[str] = dataclasses.field(default_factory=list)
-
-	def add(self, kind: str, action: str) -> None:
-		self.counts[f"{kind} {action}"] += 1
-
-	def __str__(self) -> str:
-		parts = [f"{count} {key}" for key, count in sorted(self.counts.items())]
-		if self.failures:
-			parts.append(f"{len(self.failures)} failed")
-		return ", ".join(parts) or "nothing to do"
 
 
 def _to_utc(value: datetime | None) -> datetime | None:
@@ -67,8 +52,13 @@ def backfill(
 	since: datetime | None = None,
 	report: Report | None = None,
 ) -> PullSummary:
-	"""Pull contacts, conversations and their messages, those active since `since` or all of them."""
+	"""Pull contacts, conversations and their messages, those active since `since` or all of them.
+
+	A pull of the conversations that ends without a failure is as good as a reconciliation: it is
+	recorded as the Last Sync, which the next reconciliation starts from.
+	"""
 	summary = PullSummary()
+	started = now_datetime()
 	since_utc = _to_utc(since)
 	if contacts:
 		for data in client.iter_contacts():
@@ -85,7 +75,14 @@ def backfill(
 			_pull_conversation(
 				client, conversation, summary, report, with_state=conversations, with_messages=messages
 			)
+		if conversations and not summary.failures:
+			record_last_sync(started)
 	return summary
+
+
+def record_last_sync(started: datetime) -> None:
+	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", started, update_modified=False)
+	frappe.db.commit()
 
 
 def _pull_conversation(
@@ -171,6 +168,5 @@ def reconcile() -> PullSummary | None:
 	if summary.failures:
 		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.
 		frappe.log_error(title=RECONCILE_ERROR_TITLE, message="\n".join(summary.failures))
-	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", started, update_modified=False)
-	frappe.db.commit()
+	record_last_sync(started)
 	return summary

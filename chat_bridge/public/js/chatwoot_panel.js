@@ -2,23 +2,33 @@
 // License: MIT. See license.txt
 
 // A Chatwoot section on Contact, Lead and Customer forms: the linked Chatwoot contact, its
-// conversations, and a box to reply or leave a private note. Shown while API access is on.
+// conversations, and a box to reply or leave a private note. Shown while API access is on, to
+// System Managers and Chatwoot Agents.
 
 frappe.provide("chat_bridge");
 
 chat_bridge.FORM_DOCTYPES = ["Contact", "Lead", "Customer"];
 
-chat_bridge.api_enabled = () => Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api);
+chat_bridge.api_enabled = () =>
+	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.boot.chat_bridge.can_use);
 
 chat_bridge.ConversationPanel = class ConversationPanel {
 	constructor(frm) {
 		this.frm = frm;
+		this.docname = frm.doc.name;
+		// A form can refresh more than once for one document (the first save does): one section.
+		frm.dashboard.parent.find(".chatwoot-section").remove();
 		this.$section = frm.dashboard.add_section(
 			`<div class="chatwoot-panel text-muted small">${__("Loading Chatwoot conversations…")}</div>`,
-			__("Chatwoot")
+			__("Chatwoot"),
+			"custom chatwoot-section"
 		);
 		this.$panel = this.$section.find(".chatwoot-panel");
 		this.load();
+	}
+
+	shows(frm) {
+		return this.docname === frm.doc.name && $.contains(document.documentElement, this.$section[0]);
 	}
 
 	load() {
@@ -132,16 +142,26 @@ chat_bridge.FORM_DOCTYPES.forEach((doctype) => {
 	frappe.ui.form.on(doctype, {
 		refresh(frm) {
 			if (!chat_bridge.api_enabled() || frm.is_new()) return;
-			frm.chatwoot_panel = new chat_bridge.ConversationPanel(frm);
+			chat_bridge.listen_for_updates();
+			if (frm.chatwoot_panel && frm.chatwoot_panel.shows(frm)) {
+				frm.chatwoot_panel.load();
+			} else {
+				frm.chatwoot_panel = new chat_bridge.ConversationPanel(frm);
+			}
 		},
 	});
 });
 
 // The sync announces new messages to the rooms of the records they belong to; an open form of
-// one of them reloads its panel.
-frappe.realtime.on("chat_bridge_update", () => {
-	const frm = window.cur_frm;
-	if (frm && frm.chatwoot_panel && chat_bridge.FORM_DOCTYPES.includes(frm.doctype)) {
-		frm.chatwoot_panel.load();
-	}
-});
+// one of them reloads its panel. The listener is attached from a form, not when this script
+// loads: the desk's realtime socket does not exist yet then, and frappe.realtime.on drops it.
+chat_bridge.listen_for_updates = () => {
+	if (chat_bridge.listening || !frappe.realtime.socket) return;
+	frappe.realtime.on("chat_bridge_update", () => {
+		const frm = window.cur_frm;
+		if (frm && frm.chatwoot_panel && chat_bridge.FORM_DOCTYPES.includes(frm.doctype)) {
+			frm.chatwoot_panel.load();
+		}
+	});
+	chat_bridge.listening = true;
+};

@@ -19,6 +19,7 @@ frappe.pages["chatwoot-dashboard"].on_page_show = function (wrapper) {
 };
 
 const FRAME_TIMEOUT_MS = 8000;
+const CONVERSATIONS_PAGE_SIZE = 25; // Chatwoot's page of conversations: fewer means the last page
 const STATUSES = ["open", "pending", "snoozed", "resolved", "all"];
 
 class ChatwootDashboard {
@@ -110,11 +111,9 @@ class ChatwootDashboard {
 	}
 
 	show_fallback(reason) {
+		// The page's primary action opens Chatwoot; the notice says why that is the way in.
 		this.$notice.html(`<div class="alert alert-info">${reason}</div>`);
-		this.$fallback.show().html(
-			`<p><button class="btn btn-primary btn-sm open-chatwoot">${__("Open Chatwoot")}</button></p>`
-		);
-		this.$fallback.find(".open-chatwoot").on("click", () => this.open_chatwoot());
+		this.$fallback.show().empty();
 		if (this.context.api_enabled) {
 			this.make_conversation_list();
 		} else {
@@ -180,7 +179,7 @@ class ChatwootDashboard {
 					);
 				}
 				rows.forEach((row) => $tbody.append(this.conversation_row(row)));
-				this.$fallback.find(".more").toggle(rows.length > 0);
+				this.$fallback.find(".more").toggle(rows.length >= CONVERSATIONS_PAGE_SIZE);
 			});
 	}
 

@@ -1,0 +1,22 @@
+"""What a pull from Chatwoot (a backfill, a reconciliation) did, counted, and said in a line."""
+
+import dataclasses
+from collections import Counter
+
+
+@dataclasses.dataclass
+class PullSummary:
+	counts: Counter = dataclasses.field(default_factory=Counter)  # "<kind> <action>" → how many
+	failures: list[str] = dataclasses.field(default_factory=list)
+
+	def add(self, kind: str, action: str) -> None:
+		self.counts[f"{kind} {action}"] += 1
+
+	def __str__(self) -> str:
+		parts = []
+		for key, count in sorted(self.counts.items()):
+			kind, action = key.split(" ", 1)
+			parts.append(f"{count} {kind if count == 1 else kind + 's'} {action}")
+		if self.failures:
+			parts.append(f"{len(self.failures)} failed")
+		return ", ".join(parts) or "nothing to do"
