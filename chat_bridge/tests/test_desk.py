@@ -107,6 +107,51 @@ class TestRollout(WithChatwoot):
 		for name in ("reachable", "token", "account", "webhook", "secret"):
 			self.assertTrue(checks[name].ok, checks[name].line())
 
+	def test_doctor_checks_the_webhook_that_was_registered_not_the_sites_own_address(self):
+		"""Registered where Chatwoot can reach the site (another port, a proxy), the webhook must
+		still be what doctor, rollout and a second register-webhook look at."""
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		reachable_at = "http://erp.localhost:8001/api/method/chat_bridge.webhook.handle"
+		first = register_webhook(reachable_at)
+		secret = frappe.get_single("Chatwoot Integration Settings").get_password("webhook_secret")
+		checks = gather_checks()
+		self.assertTrue(checks["webhook"].ok, checks["webhook"].line())
+		self.assertTrue(checks["secret"].ok, checks["secret"].line())
+		self.assertEqual(status_report()["webhook_url"], reachable_at)
+
+		again = register_webhook()  # as doctor's advice would have it run
+		self.assertEqual((again["created"], again["id"], again["url"]), (False, first["id"], reachable_at))
+		self.assertFalse(again["secret_replaced"])
+		self.assertEqual(len(self.mock.webhooks), 1)
+		self.assertEqual(
+			frappe.get_single("Chatwoot Integration Settings").get_password("webhook_secret"), secret
+		)
+
+	def test_a_run_of_refused_deliveries_shows_in_doctor_and_status(self):
+		from chat_bridge.webhook import REFUSALS_KEY, note_refusal, refused_delivery_count
+
+		frappe.cache.delete_value(REFUSALS_KEY)
+		self.addCleanup(frappe.cache.delete_value, REFUSALS_KEY)
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		self.assertTrue(gather_checks()["refusals"].ok)
+		for _ in range(3):
+			note_refusal("Invalid webhook signature: the signature does not match.")
+		check = gather_checks()["refusals"]
+		self.assertFalse(check.ok)
+		self.assertIn("3 deliveries refused as unauthenticated in the last hour", check.detail)
+		self.assertEqual(status_report()["refused_last_hour"], 3)
+		self.assertEqual(refused_delivery_count(), 3)
+
+	def test_doctor_fails_when_the_apps_scheduled_jobs_are_gone(self):
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		self.assertNotEqual(gather_checks()["scheduled_jobs"].verdict, "FAIL")
+		self.addCleanup(frappe.db.rollback)
+		frappe.db.delete("Scheduled Job Type", {"method": "chat_bridge.records.pull.reconcile"})
+		check = gather_checks()["scheduled_jobs"]
+		self.assertFalse(check.ok)
+		self.assertIn("chat_bridge.records.pull.reconcile", check.detail)
+		self.assertIn(f"bench --site {frappe.local.site} migrate", check.fix)
+
 	def test_doctor_finds_an_agent_token_and_a_wrong_account(self):
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="agent-token")
 		checks = gather_checks()
