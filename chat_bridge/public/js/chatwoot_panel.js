@@ -8,6 +8,7 @@
 frappe.provide("chat_bridge");
 
 chat_bridge.FORM_DOCTYPES = ["Contact", "Lead", "Customer"];
+chat_bridge.HISTORY_LENGTH = 10; // the latest messages shown under a conversation; Chatwoot has all
 
 chat_bridge.api_enabled = () =>
 	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.boot.chat_bridge.can_use);
@@ -62,10 +63,12 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 					<td>${esc(c.last_message || "")}</td>
 					<td>${esc(c.assignee || __("Unassigned"))}</td>
 					<td class="text-nowrap">
-						<a href="${esc(c.chatwoot_url || "#")}" target="_blank" rel="noopener">${__("Open")}</a>
+						<a href="#" class="history">${__("History")}</a>
+						&nbsp;<a href="${esc(c.chatwoot_url || "#")}" target="_blank" rel="noopener">${__("Open")}</a>
 						&nbsp;<a href="#" class="reply">${__("Reply")}</a>
 					</td>
-				</tr>`
+				</tr>
+				<tr class="chatwoot-history hidden" data-history="${esc(String(c.id))}"><td colspan="5"></td></tr>`
 			)
 			.join("");
 		this.$panel.append(
@@ -75,6 +78,56 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 			e.preventDefault();
 			this.show_reply_box($(e.target).closest("tr").data("conversation"));
 		});
+		this.$panel.find("a.history").on("click", (e) => {
+			e.preventDefault();
+			const $row = $(e.target).closest("tr");
+			const conversation = data.conversations.find((c) => c.id === $row.data("conversation"));
+			this.toggle_history(conversation);
+		});
+		if (data.conversations.length === 1) this.toggle_history(data.conversations[0]);
+	}
+
+	toggle_history(conversation) {
+		const $row = this.$panel.find(`tr[data-history="${conversation.id}"]`);
+		if (!$row.hasClass("hidden")) {
+			$row.addClass("hidden");
+			return;
+		}
+		$row.removeClass("hidden").find("td").html(`<span class="text-muted">${__("Loading…")}</span>`);
+		frappe
+			.call({
+				method: "chat_bridge.api.rest_api.get_messages",
+				args: { conversation_id: conversation.id },
+			})
+			.then((r) => $row.find("td").html(this.history_html(r.message.data, conversation)))
+			.catch(() => $row.find("td").text(__("The messages could not be loaded from Chatwoot.")));
+	}
+
+	history_html(messages, conversation) {
+		const esc = frappe.utils.escape_html;
+		const shown = messages
+			.filter((m) => m.message_type_name !== "activity")
+			.slice(-chat_bridge.HISTORY_LENGTH);
+		const items = shown
+			.map((m) => {
+				const who =
+					m.message_type_name === "incoming"
+						? (m.sender && m.sender.name) || __("Customer")
+						: (m.sender && m.sender.name) || __("Agent");
+				const when = m.created_at ? moment.unix(m.created_at).fromNow() : ""; // both ends in the browser's zone
+				const note = m.private ? ` <span class="indicator-pill yellow">${__("Private note")}</span>` : "";
+				return `<div class="chatwoot-message" style="margin-bottom: 6px;">
+					<b>${esc(who)}</b>${note} <span class="text-muted small">${when}</span>
+					<div>${esc(m.content || "")}</div>
+				</div>`;
+			})
+			.join("");
+		const all = conversation.chatwoot_url
+			? `<a href="${esc(conversation.chatwoot_url)}" target="_blank" rel="noopener">${__(
+					"All messages in Chatwoot"
+			  )}</a>`
+			: "";
+		return `${items || `<p class="text-muted">${__("No messages yet.")}</p>`}<p class="small">${all}</p>`;
 	}
 
 	render_unmapped() {
