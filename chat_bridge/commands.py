@@ -185,11 +185,16 @@ def status(context):
 		click.echo(f"Last webhook:     {moment(report['last_webhook_at'], report['timezone'])}")
 		click.echo(f"Last sync:        {moment(report['last_sync_at'], report['timezone'])}")
 		click.echo(
-			f"Mapped:           {report['contacts_mapped']} contacts, {report['conversations_mapped']} conversations"
+			f"Mapped:           {counted(report['contacts_mapped'], 'contact')}, "
+			f"{counted(report['conversations_mapped'], 'conversation')}"
 		)
 		events = ", ".join(f"{count} {state}" for state, count in sorted(report["events"].items())) or "none"
 		click.echo(f"Webhook events:   {events}")
 		click.echo(f"Refused (401):    {report['refused_last_hour']} in the last hour")
+
+
+def counted(count: int, noun: str) -> str:
+	return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def moment(value, timezone: str) -> str:
