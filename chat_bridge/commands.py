@@ -170,6 +170,7 @@ def backfill(context, contacts, conversations, messages, since, quiet):
 def status(context):
 	"""Which rollout stage the site is in, its flags, Chatwoot's address, and what the sync has done."""
 	from chat_bridge.doctor import status_report
+	from chat_bridge.sync.summary import counted
 
 	with on_site(context):
 		report = status_report()
@@ -191,10 +192,6 @@ def status(context):
 		events = ", ".join(f"{count} {state}" for state, count in sorted(report["events"].items())) or "none"
 		click.echo(f"Webhook events:   {events}")
 		click.echo(f"Refused (401):    {report['refused_last_hour']} in the last hour")
-
-
-def counted(count: int, noun: str) -> str:
-	return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def moment(value, timezone: str) -> str:

@@ -16,7 +16,12 @@ class PullSummary:
 		parts = []
 		for key, count in sorted(self.counts.items()):
 			kind, action = key.split(" ", 1)
-			parts.append(f"{count} {kind if count == 1 else kind + 's'} {action}")
+			parts.append(f"{counted(count, kind)} {action}")
 		if self.failures:
 			parts.append(f"{len(self.failures)} failed")
 		return ", ".join(parts) or "nothing to do"
+
+
+def counted(count: int, noun: str) -> str:
+	"""`1 message`, `3 messages`: for the nouns of Chatwoot's records, which all take an s."""
+	return f"{count} {noun}{'' if count == 1 else 's'}"
