@@ -144,6 +144,19 @@ class TestContactFormInABrowser(WithChatwoot):
 		self.assertEqual(page.locator(".chatwoot-panel").count(), 1)
 		self.screenshot(page, "new-contact-after-first-save")
 
+	def test_an_open_section_goes_quietly_once_the_integration_is_switched_off(self):
+		page = self.desk_as(SYSTEM_MANAGER)
+		self.open_contact(page, self.contact.name)
+		page.wait_for_selector(".chatwoot-panel table", timeout=15_000)
+		self.configure(**{**ALL_FLAGS_ON, "enabled": 0}, chatwoot_url=self.mock.url)  # the rollback
+		page.evaluate("cur_frm.refresh()")  # what the page already loaded still says "on"
+		page.wait_for_function("!document.querySelector('.chatwoot-panel')", timeout=15_000)
+		page.wait_for_timeout(1000)
+		self.assertEqual(
+			page.locator(".modal.show").count(), 0, page.locator(".modal.show").all_inner_texts()
+		)
+		self.screenshot(page, "contact-after-rollback")
+
 	def test_a_user_it_is_not_for_sees_no_section_and_no_popup(self):
 		page = self.desk_as(PLAIN_USER)
 		self.open_contact(page, self.contact.name)

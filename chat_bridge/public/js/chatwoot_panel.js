@@ -18,7 +18,7 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 		this.frm = frm;
 		this.docname = frm.doc.name;
 		// A form can refresh more than once for one document (the first save does): one section.
-		frm.dashboard.parent.find(".chatwoot-section").remove();
+		this.remove_sections();
 		this.$section = frm.dashboard.add_section(
 			`<div class="chatwoot-panel text-muted small">${__("Loading Chatwoot conversations…")}</div>`,
 			__("Chatwoot"),
@@ -37,9 +37,20 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 			.call({
 				method: "chat_bridge.api.rest_api.get_record_conversations",
 				args: { doctype: this.frm.doctype, name: this.frm.doc.name },
+				// Switched off since this page was loaded: the section goes, without a popup.
+				error_handlers: { FeatureDisabledError: () => this.remove() },
 			})
 			.then((r) => this.render(r.message.data))
 			.catch(() => this.$panel.text(__("Chatwoot conversations could not be loaded.")));
+	}
+
+	remove() {
+		frappe.boot.chat_bridge.api = false;
+		this.remove_sections();
+	}
+
+	remove_sections() {
+		this.frm.dashboard.parent.find(".chatwoot-section").remove();
 	}
 
 	render(data) {
