@@ -105,6 +105,15 @@ def test_sync_without_secret_or_legacy_mode_says_what_to_do():
 	assert "Allow Unsigned Webhooks" in problem
 
 
+def test_the_fix_names_the_site_it_is_for():
+	settings = {**ALL_ON, **CONFIGURED, "webhook_secret": None}
+	[problem] = configuration_problems(settings, "bench --site erp.localhost")
+	assert "run `bench --site erp.localhost chatwoot register-webhook`" in problem
+	[anywhere] = configuration_problems(settings)
+	assert "`bench --site SITE chatwoot register-webhook`" in anywhere
+	assert "<" not in anywhere  # Frappe's messages drop what looks like an HTML tag
+
+
 def test_legacy_mode_replaces_the_secret_but_needs_its_token():
 	settings = {**ALL_ON, **CONFIGURED, "webhook_secret": None, "allow_unsigned_webhooks": 1}
 	[problem] = configuration_problems(settings)
