@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from chat_bridge.chatwoot.events import HANDLED_EVENTS
 from chat_bridge.features import ANY_SITE, MASTER_FLAG, Feature, is_enabled
+from chat_bridge.sync.summary import counted
 
 SYNC_SUB_FLAGS = {
 	Feature.CONTACT_SYNC.value: 1,
@@ -244,7 +245,7 @@ def check_workers(count: int) -> Check:
 			"no background worker is running",
 			"Start the bench's workers (`bench start`, or supervisor/systemd in production).",
 		)
-	return Check("workers", True, f"{count} background worker{'s' if count != 1 else ''} running")
+	return Check("workers", True, f"{counted(count, 'background worker')} running")
 
 
 def check_scheduler(active: bool, bench_command: str = ANY_SITE) -> Check:
@@ -365,8 +366,9 @@ def check_refusals(refusals: Iterable[Refusal], now: datetime, bench_command: st
 	"""Deliveries refused with 401 lately: the sign of a secret that differs from Chatwoot's."""
 	recent = sorted(recent_refusals(refusals, now), key=lambda r: r.at)
 	if len(recent) < REFUSALS_ALARM:
+		deliveries = "delivery" if len(recent) == 1 else "deliveries"
 		return Check(
-			"refusals", True, f"{len(recent)} deliveries refused as unauthenticated in the last hour"
+			"refusals", True, f"{len(recent)} {deliveries} refused as unauthenticated in the last hour"
 		)
 	last = recent[-1]
 	return Check(

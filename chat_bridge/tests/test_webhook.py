@@ -194,9 +194,10 @@ class TestEndpoint(WebhookTestCase):
 		System Setting that decides whether the refusal carries a traceback is off."""
 		from chat_bridge.doctor import gather_checks
 
-		self.assertEqual(gather_checks()["guest_errors"].verdict, "WARN")  # a new site's default
 		shown = frappe.db.get_single_value("System Settings", "allow_error_traceback")
 		self.addCleanup(self.set_show_full_error, shown)
+		self.set_show_full_error(1)  # a new site's default
+		self.assertEqual(gather_checks()["guest_errors"].verdict, "WARN")
 		self.set_show_full_error(0)
 		self.assertEqual(gather_checks()["guest_errors"].verdict, "PASS")
 		for body in (b"{not json", b"[" * 10_000 + b"]" * 10_000):

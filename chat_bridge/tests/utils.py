@@ -30,11 +30,23 @@ ALL_FLAGS_ON = {
 	"enable_message_sync": 1,
 }
 
-ALL_FLAGS_OFF = dict.fromkeys(ALL_FLAGS_ON, 0)
-
 
 _created_users: set[str] = set()
 _created_tokens: set[str] = set()
+
+
+def blank_settings() -> dict:
+	"""Every field of the settings at its default, so that nothing the site's own use left in them
+	(a registered webhook, the legacy mode, Issue creation) reaches a test."""
+	from frappe.model import no_value_fields
+	from frappe.utils.data import cast
+
+	meta = frappe.get_meta(SETTINGS_DOCTYPE)
+	return {
+		df.fieldname: cast(df.fieldtype, df.default) if df.default is not None else None
+		for df in meta.fields
+		if df.fieldtype not in (*no_value_fields, "Password")  # secrets: CONFIGURED or the test's own
+	}
 
 
 def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
@@ -170,10 +182,17 @@ class ChatBridgeTestCase(FrappeTestCase):
 		self._saved_settings = None
 
 	def _restore_settings(self):
+		"""The settings as they were, the encrypted secrets (which live in __Auth) included."""
 		frappe.set_user("Administrator")
 		frappe.db.delete("Singles", {"doctype": SETTINGS_DOCTYPE})
 		for field, value in self._saved_settings.items():
 			frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
+		frappe.db.delete("__Auth", {"doctype": SETTINGS_DOCTYPE})
+		for secret in self._saved_secrets:
+			frappe.db.sql(
+				"insert into `__Auth` (doctype, name, fieldname, password, encrypted) values (%s, %s, %s, %s, %s)",
+				(secret.doctype, secret.name, secret.fieldname, secret.password, secret.encrypted),
+			)
 		frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
 		sync_workspace_visibility()
 		frappe.db.commit()
@@ -183,9 +202,12 @@ class ChatBridgeTestCase(FrappeTestCase):
 		"""Save the settings with `values` over a complete configuration, all flags off by default."""
 		if self._saved_settings is None:
 			self._saved_settings = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
+			self._saved_secrets = frappe.db.sql(
+				"select * from `__Auth` where doctype = %s", SETTINGS_DOCTYPE, as_dict=True
+			)
 			self.addCleanup(self._restore_settings)
 		settings = frappe.get_single(SETTINGS_DOCTYPE)
-		settings.update({**ALL_FLAGS_OFF, **CONFIGURED, **values})
+		settings.update({**blank_settings(), **CONFIGURED, **values})
 		settings.save(ignore_permissions=True)
 		frappe.db.commit()
 		return settings
