@@ -1,8 +1,10 @@
-"""What the desk's scripts learn at sign-in: which parts of Chat Bridge are on."""
+"""What the desk's scripts learn at sign-in: which parts of Chat Bridge are on, and the website
+widget when the settings put it in the desk too."""
 
 from chat_bridge.features import Feature, is_enabled
 from chat_bridge.permissions import is_chatwoot_user
 from chat_bridge.settings import get_flags
+from chat_bridge.widget.site import desk_widget
 
 
 def boot_session(bootinfo) -> None:
@@ -12,4 +14,5 @@ def boot_session(bootinfo) -> None:
 		"api": is_enabled(flags, Feature.API),
 		"sync": is_enabled(flags, Feature.SYNC),
 		"can_use": is_chatwoot_user(),
+		"widget": desk_widget(),
 	}

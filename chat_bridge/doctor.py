@@ -5,6 +5,8 @@ The verdicts are pure (chat_bridge.rollout); this module only gathers: the setti
 answers, the workers and the scheduler.
 """
 
+import hmac
+
 import frappe
 import requests
 from frappe import _
@@ -15,6 +17,7 @@ from frappe.utils.scheduler import is_scheduler_inactive
 from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
 from chat_bridge.exceptions import IncompleteConfigurationError
+from chat_bridge.features import Feature, is_enabled
 from chat_bridge.rollout import (
 	STAGES,
 	WEBHOOK_EVENTS,
@@ -30,6 +33,7 @@ from chat_bridge.rollout import (
 	check_secret,
 	check_token,
 	check_webhook,
+	check_widget,
 	check_workers,
 	find_site_webhook,
 	recent_refusals,
@@ -105,7 +109,21 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 	)
 	checks["refusals"] = check_refusals(refusals(), now_datetime(), command)
 	checks["guest_errors"] = check_guest_errors(bool(frappe.get_system_settings("allow_error_traceback")))
+	checks["widget"] = widget_check(client)
 	return checks
+
+
+def widget_check(client: ChatwootAPI | None) -> Check:
+	settings = get_settings()
+	enabled = is_enabled(get_flags(), Feature.WIDGET)
+	hmac_token = get_secret("widget_hmac_token")
+	inboxes, error = (None, "no API Access Token is set") if client is None else _ask(client.list_inboxes)
+	inboxes = (inboxes or {}).get("payload") if error is None else None
+	inbox = next((i for i in inboxes or [] if i.get("website_token") == settings.widget_website_token), None)
+	matches = None
+	if inbox and hmac_token and inbox.get("hmac_token"):
+		matches = hmac.compare_digest(inbox["hmac_token"], hmac_token)
+	return check_widget(enabled, settings.widget_website_token, bool(hmac_token), inboxes, error, matches)
 
 
 def expected_jobs() -> dict[str, str]:

@@ -14,6 +14,7 @@ from enum import Enum
 
 from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url, parse_account_id
+from chat_bridge.widget.placement import LISTED_ROUTES, parse_routes
 
 MASTER_FLAG = "enabled"
 # How messages name the bench command when the site is not known. Not `<site>`: Frappe's messages
@@ -30,6 +31,7 @@ class Feature(str, Enum):
 	CONTACT_SYNC = "enable_contact_sync"
 	CONVERSATION_SYNC = "enable_conversation_sync"
 	MESSAGE_SYNC = "enable_message_sync"
+	WIDGET = "enable_widget"
 
 	@property
 	def label(self) -> str:
@@ -44,6 +46,7 @@ FLAG_LABELS = {
 	Feature.CONTACT_SYNC.value: "Enable Contact Sync",
 	Feature.CONVERSATION_SYNC.value: "Enable Conversation Sync",
 	Feature.MESSAGE_SYNC.value: "Enable Message Sync",
+	Feature.WIDGET.value: "Enable Website Widget",
 }
 
 _PARENT = {
@@ -98,14 +101,16 @@ def configuration_problems(settings: Mapping[str, object], bench_command: str = 
 		except ConfigurationError as error:
 			problems.append(str(error))
 
-	needs_chatwoot = [f for f in (Feature.DASHBOARD, Feature.API, Feature.SYNC) if is_enabled(settings, f)]
-	if not needs_chatwoot:
-		return problems
-	reason = f"while {needs_chatwoot[0].label} is on"
-	if not url:
-		problems.append(f"Chatwoot URL is required {reason}.")
-	if not account_id:
-		problems.append(f"Chatwoot Account ID is required {reason}.")
+	needs_url = [
+		f for f in (Feature.DASHBOARD, Feature.API, Feature.SYNC, Feature.WIDGET) if is_enabled(settings, f)
+	]
+	if needs_url and not url:
+		problems.append(f"Chatwoot URL is required while {needs_url[0].label} is on.")
+	if is_enabled(settings, Feature.WIDGET):
+		problems.extend(_widget_problems(settings))
+	needs_account = [f for f in needs_url if f is not Feature.WIDGET]
+	if needs_account and not account_id:
+		problems.append(f"Chatwoot Account ID is required while {needs_account[0].label} is on.")
 
 	calls_api = [f for f in (Feature.API, Feature.SYNC) if is_enabled(settings, f)]
 	if calls_api and not settings.get("api_access_token"):
@@ -116,6 +121,20 @@ def configuration_problems(settings: Mapping[str, object], bench_command: str = 
 
 	if is_enabled(settings, Feature.SYNC):
 		problems.extend(_webhook_problems(settings, bench_command))
+	return problems
+
+
+def _widget_problems(settings: Mapping[str, object]) -> list[str]:
+	problems = []
+	if not settings.get("widget_website_token"):
+		problems.append(
+			f"A Widget Website Token is required while {Feature.WIDGET.label} is on: copy it from the website inbox in Chatwoot "
+			"(Settings → Inboxes → the inbox → Configuration)."
+		)
+	if settings.get("widget_pages") == LISTED_ROUTES and not parse_routes(settings.get("widget_routes")):
+		problems.append(
+			"Show the Widget On is Listed routes, but Widget Routes lists none: add one a line, such as /contact."
+		)
 	return problems
 
 

@@ -8,8 +8,10 @@ app_license = "MIT"
 # ERPNext is optional: Lead, Customer and Issue are used when they exist, detected at run time.
 required_apps = []
 
-app_include_js = ["/assets/chat_bridge/js/chatwoot_panel.js"]
+app_include_js = ["/assets/chat_bridge/js/chatwoot_panel.js", "/assets/chat_bridge/js/chatwoot_widget.js"]
 boot_session = "chat_bridge.desk.boot_session"
+# The website widget, on the pages the settings choose.
+update_website_context = "chat_bridge.widget.site.update_website_context"
 
 # The original rollout guide's address for the dashboard.
 website_redirects = [{"source": "/chatwoot-dashboard", "target": "/app/chatwoot-dashboard"}]

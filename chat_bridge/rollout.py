@@ -274,6 +274,71 @@ def check_guest_errors(show_full_error: bool) -> Check:
 	return Check("guest_errors", True, "errors reach guests without tracebacks")
 
 
+def check_widget(
+	enabled: bool,
+	website_token: str | None,
+	hmac_token_set: bool,
+	inboxes: Iterable[Mapping] | None,
+	inboxes_error: str | None,
+	hmac_token_matches: bool | None = None,
+) -> Check:
+	"""The website widget's settings against the account's inboxes.
+
+	`inboxes` are Chatwoot's inbox list (None when it could not be read, `inboxes_error` saying
+	why); `hmac_token_matches` whether the Widget HMAC Token is the inbox's own (None when Chatwoot
+	does not show it, as to a token that is not an administrator's).
+	"""
+	if not enabled:
+		return Check("widget", True, "off (Enable Website Widget is not ticked)")
+	if not website_token:
+		return Check(
+			"widget",
+			False,
+			"no Widget Website Token is set",
+			"Copy the websiteToken of the website inbox (Chatwoot → Settings → Inboxes → Configuration).",
+		)
+	if inboxes is None:
+		return Check(
+			"widget",
+			True,
+			f"the inbox of the Widget Website Token was not checked ({inboxes_error})",
+			"Set an administrator's API Access Token so that doctor can check it.",
+			warning=True,
+		)
+	inbox = next((i for i in inboxes if i.get("website_token") == website_token), None)
+	if inbox is None:
+		return Check(
+			"widget",
+			False,
+			"no website inbox of the account has the Widget Website Token",
+			"Copy the websiteToken again from the inbox's Configuration in Chatwoot.",
+		)
+	name = f"inbox {inbox.get('id')} ({inbox.get('name')})"
+	if not hmac_token_set:
+		return Check(
+			"widget",
+			True,
+			f"{name}; visitors are not identified: no Widget HMAC Token is set",
+			"Copy the inbox's identity validation token into Widget HMAC Token to sign customers in to the chat.",
+			warning=True,
+		)
+	if hmac_token_matches is False:
+		return Check(
+			"widget",
+			False,
+			f"the Widget HMAC Token is not {name}'s identity validation token",
+			"Copy it again from the inbox's Configuration → Identity Validation in Chatwoot.",
+		)
+	if not inbox.get("hmac_mandatory"):
+		return Check(
+			"widget",
+			False,
+			f"{name} does not enforce identity validation: a visitor can claim any identity",
+			"Tick Enforce User Identity Validation in the inbox's Configuration → Identity Validation.",
+		)
+	return Check("widget", True, f"{name} signs customers in, with identity validation enforced")
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
 	"""What a site's Scheduled Job Type says of one of the app's jobs."""

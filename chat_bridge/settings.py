@@ -21,10 +21,11 @@ import redis
 from frappe import _
 from frappe.database import get_db
 from frappe.utils import cint
-from frappe.utils.password import get_decrypted_password
+from frappe.utils.password import get_decrypted_password, get_encryption_key
 
 from chat_bridge.exceptions import FeatureDisabledError
 from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabled_flag, is_enabled
+from chat_bridge.widget.identity import identity_key
 
 SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
 WORKSPACE = "Customer Support"
@@ -159,6 +160,11 @@ def get_secret(fieldname: str) -> str | None:
 	return (
 		get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False) or None
 	)
+
+
+def widget_identity_key() -> bytes:
+	"""The key of the website widget's identifiers, derived from the site's encryption key."""
+	return identity_key(get_encryption_key())
 
 
 def sync_workspace_visibility() -> None:

@@ -42,6 +42,7 @@ from chat_bridge.rollout import (
 	check_secret,
 	check_token,
 	check_webhook,
+	check_widget,
 	check_workers,
 	find_site_webhook,
 	stage_of,
@@ -175,6 +176,7 @@ def test_conversation_summary():
 	assert summary["last_message"].startswith("Hi, could you tell me")
 	assert summary["last_message_type"] == "incoming"
 	assert summary["chatwoot_url"] == "https://c.example/app/accounts/3/conversations/58"
+	assert summary["identity_verified"] is True
 
 
 def test_summary_of_a_sparse_conversation():
@@ -410,3 +412,40 @@ def test_check_line_shows_the_fix_only_when_failing():
 	assert (
 		Check("token", False, "bad", "copy it again").line() == "FAIL  token: bad\n      fix: copy it again"
 	)
+
+
+WIDGET_INBOX = {
+	"id": 7,
+	"name": "Acme Website",
+	"website_token": "widget-token",
+	"hmac_mandatory": True,
+}
+
+
+@pytest.mark.parametrize(
+	"args, verdict, fragment",
+	[
+		((False, None, False, None, "missing"), "PASS", "off"),
+		((True, None, False, [WIDGET_INBOX], None), "FAIL", "no Widget Website Token"),
+		((True, "widget-token", True, None, "missing"), "WARN", "was not checked (missing)"),
+		((True, "other-token", True, [WIDGET_INBOX], None), "FAIL", "no website inbox"),
+		((True, "widget-token", False, [WIDGET_INBOX], None), "WARN", "visitors are not identified"),
+		(
+			(True, "widget-token", True, [WIDGET_INBOX], None, False),
+			"FAIL",
+			"is not inbox 7 (Acme Website)'s",
+		),
+		(
+			(True, "widget-token", True, [{**WIDGET_INBOX, "hmac_mandatory": False}], None, True),
+			"FAIL",
+			"does not enforce identity validation",
+		),
+		((True, "widget-token", True, [WIDGET_INBOX], None, True), "PASS", "identity validation enforced"),
+		((True, "widget-token", True, [WIDGET_INBOX], None, None), "PASS", "identity validation enforced"),
+	],
+)
+def test_widget_checks(args, verdict, fragment):
+	check = check_widget(*args)
+	assert check.name == "widget" and check.verdict == verdict
+	assert fragment in check.detail
+	assert check.ok or check.fix

@@ -96,6 +96,24 @@ def test_conversation_view():
 	assert view.assignee.id == 12 and view.assignee.kind == "user"
 	assert view.contact.id == 1042
 	assert view.updated_at == 1781774260.118204
+	assert view.hmac_verified is True  # Jane signed in to the shop's widget
+
+
+def with_verified(meta, contact_inbox) -> dict:
+	payload = webhook_payload("conversation_updated")
+	return {
+		**payload,
+		"meta": {**payload["meta"], "hmac_verified": meta},
+		"contact_inbox": {**payload["contact_inbox"], "hmac_verified": contact_inbox},
+	}
+
+
+@pytest.mark.parametrize(
+	"meta, contact_inbox, verified",
+	[(True, False, True), (None, True, True), (False, False, False), ("true", 1, False), (None, None, False)],
+)
+def test_a_verified_widget_identity_is_read_from_meta_or_the_contact_inbox(meta, contact_inbox, verified):
+	assert ConversationView.from_payload(with_verified(meta, contact_inbox)).hmac_verified is verified
 
 
 def test_conversation_status_changed_has_no_changed_attributes():

@@ -22,13 +22,14 @@ ALL_ON = {
 
 @pytest.mark.parametrize("feature", list(Feature))
 def test_every_feature_is_on_when_all_flags_are(feature):
-	assert is_enabled(ALL_ON, feature)
+	assert is_enabled({**ALL_ON, "enable_widget": 1}, feature)
 
 
 @pytest.mark.parametrize("feature", list(Feature))
 def test_master_switch_turns_everything_off(feature):
-	assert not is_enabled({**ALL_ON, MASTER_FLAG: 0}, feature)
-	assert first_disabled_flag({**ALL_ON, MASTER_FLAG: 0}, feature) == MASTER_FLAG
+	flags = {**ALL_ON, "enable_widget": 1, MASTER_FLAG: 0}
+	assert not is_enabled(flags, feature)
+	assert first_disabled_flag(flags, feature) == MASTER_FLAG
 
 
 @pytest.mark.parametrize("feature", [Feature.CONTACT_SYNC, Feature.CONVERSATION_SYNC, Feature.MESSAGE_SYNC])
@@ -131,3 +132,47 @@ def test_invalid_values_are_refused_even_while_off():
 def test_all_problems_are_reported_at_once():
 	problems = configuration_problems({**ALL_ON, "chatwoot_url": "https://c.example/app/accounts/1"})
 	assert len(problems) == 4  # URL with a path, account id, token, webhook secret
+
+
+def test_widget_needs_url_and_website_token_but_no_account_or_token():
+	problems = configuration_problems({"enabled": 1, "enable_widget": 1})
+	assert problems == [
+		"Chatwoot URL is required while Enable Website Widget is on.",
+		"A Widget Website Token is required while Enable Website Widget is on: copy it from the website "
+		"inbox in Chatwoot (Settings → Inboxes → the inbox → Configuration).",
+	]
+	assert (
+		configuration_problems(
+			{
+				"enabled": 1,
+				"enable_widget": 1,
+				"chatwoot_url": "https://chat.example.com",
+				"widget_website_token": "t",
+			}
+		)
+		== []
+	)
+
+
+def test_widget_on_listed_routes_needs_a_route():
+	settings = {
+		"enabled": 1,
+		"enable_widget": 1,
+		"chatwoot_url": "https://chat.example.com",
+		"widget_website_token": "t",
+		"widget_pages": "Listed routes",
+		"widget_routes": "  \n",
+	}
+	assert configuration_problems(settings) == [
+		"Show the Widget On is Listed routes, but Widget Routes lists none: add one a line, such as /contact."
+	]
+	assert configuration_problems({**settings, "widget_routes": "/contact"}) == []
+
+
+def test_the_url_is_asked_for_once_whatever_needs_it():
+	problems = configuration_problems(
+		{"enabled": 1, "enable_widget": 1, "enable_dashboard": 1, "account_id": 3}
+	)
+	assert [p for p in problems if "Chatwoot URL" in p] == [
+		"Chatwoot URL is required while Enable Dashboard is on."
+	]

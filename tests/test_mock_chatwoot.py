@@ -195,3 +195,89 @@ def test_one_session_is_reused(mock_chatwoot):
 		api.get_account()
 	pool = transport.session.get_adapter(mock_chatwoot.url).poolmanager
 	assert len(pool.pools) == 1
+
+
+# The website widget
+
+
+def set_user(mock, body: dict, website_token: str = "widget-token"):
+	import requests
+
+	return requests.patch(
+		f"{mock.url}/api/v1/widget/contact/set_user",
+		params={"website_token": website_token},
+		json=body,
+		timeout=5,
+	)
+
+
+def test_the_inbox_list_shows_the_identity_token_to_administrators_only(mock_chatwoot):
+	[admin_view] = [i for i in client(mock_chatwoot).list_inboxes()["payload"] if i["id"] == 7]
+	[agent_view] = client(mock_chatwoot, "agent-token").list_inboxes()["payload"]
+	assert admin_view["website_token"] == agent_view["website_token"] == "widget-token"
+	assert admin_view["hmac_mandatory"] is True
+	assert admin_view["hmac_token"] == "widget-hmac-secret"
+	assert "hmac_token" not in agent_view
+
+
+def test_the_loader_is_served_as_a_script_to_any_site(mock_chatwoot):
+	import requests
+
+	answer = requests.get(f"{mock_chatwoot.url}/packs/js/sdk.js", timeout=5)
+	assert answer.status_code == 200
+	assert answer.headers["Content-Type"].startswith("application/javascript")
+	assert answer.headers["Access-Control-Allow-Origin"] == "*"
+	assert "chatwootSDK" in answer.text and "setUser" in answer.text
+	preflight = requests.options(f"{mock_chatwoot.url}/api/v1/widget/contact/set_user", timeout=5)
+	assert preflight.status_code == 204 and "PATCH" in preflight.headers["Access-Control-Allow-Methods"]
+
+
+def test_a_proven_identity_makes_a_verified_contact(mock_chatwoot, webhook_receiver):
+	from chat_bridge.chatwoot.signature import identifier_hash
+
+	client(mock_chatwoot).create_webhook(webhook_receiver.url, ["contact_created", "conversation_created"])
+	answer = set_user(
+		mock_chatwoot,
+		{
+			"identifier": "erpnext:ann@example.com:abc",
+			"identifier_hash": identifier_hash("widget-hmac-secret", "erpnext:ann@example.com:abc"),
+			"name": "Ann Lee",
+			"email": "ann@example.com",
+			"custom_attributes": {"erpnext_contact": "Ann Lee"},
+		},
+	)
+	assert answer.status_code == 200
+	contact = mock_chatwoot.contacts[answer.json()["id"]]
+	assert contact["identifier"] == "erpnext:ann@example.com:abc"
+	assert contact["custom_attributes"] == {"erpnext_contact": "Ann Lee"}
+	mock_chatwoot.visitor_says(contact["id"], "Where is my parcel?")
+	events = {d["event"]: json.loads(d["body"]) for d in mock_chatwoot.wait_for_deliveries(2)}
+	assert events["contact_created"]["identifier"] == "erpnext:ann@example.com:abc"
+	conversation = events["conversation_created"]
+	assert conversation["meta"]["hmac_verified"] is True
+	assert conversation["contact_inbox"]["hmac_verified"] is True
+
+
+@pytest.mark.parametrize(
+	"body",
+	[
+		{"identifier": "erpnext:ann@example.com:abc", "identifier_hash": "0" * 64},
+		{"identifier": "erpnext:ann@example.com:abc"},  # the inbox makes the check mandatory
+	],
+)
+def test_an_unproven_identity_is_refused_as_chatwoot_refuses_it(mock_chatwoot, body):
+	answer = set_user(mock_chatwoot, body)
+	assert answer.status_code == 401
+	assert answer.json() == {"error": "HMAC failed: Invalid Identifier Hash Provided"}
+	assert not any(c["identifier"] == body["identifier"] for c in mock_chatwoot.contacts.values())
+
+
+def test_without_mandatory_validation_an_identity_passes_unverified(mock_chatwoot):
+	mock_chatwoot.inboxes[7]["hmac_mandatory"] = False
+	answer = set_user(mock_chatwoot, {"identifier": "anyone", "name": "Claimed"})
+	assert answer.status_code == 200
+	assert (7, answer.json()["id"]) not in mock_chatwoot.verified_identities
+
+
+def test_an_unknown_website_token_is_not_found(mock_chatwoot):
+	assert set_user(mock_chatwoot, {"identifier": "x"}, website_token="nope").status_code == 404

@@ -140,6 +140,14 @@ def test_mapping_wins_over_everything():
 	assert choose_contact("Jane Doe", ["Other"], ["Third"]) == ("Jane Doe", "mapping")
 
 
+def test_a_verified_identity_wins_over_the_mapping_and_the_guesses():
+	assert choose_contact("Guessed", ["By Email"], ["By Phone"], identified="Jane Doe") == (
+		"Jane Doe",
+		"identity",
+	)
+	assert choose_contact(None, ["By Email"], identified=None) == ("By Email", "email")
+
+
 def test_email_then_phone_then_new():
 	assert choose_contact(None, ["By Email", "Older?"], ["By Phone"]) == ("By Email", "email")
 	assert choose_contact(None, [], ["By Phone"]) == ("By Phone", "phone")
@@ -264,6 +272,13 @@ def test_mapping_values_from_an_assignment():
 	values = mapping_values(view, "sam@erp.example")
 	assert values["assignee"] == "sam@erp.example" and values["chatwoot_assignee_id"] == 12
 	assert values["status"] == "open" and values["inbox_id"] == 7
+	assert values["identity_verified"] == 1  # Jane signed in to the shop's widget
+
+
+def test_mapping_values_of_an_anonymous_visitor():
+	payload = webhook_payload("conversation_updated")
+	anonymous = {**payload, "meta": {**payload["meta"], "hmac_verified": False}, "contact_inbox": {}}
+	assert mapping_values(ConversationView.from_payload(anonymous), None)["identity_verified"] == 0
 
 
 @pytest.mark.parametrize(

@@ -212,6 +212,8 @@ class ConversationView:
 	updated_at: float | None  # kept as Chatwoot's epoch float: it orders concurrent updates
 	last_activity_at: datetime | None
 	last_message_id: int | None
+	# Whether the contact proved who they are in the widget (identity validation, HMAC).
+	hmac_verified: bool = False
 
 	@classmethod
 	def from_payload(cls, data: Any) -> "ConversationView":
@@ -240,6 +242,8 @@ class ConversationView:
 			updated_at=_float(data.get("updated_at")),
 			last_activity_at=parse_time(data.get("last_activity_at")),
 			last_message_id=_int(messages[-1].get("id")) if messages else None,
+			hmac_verified=meta.get("hmac_verified") is True
+			or _mapping(data.get("contact_inbox")).get("hmac_verified") is True,
 		)
 
 

@@ -54,6 +54,7 @@ def conversation_summary(
 		"contact_email": view.contact.email if view.contact else None,
 		"erpnext_contact": erpnext_contact,
 		"assignee": assignee.name if assignee else None,
+		"identity_verified": view.hmac_verified,
 		"last_message": _preview(last.get("content")) if isinstance(last, Mapping) else "",
 		"last_message_type": message_type_name(last.get("message_type"))
 		if isinstance(last, Mapping)

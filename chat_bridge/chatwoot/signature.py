@@ -8,6 +8,9 @@ Chatwoot signs each delivery of an account webhook with the webhook's secret:
 The timestamp is part of what is signed, so a captured delivery cannot be replayed later with a
 fresh timestamp, and the body is signed byte for byte as sent: verify the raw request body, never
 a re-serialised copy. Versions up to 4.11.1 sign nothing; see `verify_token` for the legacy mode.
+
+The website widget's identity check is an HMAC too, the other way round: the site signs a visitor's
+identifier for Chatwoot (`identifier_hash`).
 """
 
 import hashlib
@@ -79,3 +82,14 @@ def verify_token(expected: str | None, given: str | None) -> bool:
 	if not expected or not given:
 		return False
 	return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def identifier_hash(hmac_token: str, identifier: str) -> str:
+	"""The `identifier_hash` a website widget sends with `setUser`: hex HMAC-SHA256 of the identifier
+	under the inbox's identity-validation token, which Chatwoot checks before it trusts the identity.
+
+	Computed on the server only: the token lets whoever holds it sign in as any visitor.
+	"""
+	if not hmac_token:
+		raise ValueError("No identity-validation (HMAC) token is configured for the widget.")
+	return hmac.new(hmac_token.encode(), str(identifier).encode(), hashlib.sha256).hexdigest()

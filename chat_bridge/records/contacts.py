@@ -6,7 +6,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from chat_bridge.chatwoot.events import ContactView
-from chat_bridge.settings import get_settings
+from chat_bridge.settings import get_settings, widget_identity_key
 from chat_bridge.sync.contacts import (
 	MIN_DIGITS_FOR_SUFFIX_MATCH,
 	ContactState,
@@ -20,6 +20,7 @@ from chat_bridge.sync.contacts import (
 )
 from chat_bridge.sync.direction import SyncDirection
 from chat_bridge.sync.messages import safe_link
+from chat_bridge.widget.identity import user_of_identifier
 
 MAPPING_DOCTYPE = "Chatwoot Contact Mapping"
 # A Chatwoot custom attribute naming the ERPNext Customer a contact belongs to.
@@ -40,19 +41,22 @@ def sync_contact(
 	"""Find or create the ERPNext Contact for a Chatwoot contact and keep its mapping current.
 
 	With `update_existing` off (a conversation or message naming a contact), a mapped Contact is
-	left as it is; only a contact never seen before is created.
+	left as it is; only a contact never seen before is created. A verified widget identity moves
+	the mapping to the visitor's own Contact, whatever it was linked to before.
 	"""
 	mapping, created = mapping_for(contact.account_id or get_settings().account_id, contact.id)
 	direction = SyncDirection.of(mapping.sync_direction)
 	linked = mapping.contact if mapping.contact and frappe.db.exists("Contact", mapping.contact) else None
+	identified = contact_for_identifier(contact.identifier)
 	action = "created" if created else "unchanged"
-	if linked:
+	if linked and identified in (None, linked):
 		if update_existing and direction.accepts_chatwoot_changes and worth_writing(changes):
 			action = update_contact(linked, contact) or action
 	else:
-		name, _how = choose_contact(
-			None, contacts_with_email(contact.email), contacts_with_phone(contact.phone_number)
-		)
+		by_email = by_phone = ()
+		if not identified:  # a verified identity needs no guessing
+			by_email, by_phone = contacts_with_email(contact.email), contacts_with_phone(contact.phone_number)
+		name, _how = choose_contact(linked, by_email, by_phone, identified=identified)
 		if name is None:
 			name = create_contact(contact)
 		elif direction.accepts_chatwoot_changes:
@@ -64,6 +68,36 @@ def sync_contact(
 		mapping.last_synced = now_datetime()
 		mapping.save(ignore_permissions=True)
 	return Written(mapping.name, action)
+
+
+def contact_for_identifier(identifier: str | None) -> str | None:
+	"""The Contact of the user a widget identifier made by this site names (made for them if they
+	have none); None for any other identifier."""
+	user = user_of_identifier(identifier, widget_identity_key()) if identifier else None
+	if not user or not frappe.db.exists("User", user):
+		return None
+	return contact_of_user(user) or create_contact_for_user(user)
+
+
+def contact_of_user(user: str) -> str | None:
+	"""The Contact that is `user`'s own (a portal user's, linked by its User field)."""
+	return frappe.db.get_value("Contact", {"user": user}, "name", order_by="creation asc")
+
+
+def create_contact_for_user(user: str) -> str:
+	person = frappe.db.get_value("User", user, ["first_name", "last_name", "email"], as_dict=True)
+	contact = frappe.new_doc("Contact")
+	contact.update({"first_name": person.first_name or user, "last_name": person.last_name, "user": user})
+	if normalize_email(person.email):
+		contact.append("email_ids", {"email_id": normalize_email(person.email), "is_primary": 1})
+	save_from_chatwoot(contact)
+	return contact.name
+
+
+def customer_of_contact(contact: str) -> str | None:
+	return frappe.db.get_value(
+		"Dynamic Link", {"parenttype": "Contact", "parent": contact, "link_doctype": "Customer"}, "link_name"
+	)
 
 
 def mapping_for(account_id: int, chatwoot_contact_id: int):

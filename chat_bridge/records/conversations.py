@@ -5,7 +5,7 @@ from frappe.utils import now_datetime
 
 from chat_bridge.chatwoot.events import AgentView, ConversationView
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
-from chat_bridge.records.contacts import Written, sync_contact
+from chat_bridge.records.contacts import Written, customer_of_contact, sync_contact
 from chat_bridge.settings import get_settings
 from chat_bridge.sync.contacts import normalize_email
 from chat_bridge.sync.conversations import is_stale, issue_status, mapping_values, todo_plan, wants_issue
@@ -188,12 +188,6 @@ def follow_with_issue(mapping, conversation: ConversationView, created: bool) ->
 		}
 	).insert(ignore_permissions=True)
 	mapping.reference_doctype, mapping.reference_name = "Issue", issue.name
-
-
-def customer_of_contact(contact: str) -> str | None:
-	return frappe.db.get_value(
-		"Dynamic Link", {"parenttype": "Contact", "parent": contact, "link_doctype": "Customer"}, "link_name"
-	)
 
 
 def publish(mapping, kind: str, payload: dict | None = None) -> None:

@@ -1,9 +1,9 @@
 """Which ERPNext Contact a Chatwoot contact is, and what of it is worth writing.
 
-Matching goes: the existing mapping, then the email address (case does not matter), then the phone
-number (formatting does not matter), and otherwise a new Contact. Email wins over phone because
-Chatwoot keeps emails unique per account, while the same phone number is often shared (a
-switchboard, a family).
+Matching goes: a verified widget identity (`chat_bridge.widget.identity`), then the existing
+mapping, then the email address (case does not matter), then the phone number (formatting does not
+matter), and otherwise a new Contact. Email wins over phone because Chatwoot keeps emails unique
+per account, while the same phone number is often shared (a switchboard, a family).
 """
 
 import re
@@ -89,12 +89,19 @@ def display_name(contact: ContactView) -> str:
 
 
 def choose_contact(
-	mapped: str | None, by_email: Sequence[str] = (), by_phone: Sequence[str] = ()
+	mapped: str | None,
+	by_email: Sequence[str] = (),
+	by_phone: Sequence[str] = (),
+	identified: str | None = None,
 ) -> tuple[str | None, str]:
-	"""The ERPNext Contact to use and why: (name, "mapping"|"email"|"phone"), or (None, "new").
+	"""The ERPNext Contact to use and why: (name, "identity"|"mapping"|"email"|"phone"), or (None, "new").
 
-	`by_email` and `by_phone` are the Contacts found with the same email or phone, oldest first.
+	`identified` is the Contact of the user a verified widget identity names: proof of who the
+	visitor is, so it outranks an earlier link, which may have been a guess. `by_email` and
+	`by_phone` are the Contacts found with the same email or phone, oldest first.
 	"""
+	if identified:
+		return identified, "identity"
 	if mapped:
 		return mapped, "mapping"
 	if by_email:

@@ -36,6 +36,7 @@ def mapping_values(conversation: ConversationView, assignee_user: str | None) ->
 		"chatwoot_assignee_id": conversation.assignee.id if conversation.assignee else None,
 		"team": conversation.team_name,
 		"chatwoot_team_id": conversation.team_id,
+		"identity_verified": int(conversation.hmac_verified),
 	}
 	if conversation.updated_at:
 		values["chatwoot_updated_at"] = conversation.updated_at

@@ -1,10 +1,11 @@
-"""The Chatwoot section of a Contact form in a real browser: one section, live refresh, who sees it.
+"""Chat Bridge in a real browser: the Chatwoot section of a Contact form (one section, live
+refresh, who sees it) and the website widget on the portal (signed in, then signed out).
 
 Headless Chromium (Debian's package, /usr/bin/chromium) driven by Playwright (`bench pip install
 playwright`; it brings its own driver and uses that Chromium), against the site the bench serves on
 127.0.0.1:8000 with a worker and its realtime server running, and the mock Chatwoot posting real
-webhooks to it. Skipped where any of that is missing. Screenshots go to a temporary folder that the
-test prints.
+webhooks to it and serving its stand-in widget loader. Skipped where any of that is missing.
+Screenshots go to a temporary folder that the test prints.
 """
 
 import os
@@ -18,8 +19,16 @@ from frappe.utils.password import update_password
 from chat_bridge.api.chatwoot import system_client
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.rollout import WEBHOOK_EVENTS
+from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot
-from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
+from chat_bridge.tests.utils import (
+	ALL_FLAGS_ON,
+	PLAIN_USER,
+	SYSTEM_MANAGER,
+	ensure_user,
+	ensure_website_user,
+)
+from chat_bridge.widget.identity import user_of_identifier
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "Browser-test-7!"
@@ -34,7 +43,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-class TestContactFormInABrowser(WithChatwoot):
+class InABrowser(WithChatwoot):
+	"""Headless Chromium against the served site, or a skip saying what is missing."""
+
 	def setUp(self):
 		super().setUp()
 		try:
@@ -50,25 +61,6 @@ class TestContactFormInABrowser(WithChatwoot):
 		except requests.RequestException:
 			self.skipTest(f"{SITE_URL} does not serve chat_bridge")
 		self.complete_setup_wizard()
-		for user, roles in ((SYSTEM_MANAGER, ("System Manager",)), (PLAIN_USER, ("Sales User",))):
-			ensure_user(user, roles)
-			update_password(user, PASSWORD)
-		webhook = system_client().create_webhook(
-			f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS
-		)["payload"]["webhook"]
-		self.configure(
-			**ALL_FLAGS_ON,
-			chatwoot_url=self.mock.url,
-			api_access_token="admin-token",
-			webhook_secret=webhook["secret"],
-		)
-		api = system_client()
-		customer = api.create_contact(name="Jane Browser", email="jane.browser@example.test")["payload"]
-		self.conversation = api.create_conversation(inbox_id=8, contact_id=customer["contact"]["id"])["id"]
-		self.contact = frappe.get_doc({"doctype": "Contact", "first_name": "Jane", "last_name": "Browser"})
-		self.contact.insert(ignore_permissions=True)
-		link_to_chatwoot(self.contact.name, 3, customer["contact"]["id"])
-		frappe.db.commit()
 		self.screens = tempfile.mkdtemp(prefix="chat_bridge_screens_")
 		self.playwright = sync_playwright().start()
 		self.addCleanup(self.playwright.stop)
@@ -76,7 +68,7 @@ class TestContactFormInABrowser(WithChatwoot):
 		self.addCleanup(self.browser.close)
 
 	def complete_setup_wizard(self):
-		"""The desk sends a new site to its setup wizard; this test is about what comes after."""
+		"""The desk sends a new site to its setup wizard; these tests are about what comes after."""
 		before = frappe.db.get_single_value("System Settings", "setup_complete")
 		per_app = frappe.db.has_column("Installed Application", "is_setup_complete")  # newer v15
 		rows = (
@@ -99,16 +91,15 @@ class TestContactFormInABrowser(WithChatwoot):
 
 		self.addCleanup(restore)
 
-	def desk_as(self, user: str):
+	def signed_in_as(self, user: str):
+		"""A page of a browser signed in as `user` (whose password is PASSWORD)."""
+		update_password(user, PASSWORD)
+		frappe.db.commit()
 		context = self.browser.new_context(viewport={"width": 1280, "height": 900})
 		self.addCleanup(context.close)
 		answer = context.request.post(f"{SITE_URL}/api/method/login", form={"usr": user, "pwd": PASSWORD})
 		self.assertTrue(answer.ok, answer.text())
 		return context.new_page()
-
-	def open_contact(self, page, name: str):
-		page.goto(f"{SITE_URL}/app/contact/{name}", wait_until="networkidle")
-		page.wait_for_timeout(1500)
 
 	def screenshot(self, page, name: str):
 		path = os.path.join(self.screens, f"{name}.png")
@@ -116,8 +107,35 @@ class TestContactFormInABrowser(WithChatwoot):
 		page.screenshot(path=path)
 		print(f"screenshot: {path}")
 
+
+class TestContactFormInABrowser(InABrowser):
+	def setUp(self):
+		super().setUp()
+		for user, roles in ((SYSTEM_MANAGER, ("System Manager",)), (PLAIN_USER, ("Sales User",))):
+			ensure_user(user, roles)
+		webhook = system_client().create_webhook(
+			f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS
+		)["payload"]["webhook"]
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			webhook_secret=webhook["secret"],
+		)
+		api = system_client()
+		customer = api.create_contact(name="Jane Browser", email="jane.browser@example.test")["payload"]
+		self.conversation = api.create_conversation(inbox_id=8, contact_id=customer["contact"]["id"])["id"]
+		self.contact = frappe.get_doc({"doctype": "Contact", "first_name": "Jane", "last_name": "Browser"})
+		self.contact.insert(ignore_permissions=True)
+		link_to_chatwoot(self.contact.name, 3, customer["contact"]["id"])
+		frappe.db.commit()
+
+	def open_contact(self, page, name: str):
+		page.goto(f"{SITE_URL}/app/contact/{name}", wait_until="networkidle")
+		page.wait_for_timeout(1500)
+
 	def test_an_open_contact_shows_a_new_message_without_a_reload(self):
-		page = self.desk_as(SYSTEM_MANAGER)
+		page = self.signed_in_as(SYSTEM_MANAGER)
 		self.open_contact(page, self.contact.name)
 		page.wait_for_selector(".chatwoot-panel table", timeout=15_000)
 		if not page.evaluate("Boolean(frappe.realtime.socket && frappe.realtime.socket.connected)"):
@@ -133,7 +151,7 @@ class TestContactFormInABrowser(WithChatwoot):
 		self.screenshot(page, "contact-after-live-refresh")
 
 	def test_a_new_contact_has_one_chatwoot_section_after_its_first_save(self):
-		page = self.desk_as(SYSTEM_MANAGER)
+		page = self.signed_in_as(SYSTEM_MANAGER)
 		page.goto(f"{SITE_URL}/app/contact/new", wait_until="networkidle")
 		page.fill('input[data-fieldname="first_name"]', "Saved")
 		page.fill('input[data-fieldname="last_name"]', f"Once {frappe.generate_hash(length=6)}")
@@ -145,7 +163,7 @@ class TestContactFormInABrowser(WithChatwoot):
 		self.screenshot(page, "new-contact-after-first-save")
 
 	def test_an_open_section_goes_quietly_once_the_integration_is_switched_off(self):
-		page = self.desk_as(SYSTEM_MANAGER)
+		page = self.signed_in_as(SYSTEM_MANAGER)
 		self.open_contact(page, self.contact.name)
 		page.wait_for_selector(".chatwoot-panel table", timeout=15_000)
 		self.configure(**{**ALL_FLAGS_ON, "enabled": 0}, chatwoot_url=self.mock.url)  # the rollback
@@ -158,7 +176,7 @@ class TestContactFormInABrowser(WithChatwoot):
 		self.screenshot(page, "contact-after-rollback")
 
 	def test_a_user_it_is_not_for_sees_no_section_and_no_popup(self):
-		page = self.desk_as(PLAIN_USER)
+		page = self.signed_in_as(PLAIN_USER)
 		self.open_contact(page, self.contact.name)
 		page.wait_for_selector(".form-layout", timeout=15_000)
 		page.wait_for_timeout(1500)
@@ -167,3 +185,57 @@ class TestContactFormInABrowser(WithChatwoot):
 			page.locator(".modal.show").count(), 0, page.locator(".modal.show").all_inner_texts()
 		)
 		self.screenshot(page, "contact-as-a-sales-user")
+
+
+class TestWidgetInABrowser(InABrowser):
+	"""The portal with the widget, against the mock's stand-in loader, which records what the page
+	calls and checks the identity with the mock's set_user endpoint, as Chatwoot would."""
+
+	def setUp(self):
+		super().setUp()
+		self.user, self.contact = ensure_website_user("ann.browser@example.test", "Ann", "Browser")
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			enable_widget=1,
+			widget_website_token="widget-token",
+			widget_hmac_token="widget-hmac-secret",
+			widget_pages="Every website page",
+			widget_launcher_title="Chat with Acme",
+		)
+
+	def widget_calls(self, page) -> list:
+		page.wait_for_function(
+			"window.__mockChatwoot && window.__mockChatwoot.runs.length > 0", timeout=15_000
+		)
+		page.wait_for_timeout(1500)  # the identity call and set_user, when there are any
+		return page.evaluate("window.__mockChatwoot.calls")
+
+	def test_signed_in_then_signed_out(self):
+		page = self.signed_in_as(self.user)
+		page.goto(f"{SITE_URL}/me", wait_until="networkidle")
+		page.wait_for_function(
+			"window.__mockChatwoot && window.__mockChatwoot.set_user_status", timeout=15_000
+		)
+		[(call, identifier, attributes)] = self.widget_calls(page)
+		self.assertEqual(call, "setUser")
+		self.assertEqual(user_of_identifier(identifier, widget_identity_key()), self.user)
+		self.assertEqual(attributes["name"], "Ann Browser")
+		self.assertEqual(page.evaluate("window.__mockChatwoot.set_user_status"), 200)  # Chatwoot's check
+		self.assertNotIn("widget-hmac-secret", page.content())
+		self.assertIn("Chatting as Ann Browser", page.inner_text("#mock-chatwoot-bubble"))
+		self.screenshot(page, "portal-signed-in")
+
+		self.assertTrue(page.context.request.post(f"{SITE_URL}/api/method/logout").ok)
+		page.goto(f"{SITE_URL}/contact", wait_until="networkidle")
+		self.assertEqual(self.widget_calls(page), [["reset"]])
+		self.assertEqual(page.inner_text("#mock-chatwoot-bubble"), "Chat with Acme")
+		self.screenshot(page, "portal-signed-out")
+
+		page.reload(wait_until="networkidle")
+		self.assertEqual(self.widget_calls(page), [])  # reset once, not on every page
+		self.assertEqual(self.mock_contacts_with(identifier), 1)
+
+	def mock_contacts_with(self, identifier: str) -> int:
+		return sum(1 for c in self.mock.contacts.values() if c["identifier"] == identifier)

@@ -69,6 +69,37 @@ def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
 	return email
 
 
+def ensure_website_user(email: str, first_name: str, last_name: str = "") -> tuple[str, str]:
+	"""A portal user (a Website User, no desk) with their own Contact, as ERPNext invites customers;
+	(user, contact). Both are removed after the test class."""
+	if not frappe.db.exists("User", email):
+		_created_users.add(email)
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": first_name,
+				"last_name": last_name,
+				"send_welcome_email": 0,
+				"user_type": "Website User",
+			}
+		).insert(ignore_permissions=True)
+	contact = frappe.db.get_value("Contact", {"user": email})
+	if not contact:
+		doc = frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": first_name,
+				"last_name": last_name,
+				"user": email,
+				"email_ids": [{"email_id": email, "is_primary": 1}],
+			}
+		).insert(ignore_permissions=True)
+		contact = doc.name
+	frappe.db.commit()
+	return email, contact
+
+
 def delete_created_users() -> None:
 	"""Remove the users and tokens ensure_user and ensure_agent_token made, and what points at them."""
 	frappe.db.rollback()
@@ -77,6 +108,8 @@ def delete_created_users() -> None:
 		frappe.db.delete("Chatwoot User Token", {"user": user})
 	for email in sorted(_created_users):
 		frappe.db.delete("ToDo", {"allocated_to": email})
+		for contact in frappe.get_all("Contact", filters={"user": email}, pluck="name"):
+			frappe.delete_doc("Contact", contact, ignore_permissions=True, force=True)
 		frappe.delete_doc("User", email, ignore_permissions=True, force=True, ignore_missing=True)
 	_created_users.clear()
 	_created_tokens.clear()

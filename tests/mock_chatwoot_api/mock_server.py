@@ -55,6 +55,22 @@ WEBHOOK_EVENTS = {
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
+SDK_LOADER = Path(__file__).resolve().parent / "sdk.js"
+# The widget's endpoints are called from the pages of other sites.
+CORS_HEADERS = {
+	"Access-Control-Allow-Origin": "*",
+	"Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
+	"Access-Control-Allow-Headers": "Content-Type",
+}
+
+
+class Raw:
+	"""An answer that is not JSON: a script, with its content type."""
+
+	def __init__(self, body: str, content_type: str):
+		self.body, self.content_type = body, content_type
+
+
 class ApiError(Exception):
 	def __init__(self, status: int, body: Any):
 		super().__init__(status)
@@ -169,6 +185,8 @@ class MockChatwoot:
 		self.messages: dict[int, dict] = {}
 		self.webhooks: dict[int, dict] = {}
 		self.platform_accounts: dict[int, dict] = {}
+		# (inbox id, contact id) pairs whose widget identity passed the HMAC check
+		self.verified_identities: set[tuple[int, int]] = set()
 		self._ids = {
 			"contact": 1100,
 			"conversation": 100,
@@ -306,6 +324,37 @@ class MockChatwoot:
 			self.conversations[display_id], {"content": content, "message_type": "incoming"}
 		)
 
+	def visitor_says(self, contact_id: int, content: str, inbox_id: int = 7) -> dict:
+		"""A website visitor writes in the widget: into their open conversation of the inbox, or a new one."""
+		with self._lock:
+			conversation = next(
+				(
+					c
+					for c in self.conversations.values()
+					if c["contact_id"] == contact_id
+					and c["inbox_id"] == inbox_id
+					and c["status"] != "resolved"
+				),
+				None,
+			)
+			if conversation is None:
+				conversation = self._store_conversation(
+					{"inbox_id": inbox_id, "contact_id": contact_id}, time.time()
+				)
+				self._emit("conversation_created", self.conversation_json(conversation))
+			return self._create_message(conversation, {"content": content, "message_type": "incoming"})
+
+	def identity_hash_valid(self, inbox: dict, identifier: str, identifier_hash: str | None) -> bool:
+		"""Chatwoot's rule for a widget's setUser (Widget::ContactsController#valid_hmac?): a hash,
+		when given, must be the hex HMAC-SHA256 of the identifier under the inbox's hmac_token; with
+		none, the identity passes unverified unless the inbox makes the check mandatory."""
+		if not identifier_hash:
+			return not inbox.get("hmac_mandatory")
+		expected = hmac.new(
+			inbox["hmac_token"].encode(), str(identifier).encode(), hashlib.sha256
+		).hexdigest()
+		return hmac.compare_digest(expected, str(identifier_hash))
+
 	def wait_for_deliveries(self, count: int, timeout: float = 10.0) -> list[dict]:
 		"""Block until at least `count` webhook deliveries have been attempted."""
 		deadline = time.monotonic() + timeout
@@ -337,6 +386,9 @@ class MockChatwoot:
 		except ValueError:
 			return 400, {"error": "Invalid JSON"}, {}
 		token = headers.get("api_access_token") or headers.get("Api-Access-Token")
+		extra = CORS_HEADERS if path.startswith(("/api/v1/widget", "/packs/")) else {}
+		if method == "OPTIONS":
+			return 204, None, extra
 		try:
 			with self._lock:
 				for route_method, pattern, handler, scope in ROUTES:
@@ -344,13 +396,21 @@ class MockChatwoot:
 						continue
 					match = pattern.fullmatch(path)
 					if match:
-						context = self._authenticate(token, scope, match.groupdict())
-						return 200, handler(self, context, match.groupdict(), query, payload), {}
+						context = self._authenticate(token, scope, match.groupdict(), query)
+						return 200, handler(self, context, match.groupdict(), query, payload), extra
 		except ApiError as error:
-			return error.status, error.body, {}
-		return 404, {"error": "Resource could not be found"}, {}
+			return error.status, error.body, extra
+		return 404, {"error": "Resource could not be found"}, extra
 
-	def _authenticate(self, token: str | None, scope: str, params: dict) -> dict:
+	def _authenticate(self, token: str | None, scope: str, params: dict, query: dict) -> dict:
+		if scope == "public":
+			return {}
+		if scope == "widget":
+			website_token = query.get("website_token", [""])[0]
+			for inbox in self.inboxes.values():
+				if website_token and inbox.get("website_token") == website_token:
+					return {"inbox": inbox}
+			raise not_found()
 		if scope == "platform":
 			if not token or not hmac.compare_digest(token, self.platform_token):
 				raise ApiError(401, {"error": "Invalid access_token"})
@@ -491,6 +551,7 @@ class MockChatwoot:
 			if m["conversation_id"] == conversation["id"] and not m["private"] and m["message_type"] != 2
 		]
 		latest.sort(key=lambda m: m["id"])
+		verified = (inbox["id"], contact["id"]) in self.verified_identities
 		return {
 			"additional_attributes": conversation["additional_attributes"],
 			"can_reply": True,
@@ -502,7 +563,7 @@ class MockChatwoot:
 				"source_id": conversation["source_id"],
 				"created_at": iso(conversation["created_at"]),
 				"updated_at": iso(conversation["created_at"]),
-				"hmac_verified": False,
+				"hmac_verified": verified,
 				"pubsub_token": "mock",
 			},
 			"id": conversation["id"],
@@ -514,7 +575,7 @@ class MockChatwoot:
 				"assignee": self.user_push(assignee) if assignee else None,
 				"assignee_type": "User" if assignee else None,
 				"team": {"id": team["id"], "name": team["name"]} if team else None,
-				"hmac_verified": False,
+				"hmac_verified": verified,
 			},
 			"status": conversation["status"],
 			"custom_attributes": conversation["custom_attributes"],
@@ -1027,17 +1088,55 @@ def list_inboxes(mock, context, params, query, body):
 	user = context["user"]
 	return {
 		"payload": [
-			{
-				"id": i["id"],
-				"name": i["name"],
-				"channel_type": i["channel_type"],
-				"channel_id": i["id"],
-				"enable_auto_assignment": True,
-			}
+			_inbox_json(i, administrator=user["role"] == "administrator")
 			for i in mock.inboxes.values()
 			if i["id"] in user["inbox_ids"]
 		]
 	}
+
+
+def _inbox_json(inbox: dict, administrator: bool) -> dict:
+	answer = {
+		"id": inbox["id"],
+		"name": inbox["name"],
+		"channel_type": inbox["channel_type"],
+		"channel_id": inbox["id"],
+		"enable_auto_assignment": True,
+	}
+	if inbox["channel_type"] == "Channel::WebWidget":
+		answer.update(
+			website_token=inbox.get("website_token"), hmac_mandatory=bool(inbox.get("hmac_mandatory"))
+		)
+		if administrator:  # Chatwoot shows the identity-validation token to administrators only
+			answer["hmac_token"] = inbox.get("hmac_token")
+	return answer
+
+
+def sdk_loader(mock, context, params, query, body):
+	return Raw(SDK_LOADER.read_text(), "application/javascript; charset=utf-8")
+
+
+def widget_set_user(mock, context, params, query, body):
+	"""PATCH /api/v1/widget/contact/set_user: the visitor says who they are, proven by the hash."""
+	inbox, identifier = context["inbox"], body.get("identifier")
+	if identifier in (None, ""):
+		raise invalid("Identifier can't be blank", ["identifier"])
+	if not mock.identity_hash_valid(inbox, identifier, body.get("identifier_hash")):
+		raise ApiError(401, {"error": "HMAC failed: Invalid Identifier Hash Provided"})
+	email = body.get("email")
+	contact = next((c for c in mock.contacts.values() if c["identifier"] == str(identifier)), None) or next(
+		(c for c in mock.contacts.values() if email and (c["email"] or "").lower() == email.lower()), None
+	)
+	fields = {
+		"identifier": str(identifier),
+		**{key: body[key] for key in ("name", "email", "phone_number") if body.get(key)},
+		"custom_attributes": body.get("custom_attributes") or {},
+		"additional_attributes": {"company_name": body["company_name"]} if body.get("company_name") else {},
+	}
+	contact = mock._create_contact(fields) if contact is None else mock._update_contact(contact, fields)
+	if body.get("identifier_hash"):
+		mock.verified_identities.add((inbox["id"], contact["id"]))
+	return {"id": contact["id"], "name": contact["name"], "email": contact["email"], "pubsub_token": "mock"}
 
 
 def list_account_labels(mock, context, params, query, body):
@@ -1276,6 +1375,8 @@ ROUTES = [
 	_route("PATCH", f"{A}/webhooks/{{webhook_id}}", update_webhook, "admin"),
 	_route("DELETE", f"{A}/webhooks/{{webhook_id}}", delete_webhook, "admin"),
 	_route("GET", "/api/v2/accounts/{account_id}/reports/summary", report_summary, "admin"),
+	_route("GET", "/packs/js/sdk.js", sdk_loader, "public"),
+	_route("PATCH", "/api/v1/widget/contact/set_user", widget_set_user, "widget"),
 	_route("POST", "/platform/api/v1/users", platform_create_user, "platform"),
 	_route("GET", "/platform/api/v1/users/{id}", platform_get_user, "platform"),
 	_route("GET", "/platform/api/v1/users/{id}/login", platform_login, "platform"),
@@ -1297,6 +1398,8 @@ def _handler_for(mock: MockChatwoot) -> type[BaseHTTPRequestHandler]:
 			status, answer, extra_headers = mock.handle(self.command, self.path, self.headers, body)
 			if answer is None:
 				data, content_type = b"", "application/json; charset=utf-8"  # Rails' `head :ok`
+			elif isinstance(answer, Raw):
+				data, content_type = answer.body.encode(), answer.content_type
 			elif isinstance(answer, str):
 				data, content_type = answer.encode(), "text/plain; charset=utf-8"
 			else:
@@ -1309,7 +1412,7 @@ def _handler_for(mock: MockChatwoot) -> type[BaseHTTPRequestHandler]:
 			self.end_headers()
 			self.wfile.write(data)
 
-		do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+		do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
 		def log_message(self, format, *args):  # quiet: tests read the state, not the log
 			pass

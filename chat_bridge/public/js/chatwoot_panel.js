@@ -10,6 +10,14 @@ frappe.provide("chat_bridge");
 chat_bridge.FORM_DOCTYPES = ["Contact", "Lead", "Customer"];
 chat_bridge.HISTORY_LENGTH = 10; // the latest messages shown under a conversation; Chatwoot has all
 
+// A customer who signed in to the website widget has proven who they are (identity validation).
+chat_bridge.verified_pill = (conversation) =>
+	conversation.identity_verified
+		? ` <span class="indicator-pill green" title="${__(
+				"Signed in on the website: Chatwoot verified who this customer is"
+		  )}">${__("Verified")}</span>`
+		: "";
+
 chat_bridge.api_enabled = () =>
 	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.boot.chat_bridge.can_use);
 
@@ -69,7 +77,7 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 		const rows = data.conversations
 			.map(
 				(c) => `<tr data-conversation="${esc(String(c.id))}">
-					<td>#${esc(String(c.id))}</td>
+					<td class="text-nowrap">#${esc(String(c.id))}${chat_bridge.verified_pill(c)}</td>
 					<td><span class="indicator-pill ${c.status === "open" ? "orange" : "gray"}">${esc(c.status || "")}</span></td>
 					<td>${esc(c.last_message || "")}</td>
 					<td>${esc(c.assignee || __("Unassigned"))}</td>

@@ -11,6 +11,7 @@ from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.features import Feature, configuration_problems, is_enabled
 from chat_bridge.settings import on_settings_saved, sync_workspace_visibility
 from chat_bridge.webhook.processor import wake_processing
+from chat_bridge.widget.site import refresh_widget_pages, widget_inputs
 
 
 class ChatwootIntegrationSettings(Document):
@@ -41,3 +42,5 @@ class ChatwootIntegrationSettings(Document):
 			before and is_enabled(before.as_dict(), Feature.SYNC)
 		):
 			wake_processing()  # for the events that waited, Queued, while sync was off
+		if before is None or widget_inputs(before) != widget_inputs(self):
+			refresh_widget_pages()

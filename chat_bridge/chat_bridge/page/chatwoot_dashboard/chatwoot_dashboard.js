@@ -195,7 +195,7 @@ class ChatwootDashboard {
 			: "";
 		return `<tr>
 			<td>${esc(String(row.id))}</td>
-			<td>${contact}</td>
+			<td>${contact}${chat_bridge.verified_pill(row)}</td>
 			<td>${esc(row.last_message || "")}</td>
 			<td>${esc(row.assignee || __("Unassigned"))}</td>
 			<td>${esc(row.status || "")}</td>

@@ -1,0 +1,87 @@
+// Copyright (c) 2026, The chat_bridge contributors
+// License: MIT. See license.txt
+
+// Chatwoot's website widget, and the signed-in user's identity for it (chat_bridge/widget/site.py).
+// Inlined into the website pages that show the widget, with its configuration in a JSON script
+// element; in the desk (only when the settings ask for it) the configuration comes with the boot.
+//
+// Whoever used the widget before in this browser is remembered (localStorage): when the visitor is
+// now someone else, or nobody signed in, the widget is reset first, so the next person does not
+// inherit the previous one's conversation.
+
+(function () {
+	const REMEMBERED = "chat_bridge_widget_identifier";
+	const IDENTITY_METHOD = "/api/method/chat_bridge.widget.site.identity";
+
+	function widget_config() {
+		const element = document.getElementById("chat-bridge-widget");
+		if (element) return JSON.parse(element.textContent);
+		const boot = window.frappe && window.frappe.boot && window.frappe.boot.chat_bridge;
+		return (boot && boot.widget) || null;
+	}
+
+	function signed_in() {
+		const match = document.cookie.match(/(?:^|;\s*)user_id=([^;]*)/);
+		const user = match ? decodeURIComponent(match[1]) : "Guest";
+		return Boolean(user) && user !== "Guest";
+	}
+
+	function visitor_identity(config) {
+		if ("identity" in config) return Promise.resolve(config.identity); // the desk's boot has it
+		if (!signed_in()) return Promise.resolve(null);
+		return fetch(IDENTITY_METHOD, { credentials: "same-origin", headers: { Accept: "application/json" } })
+			.then((response) => (response.ok ? response.json() : {}))
+			.then((body) => body.message || null)
+			.catch(() => null);
+	}
+
+	function remembered() {
+		try {
+			return window.localStorage.getItem(REMEMBERED);
+		} catch (e) {
+			return null; // storage blocked: nothing to compare with
+		}
+	}
+
+	function remember(identifier) {
+		try {
+			if (identifier) window.localStorage.setItem(REMEMBERED, identifier);
+			else window.localStorage.removeItem(REMEMBERED);
+		} catch (e) {
+			// storage blocked: the widget still works, without the reset on the next visit
+		}
+	}
+
+	function identify(identity) {
+		const before = remembered();
+		if (before && (!identity || identity.identifier !== before)) {
+			window.$chatwoot.reset();
+			remember(null);
+		}
+		if (identity) {
+			window.$chatwoot.setUser(identity.identifier, identity.attributes);
+			remember(identity.identifier);
+		}
+	}
+
+	function load(config) {
+		window.chatwootSettings = Object.assign({}, config.settings);
+		const identity = visitor_identity(config);
+		window.addEventListener("chatwoot:ready", () => identity.then(identify), { once: true });
+		const script = document.createElement("script");
+		script.src = config.base_url + "/packs/js/sdk.js";
+		script.defer = true;
+		script.async = true;
+		script.onload = () =>
+			window.chatwootSDK.run({ websiteToken: config.website_token, baseUrl: config.base_url });
+		document.body.appendChild(script);
+	}
+
+	function start() {
+		const config = widget_config();
+		if (config && !window.chatwootSDK) load(config);
+	}
+
+	if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+	else start();
+})();
