@@ -36,7 +36,9 @@ class WidgetTestCase(WithChatwoot):
 		self.switch_widget(**WIDGET)
 
 	def switch_widget(self, **values):
-		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token", **values)
+		self.configure(
+			**{**ALL_FLAGS_ON, "chatwoot_url": self.mock.url, "api_access_token": "admin-token", **values}
+		)
 
 	def forget_request(self):
 		if hasattr(frappe.local, "request"):
@@ -154,8 +156,9 @@ class TestIdentity(WidgetTestCase):
 	def test_nobody_gets_another_users_identity(self):
 		"""The method takes no user: whatever is asked for, the answer is the session user's."""
 		other = ensure_user("bob.other@example.test")
+		set_request(method="GET", path="/api/method/chat_bridge.widget.site.identity")
 		frappe.set_user(self.user)
-		frappe.local.form_dict = frappe._dict(user=other, cmd="chat_bridge.widget.site.identity")
+		frappe.local.form_dict = frappe._dict(user=other)
 		try:
 			answer = frappe.handler.execute_cmd("chat_bridge.widget.site.identity")
 		finally:
