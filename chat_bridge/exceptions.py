@@ -23,3 +23,7 @@ class ChatwootUnavailableError(ChatwootRequestError):
 	"""Chatwoot is unreachable or rate limiting; trying again later may work."""
 
 	http_status_code = 503
+
+
+class AgentLimitReached(frappe.ValidationError):
+	"""Provisioning one more Chatwoot agent would go over the settings' Max Agents."""

@@ -8,7 +8,11 @@ app_license = "MIT"
 # ERPNext is optional: Lead, Customer and Issue are used when they exist, detected at run time.
 required_apps = []
 
-app_include_js = ["/assets/chat_bridge/js/chatwoot_panel.js", "/assets/chat_bridge/js/chatwoot_widget.js"]
+app_include_js = [
+	"/assets/chat_bridge/js/chatwoot_panel.js",
+	"/assets/chat_bridge/js/chatwoot_widget.js",
+	"/assets/chat_bridge/js/chatwoot_agent.js",
+]
 boot_session = "chat_bridge.desk.boot_session"
 # The website widget, on the pages the settings choose.
 update_website_context = "chat_bridge.widget.site.update_website_context"
@@ -29,7 +33,10 @@ permission_query_conditions = {
 
 doc_events = {
 	"Contact": {"on_update": "chat_bridge.records.outbound.on_contact_update"},
+	# A disabled user is taken out of Chatwoot.
+	"User": {"on_update": "chat_bridge.provisioning.agents.on_user_update"},
 }
+after_request = ["chat_bridge.http.after_request"]
 
 scheduler_events = {
 	"cron": {

@@ -57,6 +57,8 @@ def platform_calls(platform: PlatformAPI) -> None:
 	platform.add_account_user(5, 6, "agent")
 	platform.get_sso_link(6)
 	platform.get_user(6)
+	platform.remove_account_user(5, 6)
+	platform.delete_user(6)
 
 
 @responses.activate

@@ -30,6 +30,7 @@ def test_app_has_its_doctypes():
 		"Chatwoot Contact Mapping",
 		"Chatwoot Conversation Mapping",
 		"Chatwoot Webhook Event",
+		"Chatwoot Agent",
 	} <= names
 
 
@@ -153,7 +154,7 @@ def test_pages_workspace_cards_and_charts_pass():
 	from tests.static_checks import check_records, load_module_records
 
 	assert check_records(REFERENCE) == []
-	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard"}
+	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard", "chatwoot-agents"}
 	assert len(load_module_records("number_card")) == 5
 
 

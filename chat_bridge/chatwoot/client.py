@@ -290,6 +290,19 @@ class ChatwootAPI:
 	def list_inboxes(self) -> dict:
 		return self._get(self._account("/inboxes"))
 
+	def list_inbox_members(self, inbox_id: int) -> dict:
+		"""`{payload: [agent, …]}`: the agents of an inbox."""
+		return self._get(self._account(f"/inbox_members/{record_id(inbox_id)}"))
+
+	def add_inbox_members(self, inbox_id: int, user_ids: Iterable[int]) -> dict:
+		"""Add agents to an inbox, keeping its other members (POST adds; PATCH would replace them all)."""
+		body = {"inbox_id": record_id(inbox_id), "user_ids": [record_id(u) for u in user_ids]}
+		return self._post(self._account("/inbox_members"), body)
+
+	def remove_inbox_members(self, inbox_id: int, user_ids: Iterable[int]) -> Any:
+		body = {"inbox_id": record_id(inbox_id), "user_ids": [record_id(u) for u in user_ids]}
+		return self.transport.request("DELETE", self._account("/inbox_members"), json_body=body)
+
 	def list_account_labels(self) -> dict:
 		return self._get(self._account("/labels"))
 

@@ -46,9 +46,23 @@ class PlatformAPI:
 			idempotent=True,
 		)
 
+	def remove_account_user(self, account_id: int, user_id: int) -> Any:
+		"""Take the user out of the account; the Chatwoot user itself stays."""
+		return self.transport.request(
+			"DELETE",
+			f"/platform/api/v1/accounts/{record_id(account_id)}/account_users",
+			json_body={"user_id": record_id(user_id)},
+		)
+
+	def delete_user(self, user_id: int) -> Any:
+		"""Delete the Chatwoot user (Chatwoot does it in the background)."""
+		return self.transport.request("DELETE", f"/platform/api/v1/users/{record_id(user_id)}")
+
 	def get_sso_link(self, user_id: int) -> dict:
 		"""`{url}`: a one-time sign-in link, valid for five minutes."""
 		return self.transport.request("GET", f"/platform/api/v1/users/{record_id(user_id)}/login")
 
 	def get_user(self, user_id: int) -> Any:
+		"""The user, with their `access_token`; 401 "Non permissible resource" for a user this
+		platform app neither created nor claimed."""
 		return self.transport.request("GET", f"/platform/api/v1/users/{record_id(user_id)}")

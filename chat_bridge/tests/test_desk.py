@@ -61,7 +61,15 @@ class TestDashboardPage(ChatBridgeTestCase):
 		bootinfo = frappe._dict()
 		boot_session(bootinfo)
 		self.assertEqual(
-			bootinfo.chat_bridge, {"dashboard": True, "api": True, "sync": False, "can_use": True}
+			bootinfo.chat_bridge,
+			{
+				"dashboard": True,
+				"api": True,
+				"sync": False,
+				"can_use": True,
+				"can_sign_in": False,
+				"widget": None,
+			},
 		)
 
 	def test_boot_offers_the_forms_section_to_nobody_it_is_not_for(self):

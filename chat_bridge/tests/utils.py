@@ -64,6 +64,7 @@ def ensure_user(email: str, roles: tuple[str, ...] = ()) -> str:
 			}
 		).insert(ignore_permissions=True)
 	user = frappe.get_doc("User", email)
+	user.enabled = 1
 	user.set("roles", [{"role": role} for role in roles])
 	user.save(ignore_permissions=True)
 	return email

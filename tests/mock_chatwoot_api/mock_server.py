@@ -185,6 +185,10 @@ class MockChatwoot:
 		self.messages: dict[int, dict] = {}
 		self.webhooks: dict[int, dict] = {}
 		self.platform_accounts: dict[int, dict] = {}
+		# The users the platform app created or claimed: the only ones it may touch.
+		self.platform_users: set[int] = set()
+		# What Chatwoot keeps of each password (here the password itself, so that tests can look for it).
+		self.passwords: dict[int, str] = {}
 		# (inbox id, contact id) pairs whose widget identity passed the HMAC check
 		self.verified_identities: set[tuple[int, int]] = set()
 		self._ids = {
@@ -205,7 +209,7 @@ class MockChatwoot:
 			self.account = dict(seed["account"])
 			self.platform_token = seed.get("platform_token", self.platform_token)
 			for user in seed.get("users", []):
-				self.users[user["id"]] = {**user, "confirmed": True}
+				self.users[user["id"]] = {**user, "confirmed": True, "member": True}
 				self.tokens[user["access_token"]] = user["id"]
 			self.inboxes = {i["id"]: dict(i) for i in seed.get("inboxes", [])}
 			self.teams = {t["id"]: dict(t) for t in seed.get("teams", [])}
@@ -419,7 +423,9 @@ class MockChatwoot:
 		if user_id is None:
 			raise ApiError(401, {"error": "Invalid Access Token"})
 		user = self.users[user_id]
-		if "account_id" in params and int(params["account_id"]) != self.account["id"]:
+		if "account_id" in params and (
+			int(params["account_id"]) != self.account["id"] or not user.get("member")
+		):
 			raise ApiError(401, {"error": "You are not authorized to access this account"})
 		if scope == "admin" and user["role"] != "administrator":
 			raise forbidden()
@@ -1148,7 +1154,70 @@ def list_teams(mock, context, params, query, body):
 
 
 def list_agents(mock, context, params, query, body):
-	return [mock.agent_json(u) for u in mock.users.values()]
+	return [mock.agent_json(u) for u in mock.users.values() if u.get("member")]
+
+
+def _inbox(mock: MockChatwoot, inbox_id) -> dict:
+	try:
+		inbox = mock.inboxes.get(int(inbox_id))
+	except (TypeError, ValueError):
+		inbox = None
+	if inbox is None:
+		raise not_found()
+	return inbox
+
+
+def _members(mock: MockChatwoot, user_ids) -> list[dict]:
+	"""Agents of the account by id (Chatwoot looks them up in the account: 404 for anyone else)."""
+	if not isinstance(user_ids, list) or not all(isinstance(u, int) for u in user_ids):
+		raise ApiError(422, {"error": "user_ids must be a list of integers"})
+	users = [mock.users.get(u) for u in user_ids]
+	if any(u is None or not u.get("member") for u in users):
+		raise not_found()
+	return users
+
+
+def _inbox_members_json(mock: MockChatwoot, inbox: dict) -> dict:
+	return {
+		"payload": [
+			mock.agent_json(u)
+			for u in mock.users.values()
+			if u.get("member") and inbox["id"] in u["inbox_ids"]
+		]
+	}
+
+
+def list_inbox_members(mock, context, params, query, body):
+	return _inbox_members_json(mock, _inbox(mock, params["inbox_id"]))
+
+
+def add_inbox_members(mock, context, params, query, body):
+	"""POST adds the users to the inbox; its other members stay."""
+	inbox = _inbox(mock, body.get("inbox_id"))
+	for user in _members(mock, body.get("user_ids")):
+		if inbox["id"] not in user["inbox_ids"]:
+			user["inbox_ids"].append(inbox["id"])
+	return _inbox_members_json(mock, inbox)
+
+
+def replace_inbox_members(mock, context, params, query, body):
+	"""PATCH makes the users the inbox's only members."""
+	inbox = _inbox(mock, body.get("inbox_id"))
+	keep = {u["id"] for u in _members(mock, body.get("user_ids"))}
+	for user in mock.users.values():
+		if user["id"] in keep and inbox["id"] not in user["inbox_ids"]:
+			user["inbox_ids"].append(inbox["id"])
+		elif user["id"] not in keep and inbox["id"] in user["inbox_ids"]:
+			user["inbox_ids"].remove(inbox["id"])
+	return _inbox_members_json(mock, inbox)
+
+
+def remove_inbox_members(mock, context, params, query, body):
+	inbox = _inbox(mock, body.get("inbox_id"))
+	for user in _members(mock, body.get("user_ids")):
+		if inbox["id"] in user["inbox_ids"]:
+			user["inbox_ids"].remove(inbox["id"])
+	return None
 
 
 def create_agent(mock, context, params, query, body):
@@ -1163,7 +1232,8 @@ def create_agent(mock, context, params, query, body):
 		"role": body.get("role", "agent"),
 		"access_token": secrets.token_hex(12),
 		"inbox_ids": [],
-		"confirmed": False,
+		"confirmed": False,  # until the agent accepts the invitation Chatwoot e-mailed
+		"member": True,
 	}
 	mock.users[user["id"]] = user
 	mock.tokens[user["access_token"]] = user["id"]
@@ -1264,13 +1334,60 @@ def report_summary(mock, context, params, query, body):
 	return {**counts(since, until), "previous": counts(2 * since - until, since)}
 
 
+PASSWORD_SPECIALS = "!@#$%^&*()_+-=[]{}|"
+
+
+def password_errors(password: str) -> list[str]:
+	"""Chatwoot's password rules (Devise's length and devise-secure_password's content)."""
+	errors = []
+	if not 6 <= len(password) <= 128:
+		errors.append(
+			"Password is too short (minimum is 6 characters)"
+			if len(password) < 6
+			else "Password is too long (maximum is 128 characters)"
+		)
+	for test, what in (
+		(str.isupper, "uppercase letter"),
+		(str.islower, "lowercase letter"),
+		(str.isdigit, "number"),
+		(lambda c: c in PASSWORD_SPECIALS, f"special character ({PASSWORD_SPECIALS})"),
+	):
+		if not any(test(c) for c in password):
+			errors.append(f"Password must contain at least 1 {what}")
+	return errors
+
+
+def _platform_user(mock: MockChatwoot, user_id) -> dict:
+	"""A user the platform app may touch: 401 "Non permissible resource" for any other."""
+	user = mock.users.get(int(user_id))
+	if user is None:
+		raise not_found()
+	if user["id"] not in mock.platform_users:
+		raise ApiError(401, {"error": "Non permissible resource"})
+	return user
+
+
+def _platform_user_json(user: dict) -> dict:
+	return {
+		"id": user["id"],
+		"name": user["name"],
+		"email": user["email"],
+		"access_token": user["access_token"],
+		"confirmed": user.get("confirmed", True),
+	}
+
+
 def platform_create_user(mock, context, params, query, body):
+	"""Creates a confirmed user; an e-mail Chatwoot has already is claimed, its password unchanged."""
 	if not body.get("email") or not body.get("name"):
 		raise invalid("Name and email are required", ["name", "email"])
 	for user in mock.users.values():
 		if user["email"].lower() == body["email"].lower():
 			break
 	else:
+		errors = password_errors(str(body.get("password") or ""))
+		if errors:
+			raise invalid(", ".join(errors), ["password"])
 		user = {
 			"id": mock._next_id("user"),
 			"name": body["name"],
@@ -1279,28 +1396,25 @@ def platform_create_user(mock, context, params, query, body):
 			"access_token": secrets.token_hex(12),
 			"inbox_ids": [],
 			"confirmed": True,
+			"member": False,
 		}
 		mock.users[user["id"]] = user
 		mock.tokens[user["access_token"]] = user["id"]
-	return {
-		"id": user["id"],
-		"name": user["name"],
-		"email": user["email"],
-		"access_token": user["access_token"],
-		"confirmed": True,
-	}
+		mock.passwords[user["id"]] = body["password"]
+	mock.platform_users.add(user["id"])
+	return _platform_user_json(user)
 
 
 def platform_get_user(mock, context, params, query, body):
-	user = mock.users.get(int(params["id"]))
-	if user is None:
-		raise not_found()
-	return {
-		"id": user["id"],
-		"name": user["name"],
-		"email": user["email"],
-		"access_token": user["access_token"],
-	}
+	return _platform_user_json(_platform_user(mock, params["id"]))
+
+
+def platform_delete_user(mock, context, params, query, body):
+	user = _platform_user(mock, params["id"])
+	del mock.users[user["id"]]
+	mock.tokens.pop(user["access_token"], None)
+	mock.platform_users.discard(user["id"])
+	return None
 
 
 def platform_create_account(mock, context, params, query, body):
@@ -1317,22 +1431,34 @@ def platform_create_account(mock, context, params, query, body):
 
 
 def platform_add_account_user(mock, context, params, query, body):
+	"""Makes the user a member of the account with the role, or changes their role."""
 	account_id = int(params["account_id"])
 	if account_id not in mock.platform_accounts and account_id != mock.account["id"]:
 		raise not_found()
-	user = mock.users.get(int(body.get("user_id") or 0))
-	if user is None:
-		raise not_found()
+	user = _platform_user(mock, body.get("user_id") or 0)
 	role = body.get("role", "agent")
+	if role not in ("agent", "administrator"):
+		raise invalid("Role is not included in the list", ["role"])
 	if account_id == mock.account["id"]:
-		user["role"] = role
+		user["role"], user["member"] = role, True
 	return {"account_id": account_id, "user_id": user["id"], "role": role}
 
 
-def platform_login(mock, context, params, query, body):
-	user = mock.users.get(int(params["id"]))
-	if user is None:
+def platform_remove_account_user(mock, context, params, query, body):
+	"""Takes the user out of the account, and so out of its inboxes; the user stays."""
+	account_id = int(params["account_id"])
+	if account_id not in mock.platform_accounts and account_id != mock.account["id"]:
 		raise not_found()
+	user = _platform_user(mock, body.get("user_id") or 0)
+	if account_id == mock.account["id"]:
+		if not user.get("member"):
+			raise not_found()
+		user["member"], user["inbox_ids"] = False, []
+	return None
+
+
+def platform_login(mock, context, params, query, body):
+	user = _platform_user(mock, params["id"])
 	return {"url": f"{mock.url}/app/login?email={user['email']}&sso_auth_token={secrets.token_hex(8)}"}
 
 
@@ -1364,6 +1490,10 @@ ROUTES = [
 	_route("GET", f"{A}/conversations/{{conversation_id}}/messages", list_messages),
 	_route("POST", f"{A}/conversations/{{conversation_id}}/messages", create_message),
 	_route("GET", f"{A}/inboxes", list_inboxes),
+	_route("GET", f"{A}/inbox_members/{{inbox_id}}", list_inbox_members, "admin"),
+	_route("POST", f"{A}/inbox_members", add_inbox_members, "admin"),
+	_route("PATCH", f"{A}/inbox_members", replace_inbox_members, "admin"),
+	_route("DELETE", f"{A}/inbox_members", remove_inbox_members, "admin"),
 	_route("GET", f"{A}/labels", list_account_labels),
 	_route("GET", f"{A}/teams", list_teams),
 	_route("GET", f"{A}/agents", list_agents),
@@ -1379,10 +1509,17 @@ ROUTES = [
 	_route("PATCH", "/api/v1/widget/contact/set_user", widget_set_user, "widget"),
 	_route("POST", "/platform/api/v1/users", platform_create_user, "platform"),
 	_route("GET", "/platform/api/v1/users/{id}", platform_get_user, "platform"),
+	_route("DELETE", "/platform/api/v1/users/{id}", platform_delete_user, "platform"),
 	_route("GET", "/platform/api/v1/users/{id}/login", platform_login, "platform"),
 	_route("POST", "/platform/api/v1/accounts", platform_create_account, "platform"),
 	_route(
 		"POST", "/platform/api/v1/accounts/{account_id}/account_users", platform_add_account_user, "platform"
+	),
+	_route(
+		"DELETE",
+		"/platform/api/v1/accounts/{account_id}/account_users",
+		platform_remove_account_user,
+		"platform",
 	),
 ]
 

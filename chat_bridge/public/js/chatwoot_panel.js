@@ -83,7 +83,9 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 					<td>${esc(c.assignee || __("Unassigned"))}</td>
 					<td class="text-nowrap">
 						<a href="#" class="history">${__("History")}</a>
-						&nbsp;<a href="${esc(c.chatwoot_url || "#")}" target="_blank" rel="noopener">${__("Open")}</a>
+						&nbsp;<a href="${esc(c.chatwoot_url || "#")}" class="chatwoot-open" data-conversation="${esc(
+							String(c.id)
+						)}" target="_blank" rel="noopener">${__("Open")}</a>
 						&nbsp;<a href="#" class="reply">${__("Reply")}</a>
 					</td>
 				</tr>
@@ -142,7 +144,9 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 			})
 			.join("");
 		const all = conversation.chatwoot_url
-			? `<a href="${esc(conversation.chatwoot_url)}" target="_blank" rel="noopener">${__(
+			? `<a href="${esc(conversation.chatwoot_url)}" class="chatwoot-open" data-conversation="${esc(
+					String(conversation.id)
+			  )}" target="_blank" rel="noopener">${__(
 					"All messages in Chatwoot"
 			  )}</a>`
 			: "";

@@ -9,10 +9,14 @@ from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.chatwoot.errors import AuthenticationError, ChatwootError, describe_for_user
 from chat_bridge.features import MASTER_FLAG
 from chat_bridge.permissions import is_chatwoot_admin
+from chat_bridge.provisioning.agents import link_accepted_invitation
 from chat_bridge.settings import get_flags, get_settings
 
 
 class ChatwootUserToken(Document):
+	def on_update(self):
+		link_accepted_invitation(self)
+
 	def validate(self):
 		# The permission hook already refuses this; checked again here because a token stored
 		# under someone else's name would let its owner act in Chatwoot as that person.

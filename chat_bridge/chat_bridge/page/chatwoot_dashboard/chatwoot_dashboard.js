@@ -106,8 +106,8 @@ class ChatwootDashboard {
 		$frame.attr("src", url).appendTo(this.$frame_area);
 	}
 
-	open_chatwoot(url) {
-		window.open(url || this.context.dashboard_url, "_blank", "noopener");
+	open_chatwoot() {
+		chat_bridge.open_in_chatwoot(this.context.dashboard_url);
 	}
 
 	show_fallback(reason) {
@@ -191,7 +191,9 @@ class ChatwootDashboard {
 			  )}</a>`
 			: esc(row.contact_name || row.contact_email || "");
 		const open = row.chatwoot_url
-			? `<a href="${esc(row.chatwoot_url)}" target="_blank" rel="noopener">${__("Open in Chatwoot")}</a>`
+			? `<a href="${esc(row.chatwoot_url)}" class="chatwoot-open" data-conversation="${esc(
+					String(row.id)
+			  )}" target="_blank" rel="noopener">${__("Open in Chatwoot")}</a>`
 			: "";
 		return `<tr>
 			<td>${esc(String(row.id))}</td>

@@ -1,0 +1,324 @@
+"""Provisioning ERPNext users as Chatwoot agents, and taking them out again.
+
+Each user's progress is a Chatwoot Agent record: the Chatwoot user id, the role and inboxes asked
+for, and the outcome of each step (`chat_bridge.provisioning.plan`). Running `provision_agent`
+again finishes what an earlier run left, so an agent that was created but not added to its inbox
+is put right with one action.
+
+With the settings' Platform API Token, the user is created (or claimed) through Chatwoot's Platform
+API with a password nobody sees, and their access token is stored as their Chatwoot User Token.
+Without it, Chatwoot e-mails the agent an invitation, and their token is linked when they store it
+themselves after accepting. Chatwoot is always asked with the account passed in, never the
+settings' account read deep inside.
+"""
+
+from dataclasses import dataclass
+
+import frappe
+from frappe import _
+from frappe.utils import cint, now_datetime
+
+from chat_bridge.api.chatwoot import (
+	USER_TOKEN_DOCTYPE,
+	ChatwootAPI,
+	PlatformAPI,
+	platform_client,
+	system_client,
+)
+from chat_bridge.chatwoot.errors import ChatwootError, NotFoundError
+from chat_bridge.exceptions import AgentLimitReached
+from chat_bridge.permissions import AGENT_ROLE
+from chat_bridge.provisioning.plan import (
+	DEPROVISIONED,
+	DONE,
+	FAILED,
+	STEPS,
+	WAITING,
+	generate_password,
+	inboxes_to_join,
+	limit_refusal,
+	status_of,
+)
+from chat_bridge.settings import get_secret, get_settings
+from chat_bridge.sync.contacts import normalize_email
+
+AGENT_DOCTYPE = "Chatwoot Agent"
+VIA_PLATFORM, VIA_INVITATION = "Platform API", "Invitation"
+
+
+class StepFailed(Exception):
+	"""A step that cannot be done as things stand; the message says why and what to do."""
+
+
+@dataclass
+class Chatwoot:
+	"""The clients a provisioning run uses, for one account."""
+
+	account_id: int
+	admin: ChatwootAPI
+	platform: PlatformAPI | None
+
+
+def chatwoot_for(account_id: int) -> Chatwoot:
+	platform = platform_client() if get_secret("platform_api_token") else None
+	return Chatwoot(account_id, system_client(account_id=account_id), platform)
+
+
+def outcomes(record) -> dict[str, str | None]:
+	return {step: record.get(f"{step}_step") or None for step in STEPS}
+
+
+def inbox_ids(record) -> list[int]:
+	return [int(part) for part in (record.inbox_ids or "").replace(" ", "").split(",") if part.isdigit()]
+
+
+def agent_record(user: str, account_id: int):
+	"""The user's Chatwoot Agent, locked for this run; a new one when they have none."""
+	if frappe.db.exists(AGENT_DOCTYPE, user):
+		record = frappe.get_doc(AGENT_DOCTYPE, user, for_update=True)
+		if record.account_id and record.account_id != account_id:
+			frappe.throw(
+				_("{0} is provisioned in Chatwoot account {1}, not {2}.").format(
+					user, record.account_id, account_id
+				)
+			)
+		return record
+	return frappe.get_doc({"doctype": AGENT_DOCTYPE, "user": user, "account_id": account_id})
+
+
+def provision_agent(user: str, account_id: int, *, role: str | None = None, inboxes: list[int] | None = None):
+	"""Make `user` an agent of Chatwoot account `account_id`, or finish what an earlier run left.
+
+	`role` and `inboxes` replace what was asked before when given. Returns the Chatwoot Agent
+	record, whose steps say what was done and what failed.
+	"""
+	person = frappe.db.get_value("User", user, ["full_name", "email", "enabled"], as_dict=True)
+	if person is None:
+		frappe.throw(_("There is no user {0}.").format(user), frappe.DoesNotExistError)
+	if not person.enabled:
+		frappe.throw(_("{0} is disabled: enable the user before making them a Chatwoot agent.").format(user))
+	if not normalize_email(person.email):
+		frappe.throw(_("{0} has no e-mail address for Chatwoot.").format(user))
+	record = agent_record(user, account_id)
+	if record.status == DEPROVISIONED:
+		record.update({f"{step}_step": None for step in STEPS if step != "user"})
+	if role:
+		record.role = role
+	if inboxes is not None:
+		record.inbox_ids = ", ".join(str(i) for i in dict.fromkeys(inboxes))
+	chatwoot = chatwoot_for(account_id)
+	if record.account_step != DONE:
+		refuse_over_limit(normalize_email(person.email), chatwoot)
+	if not record.provisioned_via or record.user_step != DONE:
+		record.provisioned_via = VIA_PLATFORM if chatwoot.platform else VIA_INVITATION
+	record.last_error = None
+	for step in STEPS:
+		if record.get(f"{step}_step") == DONE:
+			continue  # done by an earlier run, or by an earlier step of this one
+		try:
+			record.set(f"{step}_step", STEP_RUNNERS[step](record, person, chatwoot))
+		except (ChatwootError, StepFailed) as error:
+			record.set(f"{step}_step", FAILED)
+			record.last_error = f"{STEP_LABELS[step]}: {error}"
+			break
+		if record.get(f"{step}_step") != DONE:
+			break
+	record.status = status_of(outcomes(record))
+	record.last_run_at = now_datetime()
+	record.save(ignore_permissions=True)
+	if record.user_step == DONE:
+		give_agent_role(user, True)
+	frappe.cache.hdel("bootinfo", user)  # the desk's one-click sign-in follows the record
+	return record
+
+
+def give_agent_role(user: str, give: bool) -> None:
+	"""The Chatwoot Agent role: the desk's Chatwoot features, and storing their own token."""
+	has = AGENT_ROLE in frappe.get_roles(user)
+	if give and not has:
+		frappe.get_doc("User", user).add_roles(AGENT_ROLE)
+	elif not give and has:
+		frappe.get_doc("User", user).remove_roles(AGENT_ROLE)
+
+
+STEP_LABELS = {
+	"user": "Chatwoot user",
+	"account": "Account membership",
+	"inboxes": "Inboxes",
+	"token": "Access token",
+}
+
+
+def make_user(record, person, chatwoot: Chatwoot) -> str:
+	"""The Chatwoot user: created (or claimed by e-mail) through the Platform API, or invited."""
+	if chatwoot.platform is None:
+		record.chatwoot_user_id = invite(record, person, chatwoot)
+		record.account_step = DONE  # the invitation made them a member
+		return DONE
+	if record.chatwoot_user_id:
+		chatwoot.platform.get_user(record.chatwoot_user_id)  # still there, and still ours to manage
+		return DONE
+	created = chatwoot.platform.create_user(
+		person.full_name or person.email, normalize_email(person.email), generate_password()
+	)
+	record.chatwoot_user_id = created["id"]
+	return DONE
+
+
+def refuse_over_limit(email: str, chatwoot: Chatwoot) -> None:
+	"""Refuse, before anything is made in Chatwoot, an agent that would go over Max Agents."""
+	max_agents = cint(get_settings().max_agents)
+	if not max_agents:
+		return
+	agents = chatwoot.admin.list_agents() or []
+	if any(normalize_email(a.get("email")) == email for a in agents):
+		return  # already counted
+	refusal = limit_refusal(max_agents, len(agents), email)
+	if refusal:
+		frappe.throw(_(refusal), AgentLimitReached, title=_("Max Agents reached"))
+
+
+def invite(record, person, chatwoot: Chatwoot) -> int:
+	email = normalize_email(person.email)
+	agents = chatwoot.admin.list_agents() or []
+	existing = next((a for a in agents if normalize_email(a.get("email")) == email), None)
+	if existing:
+		return existing["id"]
+	return chatwoot.admin.create_agent(person.full_name or email, email, role=record.role or "agent")["id"]
+
+
+def join_account(record, person, chatwoot: Chatwoot) -> str:
+	chatwoot.platform.add_account_user(chatwoot.account_id, record.chatwoot_user_id, record.role or "agent")
+	return DONE
+
+
+def join_inboxes(record, person, chatwoot: Chatwoot) -> str:
+	"""Add the agent to each inbox asked for that they are not in yet; other members stay."""
+	wanted = inbox_ids(record)
+	members = {
+		inbox: [a["id"] for a in chatwoot.admin.list_inbox_members(inbox).get("payload") or []]
+		for inbox in wanted
+	}
+	for inbox in inboxes_to_join(wanted, members, record.chatwoot_user_id):
+		chatwoot.admin.add_inbox_members(inbox, [record.chatwoot_user_id])
+	return DONE
+
+
+def store_token(record, person, chatwoot: Chatwoot) -> str:
+	"""The agent's access token as their Chatwoot User Token, checked to be that agent's."""
+	if chatwoot.platform is None or record.provisioned_via == VIA_INVITATION:
+		held = frappe.db.get_value(USER_TOKEN_DOCTYPE, record.user, "chatwoot_user_id")
+		return DONE if held and held == record.chatwoot_user_id else WAITING
+	access_token = chatwoot.platform.get_user(record.chatwoot_user_id).get("access_token")
+	if not access_token:
+		raise StepFailed(_("Chatwoot gave no access token for user {0}.").format(record.chatwoot_user_id))
+	token = (
+		frappe.get_doc(USER_TOKEN_DOCTYPE, record.user)
+		if frappe.db.exists(USER_TOKEN_DOCTYPE, record.user)
+		else frappe.new_doc(USER_TOKEN_DOCTYPE)
+	)
+	token.update({"user": record.user, "account_id": chatwoot.account_id, "api_access_token": access_token})
+	token.save(ignore_permissions=True)  # its validation asks Chatwoot whose token it is
+	if token.chatwoot_user_id != record.chatwoot_user_id:
+		raise StepFailed(
+			_("The stored token belongs to Chatwoot user {0}, not {1}.").format(
+				token.chatwoot_user_id or "?", record.chatwoot_user_id
+			)
+		)
+	return DONE
+
+
+STEP_RUNNERS = {"user": make_user, "account": join_account, "inboxes": join_inboxes, "token": store_token}
+
+
+def link_accepted_invitation(token) -> None:
+	"""Chatwoot User Token on_update: an invited agent's own token finishes their provisioning."""
+	if not token.chatwoot_user_id or not frappe.db.exists(AGENT_DOCTYPE, token.user):
+		return
+	record = frappe.get_doc(AGENT_DOCTYPE, token.user)
+	if record.token_step == WAITING and record.chatwoot_user_id == token.chatwoot_user_id:
+		record.token_step = DONE
+		record.status = status_of(outcomes(record))
+		record.save(ignore_permissions=True)
+
+
+def deprovision_agent(user: str, account_id: int, *, delete_chatwoot_user: bool = False):
+	"""Take `user` out of the Chatwoot account and delete their stored token; with
+	`delete_chatwoot_user`, delete the Chatwoot user too (Platform API only)."""
+	record = agent_record(user, account_id)
+	agent_id = record.chatwoot_user_id or frappe.db.get_value(USER_TOKEN_DOCTYPE, user, "chatwoot_user_id")
+	chatwoot = chatwoot_for(account_id)
+	if delete_chatwoot_user and chatwoot.platform is None:
+		frappe.throw(_("Deleting a Chatwoot user needs the Platform API Token."))
+	if agent_id:
+		try:
+			if chatwoot.platform and record.provisioned_via == VIA_PLATFORM:
+				chatwoot.platform.remove_account_user(account_id, agent_id)
+			else:
+				chatwoot.admin.delete_agent(agent_id)
+		except NotFoundError:
+			pass  # no longer in the account
+		if delete_chatwoot_user:
+			chatwoot.platform.delete_user(agent_id)
+	frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})
+	record.update({f"{step}_step": None for step in STEPS if step != "user"})
+	if delete_chatwoot_user:
+		record.user_step, record.chatwoot_user_id = None, None
+	else:
+		record.chatwoot_user_id = agent_id
+	record.status = DEPROVISIONED
+	record.last_error = None
+	record.last_run_at = now_datetime()
+	give_agent_role(user, False)
+	record.save(ignore_permissions=True)
+	frappe.cache.hdel("bootinfo", user)
+	return record
+
+
+def on_user_update(doc, method=None) -> None:
+	"""User on_update: disabling a user who works in Chatwoot takes them out of it, after the save."""
+	before = doc.get_doc_before_save()
+	if doc.enabled or not (before and before.enabled):
+		return
+	if not (frappe.db.exists(AGENT_DOCTYPE, doc.name) or frappe.db.exists(USER_TOKEN_DOCTYPE, doc.name)):
+		return
+	frappe.enqueue(
+		"chat_bridge.provisioning.agents.deprovision_disabled_user",
+		enqueue_after_commit=True,
+		now=bool(frappe.flags.in_test),
+		user=doc.name,
+	)
+
+
+def deprovision_disabled_user(user: str) -> None:
+	"""Job: the deprovisioning a disabled user's save asked for, unless they were enabled since."""
+	if cint(frappe.db.get_value("User", user, "enabled")):
+		return
+	account_id = frappe.db.get_value(AGENT_DOCTYPE, user, "account_id") or get_settings().account_id
+	try:
+		deprovision_agent(user, account_id)
+	except (ChatwootError, frappe.ValidationError) as error:
+		frappe.db.rollback()
+		frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})  # the token goes whatever Chatwoot says
+		if frappe.db.exists(AGENT_DOCTYPE, user):
+			frappe.db.set_value(
+				AGENT_DOCTYPE,
+				user,
+				"last_error",
+				_("Disabled in ERPNext, but not taken out of Chatwoot: {0}").format(error),
+			)
+		frappe.db.commit()
+		frappe.log_error(title="Chatwoot deprovisioning", message=f"{user}: {error}")
+
+
+def sign_in_agent_id(user: str) -> int | None:
+	"""The Chatwoot user a one-click sign-in opens for `user`: only an agent the Platform API
+	provisioned, and only while the settings hold its token."""
+	if not get_secret("platform_api_token"):
+		return None
+	record = frappe.db.get_value(
+		AGENT_DOCTYPE, user, ["chatwoot_user_id", "provisioned_via", "account_step"], as_dict=True
+	)
+	if not record or record.provisioned_via != VIA_PLATFORM or record.account_step != DONE:
+		return None
+	return record.chatwoot_user_id or None
