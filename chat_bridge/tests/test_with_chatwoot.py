@@ -44,6 +44,10 @@ class WithChatwoot(ChatBridgeTestCase):
 
 	def setUp(self):
 		super().setUp()
+		# What the site remembers of the last Chatwoot it asked (its agents, that it was away) is
+		# not true of this one.
+		self.forget_chatwoot()
+		self.addCleanup(self.forget_chatwoot)
 		self.mock = start_mock()
 		self.addCleanup(self.mock.stop)
 		self.started = frappe.utils.now_datetime()
@@ -51,6 +55,11 @@ class WithChatwoot(ChatBridgeTestCase):
 		self.configure(
 			**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token", last_sync_at=None
 		)
+
+	def forget_chatwoot(self):
+		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
+
+		frappe.cache.delete_value([key.format(account_id=3) for key in (AGENTS_CACHE_KEY, UNAVAILABLE_KEY)])
 
 	def counts(self) -> dict:
 		"""What the sync wrote during this test."""
@@ -184,22 +193,16 @@ class TestPushToChatwoot(WithChatwoot):
 class TestAgents(WithChatwoot):
 	def test_an_assignee_without_email_is_found_through_the_agent_list(self):
 		from chat_bridge.chatwoot.events import AgentView
-		from chat_bridge.records.agents import AGENTS_CACHE_KEY, user_for_agent
+		from chat_bridge.records.agents import user_for_agent
 
-		key = AGENTS_CACHE_KEY.format(account_id=3)
-		frappe.cache.delete_value(key)
-		self.addCleanup(frappe.cache.delete_value, key)
 		self.assertFalse(frappe.db.exists("Chatwoot User Token", {"chatwoot_user_id": 1}))
 		user = ensure_user("ada@acme.example")  # agent 1 of the mock's account
 		# Conversation payloads describe the assignee with an id and a name only.
 		self.assertEqual(user_for_agent(AgentView(id=1, kind="user", name="Ada"), 3), user)
 
 	def test_an_assignment_made_while_chatwoot_is_away_is_found_by_the_reconciliation(self):
-		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
+		from chat_bridge.records.agents import UNAVAILABLE_KEY
 
-		keys = [AGENTS_CACHE_KEY.format(account_id=3), UNAVAILABLE_KEY.format(account_id=3)]
-		frappe.cache.delete_value(keys)
-		self.addCleanup(frappe.cache.delete_value, keys)
 		user = ensure_user("ada@acme.example")  # agent 1 of the mock's account, no token
 		story = Story()
 		self.addCleanup(story.clean_up)
@@ -217,7 +220,9 @@ class TestAgents(WithChatwoot):
 		self.mock = start_mock()
 		self.addCleanup(self.mock.stop)
 		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
-		frappe.cache.delete_value(keys[1])  # as five minutes later, when the reconciliation runs
+		frappe.cache.delete_value(
+			UNAVAILABLE_KEY.format(account_id=3)
+		)  # as five minutes later, when the reconciliation runs
 		reconcile()
 		mapping = story.conversation_mapping()
 		self.assertEqual((mapping.assignee, mapping.assignee_pending), (user, 0))
