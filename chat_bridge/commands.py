@@ -274,6 +274,58 @@ def register_webhook(context, webhook_url):
 			)
 
 
+@chatwoot.command("register-dashboard-app")
+@click.option(
+	"--url", help="The card's address as Chatwoot's agents' browsers reach it, when not this site's own."
+)
+@pass_context
+def register_dashboard_app(context, url):
+	"""Create the customer card's Dashboard App in Chatwoot, or update the one made from here before."""
+	from chat_bridge.doctor import register_dashboard_app as register
+
+	with on_site(context):
+		result = register(url)
+		click.echo(
+			f"{'Created' if result['created'] else 'Updated'} Dashboard App {result['id']} showing {result['url']}."
+		)
+		if result["moved_from"]:
+			click.echo(f"It showed {result['moved_from']} before.")
+
+
+@chatwoot.command("push-context")
+@click.option("--customer", metavar="CUSTOMER", help="Only this Customer.")
+@pass_context
+def push_context(context, customer):
+	"""Put every Customer's figures on its Chatwoot contacts now (or one Customer's)."""
+	import frappe
+
+	from chat_bridge.api.chatwoot import system_client
+	from chat_bridge.context.push import customers_with_contacts, has_erpnext, push_all, pushing
+
+	with on_site(context):
+		if not pushing():
+			raise click.ClickException(
+				"Customer context is off: turn on Enable ERPNext in Chatwoot and Contact Sync first."
+			)
+		if not has_erpnext():
+			raise click.ClickException("Customer context needs ERPNext, which is not installed on this site.")
+		client = system_client()
+		customers = customers_with_contacts(client.account_id, only=customer)
+		if customer and not customers:
+			raise click.ClickException(f"There is no Customer {customer}.")
+		with click.progressbar(length=len(customers), label="Customers", show_eta=True, show_pos=True) as bar:
+			summary = push_all(client, customers, report=lambda _customer, _sent: bar.update(1))
+		frappe.db.commit()
+		click.echo(
+			f"Done: {summary['customers']} customers, {summary['contacts']} Chatwoot contacts updated, "
+			f"{len(summary['failed'])} failed."
+		)
+		for failure in summary["failed"]:
+			click.echo(f"failed: {failure}", err=True)
+		if summary["failed"]:
+			raise SystemExit(1)
+
+
 @chatwoot.command("provision-agent")
 @click.argument("user")
 @click.option(

@@ -25,6 +25,7 @@ from chat_bridge.rollout import (
 	ScheduledJob,
 	blockers,
 	check_account,
+	check_dashboard_app,
 	check_guest_errors,
 	check_reachable,
 	check_refusals,
@@ -35,7 +36,9 @@ from chat_bridge.rollout import (
 	check_webhook,
 	check_widget,
 	check_workers,
+	find_dashboard_app,
 	find_site_webhook,
+	frame_urls,
 	recent_refusals,
 )
 from chat_bridge.settings import SETTINGS_DOCTYPE, get_flags, get_secret, get_settings
@@ -110,7 +113,56 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 	checks["refusals"] = check_refusals(refusals(), now_datetime(), command)
 	checks["guest_errors"] = check_guest_errors(bool(frappe.get_system_settings("allow_error_traceback")))
 	checks["widget"] = widget_check(client)
+	checks["dashboard_app"] = dashboard_app_check(client)
 	return checks
+
+
+CARD_TITLE = "ERPNext"
+
+
+def card_url(explicit: str | None = None) -> str:
+	"""What Chatwoot frames: the URL given, else the one registered, else the site's own card page."""
+	return explicit or get_settings().dashboard_app_url or get_url("/chatwoot-app")
+
+
+def dashboard_app_check(client: ChatwootAPI | None) -> Check:
+	settings = get_settings()
+	enabled = is_enabled(get_flags(), Feature.CHATWOOT_APP)
+	if client is None:
+		apps, error = None, "missing"
+	else:
+		apps, error = _ask(client.list_dashboard_apps)
+	target = card_url()
+	app = find_dashboard_app(apps or [], target, settings.dashboard_app_id) if error is None else None
+	return check_dashboard_app(enabled, app, target, error, bench_command())
+
+
+def register_dashboard_app(url: str | None = None) -> dict:
+	"""Create the customer card's Dashboard App in Chatwoot, or update the one made from here before."""
+	client = _client()
+	if client is None:
+		frappe.throw(
+			_("Set the Chatwoot URL, Account ID and an administrator's API Access Token first."),
+			IncompleteConfigurationError,
+		)
+	settings = frappe.get_single(SETTINGS_DOCTYPE)
+	target = card_url(url)
+	existing = find_dashboard_app(client.list_dashboard_apps() or [], target, settings.dashboard_app_id)
+	if existing:
+		app = client.update_dashboard_app(existing["id"], CARD_TITLE, target)
+	else:
+		app = client.create_dashboard_app(CARD_TITLE, target)
+	settings.dashboard_app_id = app["id"]
+	settings.dashboard_app_url = target
+	settings.save()
+	frappe.db.commit()
+	before = frame_urls(existing) if existing else []
+	return {
+		"id": app["id"],
+		"url": target,
+		"created": existing is None,
+		"moved_from": ", ".join(before) if before and target not in before else None,
+	}
 
 
 def widget_check(client: ChatwootAPI | None) -> Check:

@@ -32,6 +32,7 @@ class Feature(str, Enum):
 	CONVERSATION_SYNC = "enable_conversation_sync"
 	MESSAGE_SYNC = "enable_message_sync"
 	WIDGET = "enable_widget"
+	CHATWOOT_APP = "enable_chatwoot_app"
 
 	@property
 	def label(self) -> str:
@@ -47,6 +48,7 @@ FLAG_LABELS = {
 	Feature.CONVERSATION_SYNC.value: "Enable Conversation Sync",
 	Feature.MESSAGE_SYNC.value: "Enable Message Sync",
 	Feature.WIDGET.value: "Enable Website Widget",
+	Feature.CHATWOOT_APP.value: "Enable ERPNext in Chatwoot",
 }
 
 _PARENT = {
@@ -112,7 +114,7 @@ def configuration_problems(settings: Mapping[str, object], bench_command: str = 
 	if needs_account and not account_id:
 		problems.append(f"Chatwoot Account ID is required while {needs_account[0].label} is on.")
 
-	calls_api = [f for f in (Feature.API, Feature.SYNC) if is_enabled(settings, f)]
+	calls_api = [f for f in (Feature.API, Feature.SYNC, Feature.CHATWOOT_APP) if is_enabled(settings, f)]
 	if calls_api and not settings.get("api_access_token"):
 		problems.append(
 			f"An administrator's API Access Token is required while {calls_api[0].label} is on: "

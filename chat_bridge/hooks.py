@@ -31,15 +31,28 @@ permission_query_conditions = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_query_conditions",
 }
 
+_CONTEXT_CHANGE = "chat_bridge.context.push.on_document_change"
+_SUBMITTED_CHANGES = {
+	event: _CONTEXT_CHANGE for event in ("on_submit", "on_cancel", "on_update_after_submit")
+}
 doc_events = {
 	"Contact": {"on_update": "chat_bridge.records.outbound.on_contact_update"},
 	# A disabled user is taken out of Chatwoot.
 	"User": {"on_update": "chat_bridge.provisioning.agents.on_user_update"},
+	# What a customer's context on their Chatwoot contacts is made of (ERPNext only).
+	"Customer": {"on_update": _CONTEXT_CHANGE},
+	"Issue": {"on_update": _CONTEXT_CHANGE},
+	"Sales Invoice": _SUBMITTED_CHANGES,
+	"Sales Order": _SUBMITTED_CHANGES,
+	"Payment Entry": _SUBMITTED_CHANGES,
 }
+# The customer card's frame, when it gets no session cookie, names its viewer with a card token.
+auth_hooks = ["chat_bridge.card.access.authenticate_card_request"]
 after_request = ["chat_bridge.http.after_request"]
 
 scheduler_events = {
 	"cron": {
+		"* * * * *": ["chat_bridge.context.push.push_due_contexts"],
 		"*/5 * * * *": [
 			"chat_bridge.webhook.processor.retry_due_events",
 			"chat_bridge.records.pull.reconcile",

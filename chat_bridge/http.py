@@ -1,10 +1,51 @@
-"""Response headers that some of the app's answers need and Frappe does not set."""
+"""Response headers that some of the app's answers need and Frappe does not set.
 
-# A one-time sign-in link is valid for five minutes and signs in whoever holds it.
-NOT_TO_BE_STORED = ("/api/method/chat_bridge.api.agents.get_sign_in_link",)
+The customer card is framed by Chatwoot, so its page and its methods say which origin may frame
+them (`frame-ancestors`, the Chatwoot URL's) and drop X-Frame-Options, which would forbid it. The
+rest of the site keeps its headers. The card's sign-in window is never to be framed at all: its
+Allow button must not be clickable through someone else's page.
+"""
+
+from urllib.parse import urlsplit
+
+CARD_PAGE = "/chatwoot-app"
+CARD_SIGN_IN_PAGE = "/chatwoot-app/sign-in"
+CARD_METHODS = "/api/method/chat_bridge.card.api."
+# Answers that sign in whoever holds them: a one-time Chatwoot link, a card token.
+NOT_TO_BE_STORED = (
+	"/api/method/chat_bridge.api.agents.get_sign_in_link",
+	"/api/method/chat_bridge.card.api.sign_in",
+)
+
+
+def chatwoot_origin(url: str | None) -> str | None:
+	parts = urlsplit(url or "")
+	return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def frame_ancestors(path: str, origin: str | None) -> str | None:
+	"""The frame-ancestors source list for a path, or None to leave its headers alone."""
+	path = path.rstrip("/") or "/"
+	if path == CARD_SIGN_IN_PAGE:
+		return "'none'"
+	if path == CARD_PAGE or path.startswith(CARD_METHODS):
+		return origin or "'none'"
+	return None
 
 
 def after_request(response, request) -> None:
 	"""Frappe's after_request hook."""
 	if request.path in NOT_TO_BE_STORED:
 		response.headers["Cache-Control"] = "no-store"
+	if not request.path.startswith(("/chatwoot-app", CARD_METHODS)):
+		return  # every other answer keeps its headers, and costs no settings read
+	from chat_bridge.settings import get_settings
+
+	ancestors = frame_ancestors(request.path, chatwoot_origin(get_settings().chatwoot_url))
+	if ancestors is None:
+		return
+	response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+	if ancestors == "'none'":
+		response.headers["X-Frame-Options"] = "DENY"
+	else:
+		response.headers.pop("X-Frame-Options", None)

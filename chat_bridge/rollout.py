@@ -339,6 +339,47 @@ def check_widget(
 	return Check("widget", True, f"{name} signs customers in, with identity validation enforced")
 
 
+def frame_urls(app: Mapping) -> list[str]:
+	return [str(item.get("url") or "") for item in app.get("content") or [] if isinstance(item, Mapping)]
+
+
+def find_dashboard_app(apps: Iterable[Mapping], card_url: str, app_id: int | None = None) -> Mapping | None:
+	"""The customer card's Dashboard App: the one registered from here (by id), else one framing `card_url`."""
+	apps = list(apps)
+	for app in apps:
+		if app_id and app.get("id") == app_id:
+			return app
+	for app in apps:
+		if card_url in frame_urls(app):
+			return app
+	return None
+
+
+def check_dashboard_app(
+	enabled: bool, app: Mapping | None, card_url: str, error_kind: str | None, bench_command: str = ANY_SITE
+) -> Check:
+	register = f"Run `{bench_command} chatwoot register-dashboard-app`."
+	if not enabled:
+		return Check("dashboard_app", True, "off (Enable ERPNext in Chatwoot is not ticked)")
+	if error_kind:
+		return Check(
+			"dashboard_app",
+			False,
+			f"could not list Chatwoot's Dashboard Apps ({error_kind})",
+			"Use an administrator's token; " + register,
+		)
+	if app is None:
+		return Check("dashboard_app", False, f"no Dashboard App in Chatwoot shows {card_url}", register)
+	if card_url not in frame_urls(app):
+		return Check(
+			"dashboard_app",
+			False,
+			f"Dashboard App {app.get('id')} shows {', '.join(frame_urls(app)) or 'nothing'}, not {card_url}",
+			register,
+		)
+	return Check("dashboard_app", True, f"Dashboard App {app.get('id')} shows the customer card ({card_url})")
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
 	"""What a site's Scheduled Job Type says of one of the app's jobs."""

@@ -239,6 +239,69 @@ CASES = [
 		{"inbox_id": 7, "user_ids": [12]},
 	),
 	("account labels", lambda a: a.list_account_labels(), "GET", "/labels", {}, None),
+	("dashboard apps", lambda a: a.list_dashboard_apps(), "GET", "/dashboard_apps", {}, None),
+	(
+		"create dashboard app",
+		lambda a: a.create_dashboard_app("ERPNext", "https://erp.example.com/chatwoot-app"),
+		"POST",
+		"/dashboard_apps",
+		{},
+		{
+			"dashboard_app": {
+				"title": "ERPNext",
+				"content": [{"type": "frame", "url": "https://erp.example.com/chatwoot-app"}],
+			}
+		},
+	),
+	(
+		"update dashboard app",
+		lambda a: a.update_dashboard_app(4, "ERPNext", "https://erp.example.com/chatwoot-app"),
+		"PATCH",
+		"/dashboard_apps/4",
+		{},
+		{
+			"dashboard_app": {
+				"title": "ERPNext",
+				"content": [{"type": "frame", "url": "https://erp.example.com/chatwoot-app"}],
+			}
+		},
+	),
+	(
+		"attribute definitions",
+		lambda a: a.list_custom_attribute_definitions(),
+		"GET",
+		"/custom_attribute_definitions",
+		{"attribute_model": ["contact_attribute"]},
+		None,
+	),
+	(
+		"create attribute definition",
+		lambda a: a.create_custom_attribute_definition("erpnext_outstanding", "Outstanding", "currency"),
+		"POST",
+		"/custom_attribute_definitions",
+		{},
+		{
+			"custom_attribute_definition": {
+				"attribute_key": "erpnext_outstanding",
+				"attribute_display_name": "Outstanding",
+				"attribute_display_type": "currency",
+				"attribute_model": "contact_attribute",
+			}
+		},
+	),
+	(
+		"update attribute definition",
+		lambda a: a.update_custom_attribute_definition(9, "Outstanding", "number"),
+		"PATCH",
+		"/custom_attribute_definitions/9",
+		{},
+		{
+			"custom_attribute_definition": {
+				"attribute_display_name": "Outstanding",
+				"attribute_display_type": "number",
+			}
+		},
+	),
 	("teams", lambda a: a.list_teams(), "GET", "/teams", {}, None),
 	("agents", lambda a: a.list_agents(), "GET", "/agents", {}, None),
 	(
@@ -607,3 +670,48 @@ def test_token_never_shows_in_errors_or_reprs(api):
 def test_a_token_is_required():
 	with pytest.raises(ValueError, match="token is required"):
 		ChatwootAPI(BASE, "", 3)
+
+
+# Pace
+
+
+def test_requests_to_one_chatwoot_keep_to_the_rate():
+	from chat_bridge.chatwoot.ratelimit import RateLimiter
+
+	now, slept = [100.0], []
+
+	def sleep(seconds):
+		slept.append(seconds)
+		now[0] += seconds
+
+	limiter = RateLimiter(50, clock=lambda: now[0], sleep=sleep)
+	for _ in range(101):
+		limiter.wait()
+	assert now[0] == pytest.approx(102.0)  # 101 requests: the first at once, then one each 20 ms
+	assert all(s == pytest.approx(0.02) for s in slept)
+	now[0] += 5  # idle for a while: no credit is saved up beyond the next slot
+	assert limiter.wait() == 0
+	assert limiter.wait() == pytest.approx(0.02)
+
+
+def test_every_client_of_one_chatwoot_shares_its_pace():
+	from chat_bridge.chatwoot.ratelimit import limiter_for
+	from chat_bridge.chatwoot.transport import Transport
+
+	one = Transport("https://chat.example.com", "a")
+	other = Transport("https://chat.example.com/", "b")
+	elsewhere = Transport("https://chat.other.example", "c")
+	assert one.limiter is other.limiter is limiter_for("https://chat.example.com")
+	assert elsewhere.limiter is not one.limiter
+
+
+@responses.activate
+def test_the_client_never_goes_faster_than_fifty_requests_a_second():
+	import time
+
+	responses.add(responses.GET, f"{BASE}/api/v1/accounts/3", json={"id": 3})
+	api = ChatwootAPI(BASE, TOKEN, 3)
+	started = time.monotonic()
+	for _ in range(26):
+		api.get_account()
+	assert time.monotonic() - started >= 0.5 - 0.01  # 25 intervals of 20 ms

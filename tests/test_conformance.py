@@ -78,8 +78,17 @@ def test_every_call_of_the_client_is_in_the_spec():
 
 	called = {(c.request.method, urlsplit(c.request.url).path) for c in responses.calls}
 	missing = sorted(f"{m} {p}" for m, p in called if spec_operation(m, p) is None)
-	assert missing == []
+	assert missing == sorted(NOT_IN_SPEC)
 	assert len(called) >= 30
+
+
+# Calls the spec does not document at all, with where they are documented instead.
+NOT_IN_SPEC = {
+	# Dashboard apps (FACTS §11: app/controllers/api/v1/accounts/dashboard_apps_controller.rb).
+	"GET /api/v1/accounts/3/dashboard_apps",
+	"POST /api/v1/accounts/3/dashboard_apps",
+	"PATCH /api/v1/accounts/3/dashboard_apps/4",
+}
 
 
 @dataclass(frozen=True)

@@ -341,3 +341,37 @@ def test_the_sign_in_link_is_for_the_platform_apps_users_only(mock_chatwoot):
 		platform.get_sso_link(12)
 	user = platform.create_user("Ann", "ann@example.com", "Secret-pass-1!")
 	assert "sso_auth_token=" in platform.get_sso_link(user["id"])["url"]
+
+
+# ERPNext inside Chatwoot
+
+
+def test_dashboard_apps(mock_chatwoot):
+	admin = client(mock_chatwoot)
+	app = admin.create_dashboard_app("ERPNext", "https://erp.example.com/chatwoot-app")
+	assert app["content"] == [{"type": "frame", "url": "https://erp.example.com/chatwoot-app"}]
+	admin.update_dashboard_app(app["id"], "ERPNext", "https://erp2.example.com/chatwoot-app")
+	agent = client(mock_chatwoot, "agent-token")
+	assert [a["id"] for a in agent.list_dashboard_apps()] == [app["id"]]  # every agent can read them
+	with pytest.raises(ForbiddenError):
+		agent.create_dashboard_app("Mine", "https://evil.example.com")
+	with pytest.raises(ValidationError):
+		admin.create_dashboard_app("Bad", "javascript:alert(1)")
+
+
+def test_custom_attribute_definitions_follow_chatwoots_rules(mock_chatwoot):
+	admin = client(mock_chatwoot)
+	made = admin.create_custom_attribute_definition("erpnext_outstanding", "Outstanding", "currency")
+	assert (made["attribute_model"], made["attribute_display_type"]) == ("contact_attribute", "currency")
+	with pytest.raises(ValidationError, match="already been taken"):
+		admin.create_custom_attribute_definition("erpnext_outstanding", "Again", "number")
+	with pytest.raises(ValidationError, match="standard attribute"):
+		admin.create_custom_attribute_definition("email", "Email", "text")
+	admin.create_custom_attribute_definition(
+		"erpnext_outstanding", "For conversations", "number", model="conversation_attribute"
+	)
+	assert [d["attribute_key"] for d in admin.list_custom_attribute_definitions()] == ["erpnext_outstanding"]
+	updated = admin.update_custom_attribute_definition(made["id"], "Owes", "number")
+	assert (updated["attribute_display_name"], updated["attribute_display_type"]) == ("Owes", "number")
+	with pytest.raises(ForbiddenError):
+		client(mock_chatwoot, "agent-token").create_custom_attribute_definition("x_key", "X", "text")

@@ -33,18 +33,30 @@ FORM_DOCTYPES = ("Contact", "Lead", "Customer")
 MAPPING_FIELDS = ["name", "account_id", "chatwoot_contact_id", "contact", "sync_direction", "last_synced"]
 
 
-def chatwoot_method(fn: Callable | None = None, *, admin_only: bool = False, methods=("GET", "POST")):
-	"""Whitelist `fn` behind the API flag, wrap its result in {"data": …}, and explain failures.
+def chatwoot_method(
+	fn: Callable | None = None,
+	*,
+	admin_only: bool = False,
+	methods=("GET", "POST"),
+	feature: Feature = Feature.API,
+	disabled: str = "Chatwoot API access is not enabled",
+	allowed: Callable[[], None] | None = None,
+):
+	"""Whitelist `fn` behind a feature's flag (API access unless told), wrap its result in
+	{"data": …}, and explain failures.
 
-	A caller's bad argument becomes a 417 with the reason; a Chatwoot failure becomes a message a
-	person can act on; whatever Chatwoot returned goes out without tokens or secrets.
+	Callers must be Chatwoot users (System Managers with `admin_only`), unless `allowed` checks
+	otherwise. A caller's bad argument becomes a 417 with the reason; a Chatwoot failure becomes a
+	message a person can act on; whatever Chatwoot returned goes out without tokens or secrets.
 	"""
 
 	def decorate(fn: Callable) -> Callable:
 		@functools.wraps(fn)
 		def method(*args, **kwargs):
-			require_feature(Feature.API, _("Chatwoot API access is not enabled"))
-			if admin_only:
+			require_feature(feature, _(disabled))
+			if allowed:
+				allowed()
+			elif admin_only:
 				require_chatwoot_admin()
 			else:
 				require_chatwoot_user()

@@ -20,6 +20,8 @@ from chat_bridge.chatwoot.values import check_choice, drop_none, record_id, unix
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
 PRIORITIES = ("low", "medium", "high", "urgent")
 MESSAGE_TYPES = ("outgoing", "incoming")
+ATTRIBUTE_MODELS = ("contact_attribute", "conversation_attribute")
+ATTRIBUTE_DISPLAY_TYPES = ("text", "number", "currency", "percent", "link", "date", "list", "checkbox")
 # The events an account webhook may subscribe to (Webhook::ALLOWED_WEBHOOK_EVENTS in Chatwoot).
 WEBHOOK_EVENTS = (
 	"conversation_created",
@@ -359,6 +361,63 @@ class ChatwootAPI:
 	def delete_webhook(self, webhook_id: int) -> Any:
 		return self.transport.request("DELETE", self._account(f"/webhooks/{record_id(webhook_id)}"))
 
+	# Dashboard apps: pages Chatwoot frames beside a conversation (create/update/delete need an administrator)
+
+	def list_dashboard_apps(self) -> list:
+		"""A bare array of `{id, title, content: [{type: "frame", url}], created_at}`."""
+		return self._get(self._account("/dashboard_apps"))
+
+	def create_dashboard_app(self, title: str, url: str) -> dict:
+		return self._post(self._account("/dashboard_apps"), _dashboard_app(title, url))
+
+	def update_dashboard_app(self, app_id: int, title: str, url: str) -> dict:
+		return self.transport.request(
+			"PATCH",
+			self._account(f"/dashboard_apps/{record_id(app_id)}"),
+			json_body=_dashboard_app(title, url),
+		)
+
+	def delete_dashboard_app(self, app_id: int) -> Any:
+		return self.transport.request("DELETE", self._account(f"/dashboard_apps/{record_id(app_id)}"))
+
+	# Custom attribute definitions (create/update need an administrator)
+
+	def list_custom_attribute_definitions(self, model: str = "contact_attribute") -> list:
+		"""A bare array of the account's definitions for contacts or conversations."""
+		check_choice("attribute_model", model, ATTRIBUTE_MODELS)
+		return self._get(self._account("/custom_attribute_definitions"), {"attribute_model": model})
+
+	def create_custom_attribute_definition(
+		self,
+		key: str,
+		display_name: str,
+		display_type: str,
+		model: str = "contact_attribute",
+		description: str | None = None,
+	) -> dict:
+		body = _attribute_definition(key, display_name, display_type, model, description)
+		return self._post(self._account("/custom_attribute_definitions"), body)
+
+	def update_custom_attribute_definition(
+		self, definition_id: int, display_name: str, display_type: str, description: str | None = None
+	) -> dict:
+		"""Chatwoot keeps a definition's key and model; its name, type and description can change."""
+		check_choice("attribute_display_type", display_type, ATTRIBUTE_DISPLAY_TYPES)
+		body = {
+			"custom_attribute_definition": drop_none(
+				{
+					"attribute_display_name": display_name,
+					"attribute_display_type": display_type,
+					"attribute_description": description,
+				}
+			)
+		}
+		return self.transport.request(
+			"PATCH",
+			self._account(f"/custom_attribute_definitions/{record_id(definition_id)}"),
+			json_body=body,
+		)
+
 	# Reports
 
 	def get_report_summary(
@@ -379,6 +438,30 @@ def _iter_pages(fetch: Callable[[int], list | None]) -> Iterator[dict]:
 			return
 		yield from items
 		page += 1
+
+
+def _dashboard_app(title: str, url: str) -> dict:
+	if not title or not url:
+		raise ValueError("A dashboard app needs a title and a URL.")
+	return {"dashboard_app": {"title": title, "content": [{"type": "frame", "url": url}]}}
+
+
+def _attribute_definition(
+	key: str, display_name: str, display_type: str, model: str, description: str | None
+) -> dict:
+	check_choice("attribute_display_type", display_type, ATTRIBUTE_DISPLAY_TYPES)
+	check_choice("attribute_model", model, ATTRIBUTE_MODELS)
+	return {
+		"custom_attribute_definition": drop_none(
+			{
+				"attribute_key": key,
+				"attribute_display_name": display_name,
+				"attribute_display_type": display_type,
+				"attribute_model": model,
+				"attribute_description": description,
+			}
+		)
+	}
 
 
 def _subscriptions(events: Iterable[str]) -> list[str]:

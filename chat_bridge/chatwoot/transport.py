@@ -21,6 +21,7 @@ from chat_bridge.chatwoot.errors import (
 	ValidationError,
 	error_class_for_status,
 )
+from chat_bridge.chatwoot.ratelimit import RateLimiter, limiter_for
 from chat_bridge.chatwoot.retry import IDEMPOTENT_METHODS, RetryPolicy
 from chat_bridge.chatwoot.urls import normalize_base_url
 
@@ -44,6 +45,7 @@ class Transport:
 		session: requests.Session | None = None,
 		sleep: Callable[[float], None] = time.sleep,
 		clock: Callable[[], float] = time.monotonic,
+		limiter: RateLimiter | None = None,
 	):
 		if not token:
 			raise ValueError("A Chatwoot access token is required.")
@@ -56,6 +58,7 @@ class Transport:
 		)
 		self._sleep = sleep
 		self._clock = clock
+		self.limiter = limiter or limiter_for(self.base_url)
 
 	def __repr__(self) -> str:
 		return f"{type(self).__name__}({self.base_url!r})"
@@ -95,6 +98,7 @@ class Transport:
 				self._sleep(wait)
 
 	def _send(self, method: str, path: str, params, json_body) -> Any:
+		self.limiter.wait()
 		try:
 			response = self.session.request(
 				method, self.base_url + path, params=params, json=json_body, timeout=self.timeout

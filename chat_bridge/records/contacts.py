@@ -70,13 +70,24 @@ def sync_contact(
 	return Written(mapping.name, action)
 
 
-def contact_for_identifier(identifier: str | None) -> str | None:
+def contact_for_identifier(identifier: str | None, *, create: bool = True) -> str | None:
 	"""The Contact of the user a widget identifier made by this site names (made for them if they
-	have none); None for any other identifier."""
+	have none and `create` allows); None for any other identifier."""
 	user = user_of_identifier(identifier, widget_identity_key()) if identifier else None
 	if not user or not frappe.db.exists("User", user):
 		return None
-	return contact_of_user(user) or create_contact_for_user(user)
+	return contact_of_user(user) or (create_contact_for_user(user) if create else None)
+
+
+def matching_contact(contact: ContactView) -> str | None:
+	"""The Contact the sync would take for an unmapped Chatwoot contact, without writing anything."""
+	name, _how = choose_contact(
+		None,
+		contacts_with_email(contact.email),
+		contacts_with_phone(contact.phone_number),
+		identified=contact_for_identifier(contact.identifier, create=False),
+	)
+	return name
 
 
 def contact_of_user(user: str) -> str | None:

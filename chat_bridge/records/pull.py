@@ -16,6 +16,7 @@ from pytz import timezone
 
 from chat_bridge.api.chatwoot import ChatwootAPI, system_client
 from chat_bridge.chatwoot.events import ContactView, ConversationView, MessageView, parse_time
+from chat_bridge.context.push import recheck_contact
 from chat_bridge.features import Feature
 from chat_bridge.records.contacts import sync_contact
 from chat_bridge.records.conversations import (
@@ -136,7 +137,8 @@ def _pull_item(
 
 def reconcile() -> PullSummary | None:
 	"""Scheduled: pull the conversations active since the last run, with the messages not seen yet,
-	and find the assignees that Chatwoot could not be asked about when their event came.
+	find the assignees that Chatwoot could not be asked about when their event came, and put back
+	the customer context an agent overwrote on a contact seen in passing.
 
 	Chatwoot lists conversations most recently active first (ConversationFinder orders by
 	last_activity_at, descending), so the walk stops at the first one older than the watermark.
@@ -156,6 +158,10 @@ def reconcile() -> PullSummary | None:
 		conversation = ConversationView.from_payload(data)
 		if conversation.last_activity_at and conversation.last_activity_at < since_utc:
 			break
+		if conversation.contact and conversation.contact.id:
+			recheck_contact(
+				client.account_id, conversation.contact.id, conversation.contact.custom_attributes
+			)
 		_pull_conversation(
 			client,
 			conversation,

@@ -11,6 +11,7 @@ Screenshots go to a temporary folder that the test prints.
 import os
 import tempfile
 import time
+from urllib.parse import urlsplit
 
 import frappe
 import requests
@@ -40,7 +41,12 @@ CHROMIUM_ARGS = [
 	"--disable-background-networking",
 	"--disable-component-update",
 	"--disable-sync",
+	# Names for the card's same-site and cross-site runs, all on this machine.
+	"--host-resolver-rules=MAP erp.example.test 127.0.0.1, MAP chatwoot.example.test 127.0.0.1",
 ]
+# ERPNext as the browser reaches it in the card's tests: a name under the same registrable domain
+# (example.test) as the "same-site" Chatwoot, and a different site from the mock's 127.0.0.1.
+CARD_SITE = "http://erp.example.test:8000"
 
 
 class InABrowser(WithChatwoot):
@@ -287,3 +293,76 @@ class TestAgentsInABrowser(InABrowser):
 		page.wait_for_selector(".chatwoot-agent-table", timeout=15_000)
 		self.assertIn(self.agent, page.inner_text(".chatwoot-agent-table"))
 		self.screenshot(page, "chatwoot-agents-page")
+
+
+class TestCardInABrowser(InABrowser):
+	"""The customer card framed by the mock's stand-in for Chatwoot's conversation view: once from the
+	same site as ERPNext (the session cookie reaches the frame), once from another site (the agent
+	signs in through the card's window)."""
+
+	def setUp(self):
+		super().setUp()
+		ensure_user(SYSTEM_MANAGER, ("System Manager",))
+		update_password(SYSTEM_MANAGER, PASSWORD)
+		self.contact = frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": "Jane",
+				"last_name": "Framed",
+				"email_ids": [{"email_id": "jane.framed@example.test", "is_primary": 1}],
+			}
+		).insert(ignore_permissions=True)
+		link_to_chatwoot(self.contact.name, 3, 1042)
+		frappe.get_doc(
+			{
+				"doctype": "Chatwoot Conversation Mapping",
+				"account_id": 3,
+				"chatwoot_conversation_id": 58,
+				"contact": self.contact.name,
+				"identity_verified": 1,
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+
+	def chatwoot_at(self, origin: str):
+		"""Settings for a Chatwoot at `origin`, and a browser signed in to ERPNext at CARD_SITE."""
+		self.configure(
+			**ALL_FLAGS_ON, enable_chatwoot_app=1, chatwoot_url=origin, api_access_token="admin-token"
+		)
+		context = self.browser.new_context(viewport={"width": 1280, "height": 800})
+		self.addCleanup(context.close)
+		page = context.new_page()
+		page.goto(f"{CARD_SITE}/login", wait_until="domcontentloaded")
+		signed_in = page.evaluate(
+			"""([usr, pwd]) => fetch("/api/method/login", {method: "POST", body: new URLSearchParams({usr, pwd})})
+				.then((r) => r.ok)""",
+			[SYSTEM_MANAGER, PASSWORD],
+		)
+		self.assertTrue(signed_in)
+		host = f"{self.mock.url.replace('127.0.0.1', urlsplit(origin).hostname)}/dashboard-app"
+		page.goto(f"{host}?src={CARD_SITE}/chatwoot-app&conversation_id=58", wait_until="networkidle")
+		return page
+
+	def test_same_site_the_session_reaches_the_card(self):
+		port = urlsplit(self.mock.url).port
+		page = self.chatwoot_at(f"http://chatwoot.example.test:{port}")
+		card = page.frame_locator("#app")
+		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
+		self.assertIn("Verified", card.locator("h2").inner_text())
+		self.assertGreaterEqual(page.evaluate("window.__fetchInfoRequests"), 1)
+		self.screenshot(page, "card-same-site")
+
+	def test_cross_site_the_agent_signs_in_through_the_cards_window(self):
+		page = self.chatwoot_at(self.mock.url)
+		card = page.frame_locator("#app")
+		card.get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)
+		self.screenshot(page, "card-cross-site-before-sign-in")
+		with page.context.expect_page() as opened:
+			card.get_by_role("button", name="Sign in to ERPNext").click()
+		window = opened.value
+		window.wait_for_load_state()
+		self.assertTrue(window.url.startswith(f"{CARD_SITE}/chatwoot-app/sign-in"), window.url)
+		window.get_by_role("button", name="Allow").click()
+		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
+		self.assertIn("Sign out", card.locator("body").inner_text())
+		self.screenshot(page, "card-cross-site-signed-in")

@@ -57,9 +57,11 @@ class WithChatwoot(ChatBridgeTestCase):
 		)
 
 	def forget_chatwoot(self):
+		from chat_bridge.card.data import CARD_KEY
 		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
 
 		frappe.cache.delete_value([key.format(account_id=3) for key in (AGENTS_CACHE_KEY, UNAVAILABLE_KEY)])
+		frappe.cache.delete_keys(CARD_KEY.split("{", 1)[0])  # cards read from the last one
 
 	def counts(self) -> dict:
 		"""What the sync wrote during this test."""

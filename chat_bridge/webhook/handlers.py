@@ -14,6 +14,7 @@ from chat_bridge.chatwoot.events import (
 	changed_attributes,
 	event_account_id,
 )
+from chat_bridge.context.push import recheck_contact
 from chat_bridge.features import Feature
 from chat_bridge.records.accounts import upsert_account
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
@@ -54,6 +55,8 @@ def on_contact_updated(payload: dict) -> None:
 	if contact.id is None:
 		raise Ignore("The contact has no id.")
 	changes = changed_attributes(payload) if payload.get("changed_attributes") is not None else None
+	if changes and "custom_attributes" in changes:
+		recheck_contact(contact.account_id, contact.id, contact.custom_attributes)  # an agent's edit?
 	known = frappe.db.exists(
 		CONTACT_MAPPING, {"account_id": contact.account_id, "chatwoot_contact_id": contact.id}
 	)

@@ -15,6 +15,7 @@ As a pytest fixture: `mock_chatwoot` in tests/conftest.py.
 import argparse
 import hashlib
 import hmac
+import html
 import json
 import queue
 import re
@@ -189,6 +190,8 @@ class MockChatwoot:
 		self.platform_users: set[int] = set()
 		# What Chatwoot keeps of each password (here the password itself, so that tests can look for it).
 		self.passwords: dict[int, str] = {}
+		self.dashboard_apps: dict[int, dict] = {}
+		self.attribute_definitions: dict[int, dict] = {}
 		# (inbox id, contact id) pairs whose widget identity passed the HMAC check
 		self.verified_identities: set[tuple[int, int]] = set()
 		self._ids = {
@@ -198,6 +201,8 @@ class MockChatwoot:
 			"webhook": 1,
 			"user": 100,
 			"account": 100,
+			"dashboard_app": 0,
+			"attribute_definition": 0,
 		}
 
 	def _next_id(self, kind: str) -> int:
@@ -1122,6 +1127,54 @@ def sdk_loader(mock, context, params, query, body):
 	return Raw(SDK_LOADER.read_text(), "application/javascript; charset=utf-8")
 
 
+def dashboard_app_host(mock, context, params, query, body):
+	"""A page standing in for Chatwoot's conversation view with a Dashboard App tab: it frames `src`
+	and posts it the appContext of `conversation_id`, on load and when asked (`fetch-info`), as
+	Chatwoot's DashboardApp/Frame.vue does: a JSON string, to any origin."""
+	src = query.get("src", [""])[0]
+	if not re.match(r"^https?://", src):
+		raise invalid("src must be an http(s) URL", ["src"])
+	conversation = mock.conversations.get(int(query.get("conversation_id", ["0"])[0] or 0))
+	if conversation is None:
+		raise not_found()
+	agent = mock.users[int(query.get("agent_id", ["1"])[0])]
+	app_context = {
+		"event": "appContext",
+		"data": {
+			"conversation": mock.conversation_rest(conversation),
+			"contact": mock.contact_json(mock.contacts[conversation["contact_id"]]),
+			"currentAgent": {"id": agent["id"], "name": agent["name"], "email": agent["email"]},
+		},
+	}
+	message = json.dumps(json.dumps(app_context)).replace("</", "<\\/")
+	page = DASHBOARD_APP_HOST.replace("{src}", html.escape(src, quote=True)).replace("{message}", message)
+	page = page.replace("{conversation}", str(conversation["id"]))
+	return Raw(page, "text/html; charset=utf-8")
+
+
+DASHBOARD_APP_HOST = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Mock Chatwoot: conversation #{conversation}</title></head>
+<body style="margin:0;font:14px sans-serif;display:flex;height:100vh">
+<div style="flex:1;padding:16px;background:#f4f6f8">
+<p><b>Mock Chatwoot</b> · conversation #{conversation}</p>
+<p style="color:#6c7680">Messages · <u>ERPNext</u> (the Dashboard App tab, framed on the right)</p></div>
+<iframe id="app" src="{src}" style="width:440px;border:0;border-left:1px solid #dde3e8;background:#fff"></iframe>
+<script>
+const frame = document.getElementById("app");
+const message = {message};
+window.__fetchInfoRequests = 0;
+const send = () => frame.contentWindow.postMessage(message, "*");
+frame.addEventListener("load", send);
+window.addEventListener("message", (event) => {
+	if (event.source === frame.contentWindow && event.data === "chatwoot-dashboard-app:fetch-info") {
+		window.__fetchInfoRequests += 1;
+		send();
+	}
+});
+</script></body></html>
+"""
+
+
 def widget_set_user(mock, context, params, query, body):
 	"""PATCH /api/v1/widget/contact/set_user: the visitor says who they are, proven by the hash."""
 	inbox, identifier = context["inbox"], body.get("identifier")
@@ -1462,6 +1515,138 @@ def platform_login(mock, context, params, query, body):
 	return {"url": f"{mock.url}/app/login?email={user['email']}&sso_auth_token={secrets.token_hex(8)}"}
 
 
+def _dashboard_app_fields(body: dict) -> dict:
+	fields = body.get("dashboard_app", body)
+	content = fields.get("content")
+	if not fields.get("title"):
+		raise invalid("Title can't be blank", ["title"])
+	if (
+		not isinstance(content, list)
+		or not content
+		or any(
+			not isinstance(item, dict)
+			or item.get("type") != "frame"
+			or not re.match(r"^https?://", str(item.get("url") or ""))
+			for item in content
+		)
+	):
+		raise invalid("Content is invalid", ["content"])
+	return {"title": fields["title"], "content": [{"type": "frame", "url": i["url"]} for i in content]}
+
+
+def list_dashboard_apps(mock, context, params, query, body):
+	return list(mock.dashboard_apps.values())
+
+
+def create_dashboard_app(mock, context, params, query, body):
+	app = {
+		"id": mock._next_id("dashboard_app"),
+		**_dashboard_app_fields(body),
+		"created_at": iso(time.time()),
+	}
+	mock.dashboard_apps[app["id"]] = app
+	return app
+
+
+def update_dashboard_app(mock, context, params, query, body):
+	app = mock.dashboard_apps.get(int(params["id"]))
+	if app is None:
+		raise not_found()
+	app.update(_dashboard_app_fields(body))
+	return app
+
+
+def delete_dashboard_app(mock, context, params, query, body):
+	if mock.dashboard_apps.pop(int(params["id"]), None) is None:
+		raise not_found()
+	return None
+
+
+ATTRIBUTE_MODELS = ("conversation_attribute", "contact_attribute")
+ATTRIBUTE_DISPLAY_TYPES = ("text", "number", "currency", "percent", "link", "date", "list", "checkbox")
+# Contact attributes Chatwoot has already: a definition may not take their keys.
+STANDARD_CONTACT_KEYS = {
+	"name",
+	"email",
+	"phone_number",
+	"identifier",
+	"country_code",
+	"city",
+	"created_at",
+	"last_activity_at",
+	"referer",
+	"blocked",
+}
+
+
+def _enum(value, names: tuple, attribute: str) -> str:
+	"""Rails enums take the name or its number."""
+	if isinstance(value, int) and 0 <= value < len(names):
+		return names[value]
+	if value in names:
+		return value
+	raise invalid(f"{attribute.replace('_', ' ').capitalize()} is not included in the list", [attribute])
+
+
+def list_attribute_definitions(mock, context, params, query, body):
+	wanted = query.get("attribute_model", ["conversation_attribute"])[0]
+	model = _enum(int(wanted) if wanted.isdigit() else wanted, ATTRIBUTE_MODELS, "attribute_model")
+	return [d for d in mock.attribute_definitions.values() if d["attribute_model"] == model]
+
+
+def create_attribute_definition(mock, context, params, query, body):
+	fields = body.get("custom_attribute_definition", body)
+	model = _enum(fields.get("attribute_model"), ATTRIBUTE_MODELS, "attribute_model")
+	display_type = _enum(
+		fields.get("attribute_display_type", "text"), ATTRIBUTE_DISPLAY_TYPES, "attribute_display_type"
+	)
+	key = fields.get("attribute_key")
+	if not key or not fields.get("attribute_display_name"):
+		raise invalid(
+			"Attribute key and display name can't be blank", ["attribute_key", "attribute_display_name"]
+		)
+	if model == "contact_attribute" and key in STANDARD_CONTACT_KEYS:
+		raise invalid(f"Attribute key {key} is a standard attribute", ["attribute_key"])
+	if any(
+		d["attribute_key"] == key and d["attribute_model"] == model
+		for d in mock.attribute_definitions.values()
+	):
+		raise invalid("Attribute key has already been taken", ["attribute_key"])
+	now = iso(time.time())
+	definition = {
+		"id": mock._next_id("attribute_definition"),
+		"attribute_display_name": fields["attribute_display_name"],
+		"attribute_display_type": display_type,
+		"attribute_description": fields.get("attribute_description"),
+		"attribute_key": key,
+		"attribute_model": model,
+		"attribute_values": list(fields.get("attribute_values") or []),
+		"default_value": None,
+		"regex_pattern": fields.get("regex_pattern"),
+		"regex_cue": fields.get("regex_cue"),
+		"created_at": now,
+		"updated_at": now,
+	}
+	mock.attribute_definitions[definition["id"]] = definition
+	return definition
+
+
+def update_attribute_definition(mock, context, params, query, body):
+	definition = mock.attribute_definitions.get(int(params["id"]))
+	if definition is None:
+		raise not_found()
+	fields = body.get("custom_attribute_definition", body)
+	if "attribute_display_type" in fields:
+		definition["attribute_display_type"] = _enum(
+			fields["attribute_display_type"], ATTRIBUTE_DISPLAY_TYPES, "attribute_display_type"
+		)
+	for key in ("attribute_display_name", "attribute_description"):
+		if key in fields:
+			definition[key] = fields[key]
+	definition["updated_at"] = iso(time.time())
+	return definition
+
+
 def _route(method: str, template: str, handler, scope: str = "user"):
 	pattern = re.sub(r"{(\w+)}", lambda m: f"(?P<{m.group(1)}>\\d+)", template)
 	return method, re.compile(pattern), handler, scope
@@ -1495,6 +1680,13 @@ ROUTES = [
 	_route("PATCH", f"{A}/inbox_members", replace_inbox_members, "admin"),
 	_route("DELETE", f"{A}/inbox_members", remove_inbox_members, "admin"),
 	_route("GET", f"{A}/labels", list_account_labels),
+	_route("GET", f"{A}/dashboard_apps", list_dashboard_apps),
+	_route("POST", f"{A}/dashboard_apps", create_dashboard_app, "admin"),
+	_route("PATCH", f"{A}/dashboard_apps/{{id}}", update_dashboard_app, "admin"),
+	_route("DELETE", f"{A}/dashboard_apps/{{id}}", delete_dashboard_app, "admin"),
+	_route("GET", f"{A}/custom_attribute_definitions", list_attribute_definitions),
+	_route("POST", f"{A}/custom_attribute_definitions", create_attribute_definition, "admin"),
+	_route("PATCH", f"{A}/custom_attribute_definitions/{{id}}", update_attribute_definition, "admin"),
 	_route("GET", f"{A}/teams", list_teams),
 	_route("GET", f"{A}/agents", list_agents),
 	_route("POST", f"{A}/agents", create_agent, "admin"),
@@ -1506,6 +1698,7 @@ ROUTES = [
 	_route("DELETE", f"{A}/webhooks/{{webhook_id}}", delete_webhook, "admin"),
 	_route("GET", "/api/v2/accounts/{account_id}/reports/summary", report_summary, "admin"),
 	_route("GET", "/packs/js/sdk.js", sdk_loader, "public"),
+	_route("GET", "/dashboard-app", dashboard_app_host, "public"),
 	_route("PATCH", "/api/v1/widget/contact/set_user", widget_set_user, "widget"),
 	_route("POST", "/platform/api/v1/users", platform_create_user, "platform"),
 	_route("GET", "/platform/api/v1/users/{id}", platform_get_user, "platform"),

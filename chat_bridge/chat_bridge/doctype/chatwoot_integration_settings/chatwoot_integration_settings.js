@@ -13,5 +13,13 @@ frappe.ui.form.on("Chatwoot Integration Settings", {
 			`<p class="text-muted small">${label}</p>
 			<pre class="small">${frappe.utils.escape_html(url)}</pre>`
 		);
+		const card = frm.doc.dashboard_app_url || `${frappe.urllib.get_base_url()}/chatwoot-app`;
+		frm.get_field("chatwoot_app_help").$wrapper.html(
+			`<p class="text-muted small">${__(
+				"Chatwoot shows the customer card beside each conversation from this address; `bench --site {0} chatwoot register-dashboard-app` adds it to Chatwoot:",
+				[frappe.utils.escape_html(frappe.boot.sitename || "SITE")]
+			)}</p>
+			<pre class="small">${frappe.utils.escape_html(card)}</pre>`
+		);
 	},
 });

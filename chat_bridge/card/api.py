@@ -1,0 +1,226 @@
+"""The customer card's methods: `/api/method/chat_bridge.card.api.<name>`.
+
+Each answers the session user, whom a same-site frame's cookie or a card token
+(`chat_bridge.card.access`) names, and only while ERPNext in Chatwoot is on. The ids the frame
+sends come from Chatwoot's message to it: they are hints, checked here. Every action is checked
+against the viewer's own permissions, and the card asks before it calls one.
+"""
+
+import frappe
+from frappe import _
+
+from chat_bridge import arguments
+from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, system_client, user_client
+from chat_bridge.api.rest_api import chatwoot_method
+from chat_bridge.arguments import ArgumentError
+from chat_bridge.card.access import (
+	CARD_TOKEN_HEADER,
+	CARD_TOKEN_SECONDS,
+	issue_card_token,
+	revoke_card_token,
+)
+from chat_bridge.card.data import PARTY_DOCTYPES, has_erpnext, resolve_contact, viewed_card
+from chat_bridge.card.view import order_note
+from chat_bridge.chatwoot.events import ContactView
+from chat_bridge.features import Feature
+from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
+from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
+from chat_bridge.records.conversations import TODO_PREFIX, customer_of_contact
+from chat_bridge.records.outbound import link_to_chatwoot
+from chat_bridge.settings import get_settings, require_feature
+from chat_bridge.sync.contacts import new_contact_values, normalize_email
+
+OFF = "ERPNext in Chatwoot is not enabled"
+
+
+def require_signed_in() -> None:
+	if frappe.session.user in (None, "Guest"):
+		frappe.throw(_("Sign in to ERPNext to see the customer card."), frappe.PermissionError)
+
+
+def card_method(fn=None, *, methods=("GET", "POST")):
+	return chatwoot_method(
+		fn, methods=methods, feature=Feature.CHATWOOT_APP, disabled=OFF, allowed=require_signed_in
+	)
+
+
+def account(account_id) -> int:
+	"""The account of the frame's conversation: one this site syncs, or a refusal."""
+	configured = get_settings().account_id
+	if account_id in (None, "") or arguments.positive_int(account_id, "account_id") == configured:
+		return configured
+	raise ArgumentError(f"Chatwoot account {account_id} is not connected to this site.")
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+def viewer() -> dict:
+	"""Who the card would show data to: the session user, or nobody yet."""
+	user = frappe.session.user
+	if user in (None, "Guest"):
+		return {"user": None}
+	return {"user": user, "full_name": frappe.utils.get_fullname(user)}
+
+
+@card_method
+def get_card(contact_id, conversation_id=None, account_id=None, fresh=0) -> dict:
+	return viewed_card(
+		account(account_id),
+		arguments.positive_int(contact_id, "contact_id"),
+		arguments.optional_positive_int(conversation_id, "conversation_id"),
+		fresh=arguments.flag(fresh),
+	)
+
+
+@card_method
+def search_parties(q: str) -> list:
+	"""Customers and Leads matching `q` that the viewer may read, to link a contact to."""
+	text = (q or "").strip()
+	if len(text) < 2:
+		return []
+	found = []
+	for doctype, title in (("Customer", "customer_name"), ("Lead", "lead_name")):
+		if frappe.has_permission(doctype, "read"):
+			found += [
+				{"doctype": doctype, "name": row.name, "title": row.get(title)}
+				for row in frappe.get_list(
+					doctype,
+					or_filters={"name": ("like", f"%{text}%"), title: ("like", f"%{text}%")},
+					fields=["name", title],
+					limit=8,
+				)
+			]
+	return found
+
+
+def contact_for_card(account_id: int, chatwoot_contact_id: int) -> str:
+	"""The Contact of the Chatwoot contact, made (as the viewer) and mapped when there is none."""
+	name = resolve_contact(account_id, chatwoot_contact_id)
+	if name:
+		frappe.get_doc("Contact", name).check_permission("write")
+		return name
+	payload = system_client(account_id=account_id, retry=INTERACTIVE_RETRY).get_contact(chatwoot_contact_id)
+	chatwoot = ContactView.from_payload(payload.get("payload") or {}, account_id)
+	contact = frappe.new_doc("Contact")
+	contact.update(new_contact_values(chatwoot))
+	if normalize_email(chatwoot.email):
+		contact.append("email_ids", {"email_id": normalize_email(chatwoot.email), "is_primary": 1})
+	if chatwoot.phone_number:
+		contact.append("phone_nos", {"phone": chatwoot.phone_number, "is_primary_mobile_no": 1})
+	contact.flags.from_chatwoot = True  # nothing to push back: it is Chatwoot's own data
+	contact.insert()
+	link_to_chatwoot(contact.name, account_id, chatwoot_contact_id)
+	return contact.name
+
+
+def link_contact_to(contact: str, doctype: str, name: str, account_id: int, chatwoot_contact_id: int) -> None:
+	doc = frappe.get_doc("Contact", contact)
+	if not doc.has_link(doctype, name):
+		doc.append("links", {"link_doctype": doctype, "link_name": name})
+		doc.save()
+	mapping = frappe.db.get_value(
+		CONTACT_MAPPING, {"account_id": account_id, "chatwoot_contact_id": chatwoot_contact_id}
+	)
+	if mapping:
+		frappe.db.set_value(CONTACT_MAPPING, mapping, {"reference_doctype": doctype, "reference_name": name})
+
+
+@card_method(methods=("POST",))
+def link_party(contact_id, doctype, name, account_id=None) -> dict:
+	"""Link the Chatwoot contact to an existing Customer or Lead."""
+	if doctype not in PARTY_DOCTYPES or not has_erpnext():
+		raise ArgumentError(
+			f"A Chatwoot contact is linked to a {' or a '.join(PARTY_DOCTYPES)}, not {doctype}."
+		)
+	frappe.get_doc(doctype, name).check_permission("read")
+	account_id, chatwoot_id = account(account_id), arguments.positive_int(contact_id, "contact_id")
+	contact = contact_for_card(account_id, chatwoot_id)
+	link_contact_to(contact, doctype, name, account_id, chatwoot_id)
+	return viewed_card(account_id, chatwoot_id, fresh=True)
+
+
+@card_method(methods=("POST",))
+def create_lead(contact_id, account_id=None) -> dict:
+	"""Make a Lead of the Chatwoot contact, and link them."""
+	if not has_erpnext():
+		raise ArgumentError("Leads need ERPNext.")
+	account_id, chatwoot_id = account(account_id), arguments.positive_int(contact_id, "contact_id")
+	contact = frappe.get_doc("Contact", contact_for_card(account_id, chatwoot_id))
+	lead = frappe.get_doc(
+		{
+			"doctype": "Lead",
+			"first_name": contact.first_name,
+			"last_name": contact.last_name,
+			"email_id": contact.email_id,
+			"mobile_no": contact.mobile_no,
+			"company_name": contact.company_name,
+		}
+	).insert()
+	link_contact_to(contact.name, "Lead", lead.name, account_id, chatwoot_id)
+	return viewed_card(account_id, chatwoot_id, fresh=True)
+
+
+@card_method(methods=("POST",))
+def create_issue(conversation_id, account_id=None) -> dict:
+	"""Open an Issue for the conversation, filed under its mapping."""
+	if not has_erpnext():
+		raise ArgumentError("Issues need ERPNext.")
+	account_id, conversation = account(account_id), arguments.positive_int(conversation_id, "conversation_id")
+	mapping = frappe.db.get_value(
+		CONVERSATION_MAPPING,
+		{"account_id": account_id, "chatwoot_conversation_id": conversation},
+		["name", "contact", "reference_doctype", "reference_name"],
+		as_dict=True,
+	)
+	if mapping is None:
+		raise ArgumentError("This conversation is not in ERPNext yet: the sync brings it in.")
+	if mapping.reference_doctype and mapping.reference_name:
+		raise ArgumentError(
+			f"This conversation is filed under {mapping.reference_doctype} {mapping.reference_name} already."
+		)
+	contact = (
+		frappe.db.get_value("Contact", mapping.contact, ["full_name", "email_id"], as_dict=True)
+		if mapping.contact
+		else None
+	)
+	issue = frappe.get_doc(
+		{
+			"doctype": "Issue",
+			"subject": f"{TODO_PREFIX}{conversation}" + (f": {contact.full_name}" if contact else ""),
+			"raised_by": normalize_email(contact.email_id) if contact else None,
+			"contact": mapping.contact,
+			"customer": customer_of_contact(mapping.contact) if mapping.contact else None,
+		}
+	).insert()
+	frappe.db.set_value(
+		CONVERSATION_MAPPING, mapping.name, {"reference_doctype": "Issue", "reference_name": issue.name}
+	)
+	return {"issue": issue.name}
+
+
+@card_method(methods=("POST",))
+def add_order_note(conversation_id, sales_order) -> dict:
+	"""Post a private note with a Sales Order's summary into the conversation, as the viewer."""
+	order = frappe.get_doc("Sales Order", sales_order)
+	order.check_permission("read")
+	text = order_note(order.as_dict(), [item.as_dict() for item in order.items])
+	message = user_client().send_message(
+		arguments.positive_int(conversation_id, "conversation_id"), text, private=True
+	)
+	return {"message_id": message.get("id"), "content": text}
+
+
+@frappe.whitelist(methods=["POST"])
+def sign_in() -> dict:
+	"""For the card's sign-in window: a card token for the signed-in user, who just allowed it."""
+	require_signed_in()
+	require_feature(Feature.CHATWOOT_APP, _(OFF))
+	return {"token": issue_card_token(frappe.session.user), "expires_in": CARD_TOKEN_SECONDS}
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+def sign_out() -> dict:
+	"""Revoke the card token the frame holds."""
+	token = frappe.request.headers.get(CARD_TOKEN_HEADER)
+	if token:
+		revoke_card_token(token)
+	return {"signed_out": True}
