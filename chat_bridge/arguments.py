@@ -12,6 +12,7 @@ from chat_bridge.chatwoot.values import record_id
 
 MAX_MESSAGE_LENGTH = 20_000
 MAX_LABELS = 50
+SEARCH_LENGTH = (2, 200)
 
 
 class ArgumentError(ValueError):
@@ -72,3 +73,12 @@ def labels(value: object) -> list[str]:
 	if len(names) > MAX_LABELS:
 		raise ArgumentError(f"At most {MAX_LABELS} labels at a time.")
 	return names
+
+
+def search_text(value: object) -> str:
+	"""What to look for in messages: 2 to 200 characters, spaces squeezed."""
+	text = " ".join(str(value or "").split()) if not isinstance(value, dict | list) else ""
+	shortest, longest = SEARCH_LENGTH
+	if not shortest <= len(text) <= longest:
+		raise ArgumentError(f"Search for {shortest} to {longest} characters.")
+	return text

@@ -12,6 +12,7 @@ app_include_js = [
 	"/assets/chat_bridge/js/chatwoot_panel.js",
 	"/assets/chat_bridge/js/chatwoot_widget.js",
 	"/assets/chat_bridge/js/chatwoot_agent.js",
+	"/assets/chat_bridge/js/chatwoot_reports.js",
 ]
 boot_session = "chat_bridge.desk.boot_session"
 # The website widget, on the pages the settings choose.
@@ -23,6 +24,7 @@ website_redirects = [{"source": "/chatwoot-dashboard", "target": "/app/chatwoot-
 after_install = "chat_bridge.install.after_install"
 after_migrate = "chat_bridge.install.after_migrate"
 before_uninstall = "chat_bridge.install.before_uninstall"
+after_uninstall = "chat_bridge.install.after_uninstall"
 
 has_permission = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_has_permission",

@@ -2,20 +2,45 @@
 
 import frappe
 
-from chat_bridge.permissions import AGENT_ROLE
+from chat_bridge.permissions import AGENT_ROLE, ANALYTICS_ROLE
 from chat_bridge.settings import clear_flags_cache, sync_workspace_visibility
 
 MODULE = "Chat Bridge"
 
 
+# The support reports count each agent's chat messages over a period among every Communication of
+# the site: by medium, direction and date, carrying who sent them, so that the count reads only
+# the sent messages of the period, and the index alone.
+CHAT_MESSAGES_INDEX = "chat_bridge_chat_senders"
+CHAT_MESSAGES_COLUMNS = ["communication_medium", "sent_or_received", "communication_date", "sender"]
+
+
 def after_install():
+	ensure_roles()
 	sync_workspace_visibility()
+	add_indexes()
 
 
 def after_migrate():
+	ensure_roles()
 	# Migrating re-imports the workspace from its JSON, which would show it again while the
 	# integration is off.
 	sync_workspace_visibility()
+	add_indexes()
+
+
+def ensure_roles():
+	"""The app's roles. Frappe makes them when it first imports the DocTypes that name them, but not
+	again if they were deleted since: a migrate puts them back."""
+	for role in (AGENT_ROLE, ANALYTICS_ROLE):
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
+
+
+def add_indexes():
+	frappe.db.add_index("Communication", CHAT_MESSAGES_COLUMNS, CHAT_MESSAGES_INDEX)
 
 
 def before_uninstall():
@@ -23,7 +48,7 @@ def before_uninstall():
 
 	Frappe drops the module's DocTypes, pages, workspaces and cards, but not the stored values of
 	a Single, the encrypted secrets of our Password fields, the scheduler's entries for our jobs
-	(which would keep firing into a removed app), or the Chatwoot Agent role. Records the sync wrote into ERPNext
+	(which would keep firing into a removed app), or the Chatwoot Agent and Support Analytics roles. Records the sync wrote into ERPNext
 	(Contacts, Communications, Comments, ToDos, Issues) are the company's data and stay.
 	"""
 	doctypes = frappe.get_all("DocType", filters={"module": MODULE}, pluck="name")
@@ -34,6 +59,14 @@ def before_uninstall():
 		"Scheduled Job Type", filters={"method": ("like", "chat_bridge.%")}, pluck="name"
 	):
 		frappe.delete_doc("Scheduled Job Type", job, ignore_permissions=True, force=True)
-	# Made by Frappe from the User Token's permissions; without the app it means nothing.
-	frappe.delete_doc("Role", AGENT_ROLE, ignore_permissions=True, force=True, ignore_missing=True)
+	# Made by Frappe from the DocTypes' permissions; without the app they mean nothing.
+	for role in (AGENT_ROLE, ANALYTICS_ROLE):
+		frappe.delete_doc("Role", role, ignore_permissions=True, force=True, ignore_missing=True)
 	clear_flags_cache()
+
+
+def after_uninstall():
+	"""Drop the index the app added to Communications. Not before: a change to a table's structure
+	commits the transaction it happens in, and the uninstall may still be abandoned before then."""
+	if frappe.db.has_index("tabCommunication", CHAT_MESSAGES_INDEX):
+		frappe.db.sql_ddl(f"alter table `tabCommunication` drop index `{CHAT_MESSAGES_INDEX}`")

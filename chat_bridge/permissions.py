@@ -12,6 +12,8 @@ from frappe import _
 
 ADMIN_ROLE = "System Manager"
 AGENT_ROLE = "Chatwoot Agent"
+# Support leads who read the support reports and dashboard, without administering anything.
+ANALYTICS_ROLE = "Support Analytics"
 
 
 def is_chatwoot_admin(user: str | None = None) -> bool:
@@ -46,3 +48,11 @@ def require_chatwoot_admin() -> None:
 	"""Refuse anyone but a System Manager (frappe.only_for would let everyone through in tests)."""
 	if not is_chatwoot_admin():
 		frappe.throw(_("Only a System Manager may do this."), frappe.PermissionError)
+
+
+def require_analytics_reader() -> None:
+	"""Refuse anyone but System Managers and Support Analytics users."""
+	if not {ADMIN_ROLE, ANALYTICS_ROLE} & set(frappe.get_roles()):
+		frappe.throw(
+			_("The support figures are for System Managers and Support Analytics."), frappe.PermissionError
+		)

@@ -311,27 +311,45 @@ def resolve_asset(path: str, app_package: Path) -> str | None:
 # Pages, workspaces, number cards and charts
 
 
+def record_folder(module: Path, kind: str) -> Path:
+	"""Where Frappe imports a module's records of one kind from: dashboards from
+	`<module>_dashboard`, every other kind from a folder named after it."""
+	return module / (f"{module.name}_dashboard" if kind == "dashboard" else kind)
+
+
 def load_module_records(kind: str, app_package: Path = APP_PACKAGE) -> list[AppDocType]:
-	"""The app's records of one kind (page, workspace, number_card, dashboard_chart), by folder."""
+	"""The app's records of one kind (page, workspace, number_card, dashboard_chart, report,
+	dashboard), by folder."""
 	records = []
-	for path in sorted(app_package.glob(f"*/{kind}/*/*.json")):
-		if path.stem == path.parent.name:
-			records.append(AppDocType(folder=path.parent.name, definition=json.loads(path.read_text())))
+	for module in sorted(p for p in app_package.iterdir() if p.is_dir()):
+		for path in sorted(record_folder(module, kind).glob("*/*.json")):
+			if path.stem == path.parent.name:
+				records.append(AppDocType(folder=path.parent.name, definition=json.loads(path.read_text())))
 	return records
 
 
 def check_records(reference: FrappeReference, app_package: Path = APP_PACKAGE) -> list[str]:
-	"""Every page, workspace, number card and chart: named after its folder, pointing at what exists."""
+	"""Every page, workspace, number card, chart, report and dashboard: named after its folder,
+	pointing at what exists."""
 	doctypes = reference.doctypes | {d.name for d in load_app_doctypes(app_package)}
 	pages = {p.name for p in load_module_records("page", app_package)}
 	cards = {c.name for c in load_module_records("number_card", app_package)}
 	charts = {c.name for c in load_module_records("dashboard_chart", app_package)}
-	problems = []
+	reports = {r.name for r in load_module_records("report", app_package)}
+	dashboards = {d.name for d in load_module_records("dashboard", app_package)}
+	problems = [
+		f"{folder.relative_to(app_package)}: Frappe never imports dashboards from here; "
+		f"they belong in '{record_folder(folder.parent, 'dashboard').name}'"
+		for folder in app_package.glob("*/dashboard")
+		if folder.is_dir()
+	]
 	for kind, records in (
 		("Page", load_module_records("page", app_package)),
 		("Workspace", load_module_records("workspace", app_package)),
 		("Number Card", load_module_records("number_card", app_package)),
 		("Dashboard Chart", load_module_records("dashboard_chart", app_package)),
+		("Report", load_module_records("report", app_package)),
+		("Dashboard", load_module_records("dashboard", app_package)),
 	):
 		for record in records:
 			d = record.definition
@@ -342,24 +360,41 @@ def check_records(reference: FrappeReference, app_package: Path = APP_PACKAGE) -
 				problems.append(f"{label}: name does not match its folder '{record.folder}'")
 			if d.get("module") != MODULE:
 				problems.append(f"{label}: module must be '{MODULE}'")
-			if kind == "Page" and not d.get("roles"):
+			if kind in ("Page", "Report") and not d.get("roles"):
 				problems.append(f"{label}: has no roles: anyone could open it")
+			if kind == "Report" and d.get("ref_doctype") not in doctypes:
+				problems.append(f"{label}: is about unknown DocType {d.get('ref_doctype')!r}")
+			if kind == "Dashboard":
+				problems.extend(
+					f"{label}: shows unknown {what} {name!r}"
+					for what, name, known in (
+						*(("number card", c.get("card"), cards) for c in d.get("cards", [])),
+						*(("chart", c.get("chart"), charts) for c in d.get("charts", [])),
+					)
+					if name not in known
+				)
 			if kind == "Number Card" and d.get("type") == "Custom":
 				if not d.get("method"):
 					problems.append(f"{label}: a Custom card needs a method")
 				elif why := resolve_dotted_path(d["method"], app_package):
 					problems.append(f"{label}: method {why}")
+			elif kind == "Dashboard Chart" and d.get("chart_type") == "Report":
+				if d.get("report_name") not in reports:
+					problems.append(f"{label}: charts unknown Report {d.get('report_name')!r}")
 			elif kind in ("Number Card", "Dashboard Chart") and d.get("document_type") not in doctypes:
 				problems.append(f"{label}: counts unknown DocType {d.get('document_type')!r}")
 			if kind == "Workspace":
 				problems.extend(
-					f"{label}: {p}" for p in _workspace_problems(d, doctypes, pages, cards, charts)
+					f"{label}: {p}"
+					for p in _workspace_problems(d, doctypes, pages, cards, charts, reports, dashboards)
 				)
 	return problems
 
 
-def _workspace_problems(d: dict, doctypes: set, pages: set, cards: set, charts: set) -> Iterator[str]:
-	targets = {"DocType": doctypes, "Page": pages}
+def _workspace_problems(
+	d: dict, doctypes: set, pages: set, cards: set, charts: set, reports: set, dashboards: set
+) -> Iterator[str]:
+	targets = {"DocType": doctypes, "Page": pages, "Report": reports, "Dashboard": dashboards}
 	for link in [*d.get("links", []), *d.get("shortcuts", [])]:
 		kind = link.get("link_type") or link.get("type")
 		target = link.get("link_to")

@@ -241,6 +241,22 @@ CASES = [
 	("account labels", lambda a: a.list_account_labels(), "GET", "/labels", {}, None),
 	("dashboard apps", lambda a: a.list_dashboard_apps(), "GET", "/dashboard_apps", {}, None),
 	(
+		"csat metrics",
+		lambda a: a.get_csat_metrics(100, 200, [12]),
+		"GET",
+		"/csat_survey_responses/metrics",
+		{"since": ["100"], "until": ["200"], "user_ids[]": ["12"]},
+		None,
+	),
+	(
+		"search messages",
+		lambda a: a.search_messages("parcel"),
+		"GET",
+		"/search/messages",
+		{"q": ["parcel"], "page": ["1"]},
+		None,
+	),
+	(
 		"create dashboard app",
 		lambda a: a.create_dashboard_app("ERPNext", "https://erp.example.com/chatwoot-app"),
 		"POST",

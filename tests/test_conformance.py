@@ -88,6 +88,10 @@ NOT_IN_SPEC = {
 	"GET /api/v1/accounts/3/dashboard_apps",
 	"POST /api/v1/accounts/3/dashboard_apps",
 	"PATCH /api/v1/accounts/3/dashboard_apps/4",
+	# CSAT metrics (app/controllers/api/v1/accounts/csat_survey_responses_controller.rb#metrics).
+	"GET /api/v1/accounts/3/csat_survey_responses/metrics",
+	# Message search (app/controllers/api/v1/accounts/search_controller.rb, search/messages.json.jbuilder).
+	"GET /api/v1/accounts/3/search/messages",
 }
 
 

@@ -155,7 +155,12 @@ def test_pages_workspace_cards_and_charts_pass():
 
 	assert check_records(REFERENCE) == []
 	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard", "chatwoot-agents"}
-	assert len(load_module_records("number_card")) == 5
+	assert len(load_module_records("number_card")) == 7
+	assert {r.name for r in load_module_records("report")} == {
+		"Chatwoot Agent Performance",
+		"Chatwoot Conversation Analysis",
+	}
+	assert [d.name for d in load_module_records("dashboard")] == ["Customer Support"]
 
 
 def test_record_checks_name_their_faults(tmp_path):
@@ -171,7 +176,7 @@ def test_record_checks_name_their_faults(tmp_path):
 	page.write_text(json.dumps({**definition, "name": "chatwoot-board", "roles": []}))
 	workspace = app / "chat_bridge" / "workspace" / "customer_support" / "customer_support.json"
 	ws = json.loads(workspace.read_text())
-	ws["shortcuts"][-1]["link_to"] = "Chatwoot Settingz"
+	next(s for s in ws["shortcuts"] if s["label"] == "Settings")["link_to"] = "Chatwoot Settingz"
 	ws["number_cards"].append({"number_card_name": "Nope"})
 	workspace.write_text(json.dumps(ws))
 	problems = check_records(REFERENCE, app)
@@ -180,3 +185,54 @@ def test_record_checks_name_their_faults(tmp_path):
 	assert any("unknown DocType 'Chatwoot Settingz'" in p for p in problems)
 	assert any("unknown number card 'Nope'" in p for p in problems)
 	assert any("unknown Page 'chatwoot-dashboard'" in p for p in problems)  # the page was renamed away
+
+
+def test_report_and_dashboard_faults_are_named(tmp_path):
+	import json
+	import shutil
+
+	from tests.static_checks import check_records
+
+	app = tmp_path / "chat_bridge"
+	shutil.copytree(APP_PACKAGE / "chat_bridge", app / "chat_bridge")
+	folder = app / "chat_bridge" / "report" / "chatwoot_agent_performance"
+	report = json.loads((folder / "chatwoot_agent_performance.json").read_text())
+	(folder / "chatwoot_agent_performance.json").write_text(
+		json.dumps({**report, "roles": [], "ref_doctype": "Chatwoot Thing"})
+	)
+	board = app / "chat_bridge" / "chat_bridge_dashboard" / "customer_support" / "customer_support.json"
+	dashboard = json.loads(board.read_text())
+	dashboard["charts"].append({"chart": "Weekly Nothing"})
+	board.write_text(json.dumps(dashboard))
+	chart = (
+		app
+		/ "chat_bridge"
+		/ "dashboard_chart"
+		/ "chatwoot_first_response_times"
+		/ "chatwoot_first_response_times.json"
+	)
+	chart.write_text(json.dumps({**json.loads(chart.read_text()), "report_name": "Chatwoot Nothing"}))
+	problems = check_records(REFERENCE, app)
+	assert "Report 'Chatwoot Agent Performance': has no roles: anyone could open it" in problems
+	assert "Report 'Chatwoot Agent Performance': is about unknown DocType 'Chatwoot Thing'" in problems
+	assert "Dashboard 'Customer Support': shows unknown chart 'Weekly Nothing'" in problems
+	assert (
+		"Dashboard Chart 'Chatwoot First Response Times': charts unknown Report 'Chatwoot Nothing'"
+		in problems
+	)
+
+
+def test_a_dashboard_where_frappe_never_looks_is_named(tmp_path):
+	import shutil
+
+	from tests.static_checks import check_records
+
+	app = tmp_path / "chat_bridge"
+	shutil.copytree(APP_PACKAGE / "chat_bridge", app / "chat_bridge")
+	(app / "chat_bridge" / "chat_bridge_dashboard").rename(app / "chat_bridge" / "dashboard")
+	problems = check_records(REFERENCE, app)
+	assert (
+		"chat_bridge/dashboard: Frappe never imports dashboards from here; "
+		"they belong in 'chat_bridge_dashboard'"
+	) in problems
+	assert "Workspace 'Customer Support': links to unknown Dashboard 'Customer Support'" in problems

@@ -15,6 +15,7 @@ from frappe.query_builder.functions import Avg, Count, Max
 from frappe.utils import cint, now_datetime
 
 from chat_bridge import arguments
+from chat_bridge.analytics.search import search_conversations as search_said
 from chat_bridge.api.chatwoot import USER_TOKEN_DOCTYPE, user_client
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
@@ -273,6 +274,13 @@ def get_record_conversations(doctype: str, name: str) -> dict:
 		conversations += client.get_contact_conversations(mapping.chatwoot_contact_id).get("payload") or []
 	summaries = sorted(_summaries(conversations), key=lambda s: s["last_activity_at"] or "", reverse=True)
 	return {"contacts": contacts, "mappings": mappings, "conversations": summaries}
+
+
+@chatwoot_method(feature=Feature.DASHBOARD, disabled="The Chatwoot dashboard is not enabled")
+def search_conversations(q) -> list:
+	"""Conversations in which `q` was said: in the synced messages the caller may read, and with API
+	access on, in Chatwoot's own search too."""
+	return search_said(arguments.search_text(q))
 
 
 @chatwoot_method(admin_only=True)

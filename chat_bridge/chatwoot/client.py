@@ -428,6 +428,25 @@ class ChatwootAPI:
 		params = {"type": type, "id": id, "since": unix_time(since), "until": unix_time(until)}
 		return self._get(f"/api/v2/accounts/{self.account_id}/reports/summary", params)
 
+	def get_csat_metrics(
+		self, since: datetime | int, until: datetime | int, user_ids: Iterable[int] | None = None
+	) -> dict:
+		"""`{total_count, ratings_count: {rating: count}, total_sent_messages_count}` over the period,
+		for the conversations of `user_ids` when given."""
+		params = {
+			"since": unix_time(since),
+			"until": unix_time(until),
+			"user_ids[]": [record_id(u) for u in user_ids] if user_ids else None,
+		}
+		return self._get(self._account("/csat_survey_responses/metrics"), params)
+
+	# Search
+
+	def search_messages(self, q: str, page: int = 1) -> dict:
+		"""`{payload: {messages: [{id, content, conversation_id, created_at, sender, …}], meta}}`:
+		messages whose text matches `q`, in conversations the token may see."""
+		return self._get(self._account("/search/messages"), {"q": q, "page": page})
+
 
 def _iter_pages(fetch: Callable[[int], list | None]) -> Iterator[dict]:
 	"""Items of pages 1, 2, … until an empty page: Chatwoot's counts are totals, not page sizes."""

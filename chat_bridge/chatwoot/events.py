@@ -214,6 +214,8 @@ class ConversationView:
 	last_message_id: int | None
 	# Whether the contact proved who they are in the widget (identity validation, HMAC).
 	hmac_verified: bool = False
+	first_reply_at: datetime | None = None  # the first agent reply
+	waiting_since: datetime | None = None  # since when the customer waits for a reply (none: 0)
 
 	@classmethod
 	def from_payload(cls, data: Any) -> "ConversationView":
@@ -244,6 +246,8 @@ class ConversationView:
 			last_message_id=_int(messages[-1].get("id")) if messages else None,
 			hmac_verified=meta.get("hmac_verified") is True
 			or _mapping(data.get("contact_inbox")).get("hmac_verified") is True,
+			first_reply_at=parse_time(data.get("first_reply_created_at")),
+			waiting_since=parse_time(data.get("waiting_since")),
 		)
 
 

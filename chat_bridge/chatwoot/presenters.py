@@ -1,6 +1,8 @@
 """Chatwoot's JSON as the desk shows it: without secrets, summed up, with links into Chatwoot."""
 
+import re
 from collections.abc import Mapping
+from html import unescape
 from typing import Any
 
 from chat_bridge.chatwoot.events import ConversationView, message_type_name
@@ -63,3 +65,28 @@ def conversation_summary(
 		"created_at": view.created_at.isoformat() if view.created_at else None,
 		"chatwoot_url": conversation_url(base_url, account_id, view.id) if view.id else None,
 	}
+
+
+SNIPPET_LENGTH = 160
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(text: str | None) -> str:
+	"""A message (plain text or the HTML of a Communication) as the words a reader sees."""
+	return " ".join(unescape(_TAG.sub(" ", text or "")).split())
+
+
+def says(text: str | None, term: str) -> bool:
+	"""Whether the message contains `term` literally, in any letter case."""
+	return term.casefold() in plain_text(text).casefold()
+
+
+def match_snippet(text: str | None, term: str, length: int = SNIPPET_LENGTH) -> str:
+	"""The part of a message around `term`."""
+	plain = plain_text(text)
+	at = plain.lower().find(term.lower())
+	if at < 0 or len(plain) <= length:
+		return _preview(plain) if len(plain) > length else plain
+	start = max(0, at - length // 3)
+	cut = plain[start : start + length]
+	return ("…" if start else "") + cut + ("…" if start + length < len(plain) else "")

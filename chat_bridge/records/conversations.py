@@ -1,14 +1,25 @@
 """Chatwoot Conversation Mappings, and what follows from a conversation's state: ToDos and Issues."""
 
+from datetime import datetime, timezone
+
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import cint, now_datetime
 
 from chat_bridge.chatwoot.events import AgentView, ConversationView
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
 from chat_bridge.records.contacts import Written, customer_of_contact, sync_contact
+from chat_bridge.records.times import to_site_time
 from chat_bridge.settings import get_settings
 from chat_bridge.sync.contacts import normalize_email
-from chat_bridge.sync.conversations import is_stale, issue_status, mapping_values, todo_plan, wants_issue
+from chat_bridge.sync.conversations import (
+	is_stale,
+	issue_status,
+	mapping_values,
+	resolution_values,
+	timing_values,
+	todo_plan,
+	wants_issue,
+)
 
 MAPPING_DOCTYPE = "Chatwoot Conversation Mapping"
 TODO_PREFIX = "Chatwoot conversation #"
@@ -69,7 +80,11 @@ def sync_conversation(conversation: ConversationView) -> Written:
 		mapping.save(ignore_permissions=True)
 		return Written(mapping.name, "created" if created else "unchanged")
 	assignee, known = resolve_assignee(mapping, conversation)
-	values = {**mapping_values(conversation, assignee), "assignee_pending": 0 if known else 1}
+	values = {
+		**mapping_values(conversation, assignee),
+		"assignee_pending": 0 if known else 1,
+		**moments(conversation, known_status(mapping, created), mapping.reopened_count),
+	}
 	changed = created or any(
 		(mapping.get(field) or None) != (value or None) for field, value in values.items()
 	)
@@ -81,6 +96,28 @@ def sync_conversation(conversation: ConversationView) -> Written:
 	if changed:
 		publish(mapping, "conversation")
 	return Written(mapping.name, "created" if created else "updated" if changed else "unchanged")
+
+
+def known_status(mapping, created: bool) -> str | None:
+	"""The status the mapping knew before this event; None when it has not known the resolution
+	(new, or resolved before resolutions were recorded), so that the moment is taken now."""
+	if created or (mapping.status == "resolved" and not mapping.resolved_at):
+		return None
+	return mapping.status
+
+
+def moments(conversation: ConversationView, previous_status: str | None, reopened_count: int | None) -> dict:
+	"""The conversation's timing for the reports: when it began, was answered, resolved, reopened."""
+	changed_at = (
+		datetime.fromtimestamp(conversation.updated_at, tz=timezone.utc) if conversation.updated_at else None
+	)
+	values = {
+		**timing_values(conversation),
+		**resolution_values(previous_status, conversation.status, changed_at, cint(reopened_count)),
+	}
+	return {
+		key: to_site_time(value) if isinstance(value, datetime) else value for key, value in values.items()
+	}
 
 
 def resolve_assignee(mapping, conversation: ConversationView) -> tuple[str | None, bool]:

@@ -2,7 +2,7 @@
 
 import frappe
 from frappe.core.doctype.communication.communication import add_contact_links_to_communication
-from frappe.utils import convert_utc_to_system_timezone, now_datetime
+from frappe.utils import now_datetime
 
 from chat_bridge.chatwoot.events import MessageView
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
@@ -14,6 +14,7 @@ from chat_bridge.records.conversations import (
 	publish,
 	record_of,
 )
+from chat_bridge.records.times import to_site_time
 from chat_bridge.settings import get_settings
 from chat_bridge.sync.messages import communication_values, note_values, record_name
 
@@ -95,11 +96,7 @@ def _agent_email(message: MessageView, account_id: int) -> str | None:
 
 
 def _timestamp(message: MessageView):
-	return (
-		convert_utc_to_system_timezone(message.created_at).replace(tzinfo=None)
-		if message.created_at
-		else now_datetime()
-	)
+	return to_site_time(message.created_at) or now_datetime()
 
 
 def upsert_communication(

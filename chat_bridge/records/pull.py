@@ -11,8 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import frappe
-from frappe.utils import get_datetime, get_system_timezone, now_datetime
-from pytz import timezone
+from frappe.utils import get_datetime, now_datetime
 
 from chat_bridge.api.chatwoot import ChatwootAPI, system_client
 from chat_bridge.chatwoot.events import ContactView, ConversationView, MessageView, parse_time
@@ -25,6 +24,7 @@ from chat_bridge.records.conversations import (
 	sync_conversation,
 )
 from chat_bridge.records.messages import NotAMessage, sync_message
+from chat_bridge.records.times import to_utc
 from chat_bridge.records.transactions import with_conflict_retries
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
 from chat_bridge.sync.summary import PullSummary
@@ -35,13 +35,6 @@ FIRST_RECONCILIATION = timedelta(days=1)
 RECONCILE_ERROR_TITLE = "Chatwoot reconciliation"
 
 Report = Callable[[str, str, str], None]  # (kind, item, what happened)
-
-
-def _to_utc(value: datetime | None) -> datetime | None:
-	"""A site-local naive datetime (as Frappe hands them out), to compare with Chatwoot's UTC times."""
-	if value is None:
-		return None
-	return timezone(get_system_timezone()).localize(get_datetime(value)).astimezone(timezone("UTC"))
 
 
 def backfill(
@@ -60,7 +53,7 @@ def backfill(
 	"""
 	summary = PullSummary()
 	started = now_datetime()
-	since_utc = _to_utc(since)
+	since_utc = to_utc(since)
 	if contacts:
 		for data in client.iter_contacts():
 			contact = ContactView.from_payload(data, account_id=client.account_id)
@@ -149,7 +142,7 @@ def reconcile() -> PullSummary | None:
 		return None
 	started = now_datetime()
 	last = get_settings().last_sync_at
-	since_utc = _to_utc(get_datetime(last) - OVERLAP if last else started - FIRST_RECONCILIATION)
+	since_utc = to_utc(get_datetime(last) - OVERLAP if last else started - FIRST_RECONCILIATION)
 	client = system_client()
 	summary = PullSummary()
 	if sync_state:

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from chat_bridge.chatwoot.events import ConversationView
 
@@ -19,6 +20,30 @@ def is_stale(incoming_updated_at: float | None, stored_updated_at: float | None)
 	if not incoming_updated_at or not stored_updated_at:
 		return False
 	return incoming_updated_at < stored_updated_at
+
+
+def timing_values(conversation: ConversationView) -> dict:
+	"""When the conversation began, was first answered and has waited since (aware UTC datetimes)."""
+	return {
+		"chatwoot_created_at": conversation.created_at,
+		"first_reply_at": conversation.first_reply_at,
+		"waiting_since": conversation.waiting_since,
+	}
+
+
+def resolution_values(
+	previous_status: str | None, status: str | None, changed_at: datetime | None, reopened_count: int
+) -> dict:
+	"""What a status change means for when the conversation was resolved and how often reopened.
+
+	Resolving records the moment (`changed_at`, Chatwoot's updated_at); reopening a resolved
+	conversation counts, and clears the resolution until it is resolved again.
+	"""
+	if status == "resolved" and previous_status != "resolved":
+		return {"resolved_at": changed_at}
+	if previous_status == "resolved" and status not in (None, "resolved"):
+		return {"resolved_at": None, "reopened_count": reopened_count + 1}
+	return {}
 
 
 def mapping_values(conversation: ConversationView, assignee_user: str | None) -> dict:

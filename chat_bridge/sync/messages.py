@@ -17,7 +17,12 @@ SUBJECT_LIMIT = 140
 
 def record_name(account_id: int | None, message_id: int | None) -> str:
 	"""The Communication's (or Comment's) name for a Chatwoot message: unique per account and message."""
-	return f"CW-{account_id}-{message_id}"
+	return f"{record_prefix(account_id)}{message_id}"
+
+
+def record_prefix(account_id: int | None) -> str:
+	"""What the names of an account's messages begin with."""
+	return f"CW-{account_id}-"
 
 
 def message_key(account_id: int | None, message_id: int | None) -> str:

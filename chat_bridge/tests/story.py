@@ -13,6 +13,7 @@ from pathlib import Path
 import frappe
 from frappe.utils import now_datetime
 
+from chat_bridge.chatwoot.events import event_object_id
 from chat_bridge.webhook.processor import EVENT_DOCTYPE, insert_event, process_event
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
@@ -69,11 +70,13 @@ class Story:
 	def deliver(self, payload: dict, event: str | None = None) -> str:
 		"""Record `payload` as a received delivery and process it, as the webhook path does."""
 		event = event or payload["event"]
+		object_id = event_object_id(event, payload)
 		name = insert_event(
 			{
 				"delivery_id": f"story-{self.base}-{frappe.generate_hash(length=8)}",
 				"event": event,
 				"account_id": ACCOUNT_ID,
+				"object_id": str(object_id) if object_id is not None else None,
 				"received_at": now_datetime(),
 				"payload": json.dumps(payload),
 				"status": "Queued",

@@ -1,6 +1,6 @@
 import frappe
 
-from chat_bridge.install import MODULE, before_uninstall
+from chat_bridge.install import CHAT_MESSAGES_INDEX, MODULE, before_uninstall
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.utils import ChatBridgeTestCase
 
@@ -20,6 +20,9 @@ class TestInstall(ChatBridgeTestCase):
 		self.assertEqual(frappe.db.get_value("Module Def", MODULE, "app_name"), "chat_bridge")
 		installed = set(frappe.get_all("DocType", filters={"module": MODULE}, pluck="name"))
 		self.assertLessEqual(EXPECTED_DOCTYPES, installed)
+
+	def test_the_support_reports_index_is_on_communications(self):
+		self.assertTrue(frappe.db.has_index("tabCommunication", CHAT_MESSAGES_INDEX))
 
 	def test_erpnext_is_not_required(self):
 		from chat_bridge import hooks

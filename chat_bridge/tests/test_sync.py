@@ -180,6 +180,26 @@ class TestConversations(SyncTestCase):
 		)
 
 
+class TestTimingOfConversationsSyncedBefore(SyncTestCase):
+	def test_the_patch_fills_timing_from_the_newest_delivery_in_the_log(self):
+		from chat_bridge.patches import fill_conversation_timing
+
+		self.deliver("conversation_created")
+		self.deliver("conversation_status_changed")  # resolved, newer
+		timing = ("chatwoot_created_at", "first_reply_at", "waiting_since", "resolved_at")
+		synced = frappe.db.get_value(
+			"Chatwoot Conversation Mapping", self.story.conversation_mapping().name, timing, as_dict=True
+		)
+		self.assertIsNotNone(synced.chatwoot_created_at)
+		self.assertIsNotNone(synced.resolved_at)
+		name = self.story.conversation_mapping().name
+		frappe.db.set_value("Chatwoot Conversation Mapping", name, dict.fromkeys(timing))  # as before
+		fill_conversation_timing.execute()
+		self.assertEqual(
+			frappe.db.get_value("Chatwoot Conversation Mapping", name, timing, as_dict=True), synced
+		)
+
+
 class TestMessages(SyncTestCase):
 	def test_incoming_message_is_one_received_communication(self):
 		self.deliver("message_created_incoming")

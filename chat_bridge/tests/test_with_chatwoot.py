@@ -57,11 +57,13 @@ class WithChatwoot(ChatBridgeTestCase):
 		)
 
 	def forget_chatwoot(self):
+		from chat_bridge.analytics.performance import REPORT_CACHE_KEY
 		from chat_bridge.card.data import CARD_KEY
 		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
 
 		frappe.cache.delete_value([key.format(account_id=3) for key in (AGENTS_CACHE_KEY, UNAVAILABLE_KEY)])
-		frappe.cache.delete_keys(CARD_KEY.split("{", 1)[0])  # cards read from the last one
+		for kept in (CARD_KEY, REPORT_CACHE_KEY):  # cards and reports read from the last one
+			frappe.cache.delete_keys(kept.split("{", 1)[0])
 
 	def counts(self) -> dict:
 		"""What the sync wrote during this test."""

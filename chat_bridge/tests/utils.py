@@ -123,13 +123,13 @@ def delete_made_since(started) -> None:
 	frappe.db.rollback()
 	since = {"creation": (">=", started)}
 	for doctype, filters in (
-		("Communication", {"name": ("like", "CW-3-%")}),
+		("Communication", {"name": ("like", "CW-%")}),
 		("Issue", {"subject": ("like", "Chatwoot conversation #%")}),
 	):
 		if frappe.db.table_exists(doctype):
 			for name in frappe.get_all(doctype, filters={**filters, **since}, pluck="name"):
 				frappe.delete_doc(doctype, name, ignore_permissions=True, force=True)
-	frappe.db.delete("Comment", {"name": ("like", "CW-3-%"), **since})
+	frappe.db.delete("Comment", {"name": ("like", "CW-%"), **since})
 	frappe.db.delete("ToDo", {"description": ("like", "Chatwoot conversation #%"), **since})
 	contacts = frappe.get_all("Contact", filters=since, pluck="name")
 	frappe.db.delete("Chatwoot Conversation Mapping", since)

@@ -114,10 +114,18 @@ def chatwoot_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 class Fault:
 	def __init__(
-		self, status: int, times: int, method: str | None, path_contains: str | None, body: Any, headers
+		self,
+		status: int,
+		times: int,
+		method: str | None,
+		path_contains: str | None,
+		body: Any,
+		headers,
+		delay: float = 0.0,
 	):
 		self.status, self.remaining, self.method = status, times, method
 		self.path_contains, self.body, self.headers = path_contains, body, headers or {}
+		self.delay = delay  # seconds before answering: longer than a client waits is a timeout
 
 	def matches(self, method: str, path: str) -> bool:
 		return (
@@ -135,6 +143,7 @@ class MockChatwoot:
 		self.latency = 0.0
 		self.faults: list[Fault] = []
 		self.requests: list[tuple[str, str]] = []
+		self.request_times: list[float] = []  # monotonic, for the pace clients keep
 		self.deliveries: list[dict] = []
 		self._delivery_queue: queue.Queue = queue.Queue()
 		self._deliveries_done = threading.Condition()
@@ -191,6 +200,7 @@ class MockChatwoot:
 		# What Chatwoot keeps of each password (here the password itself, so that tests can look for it).
 		self.passwords: dict[int, str] = {}
 		self.dashboard_apps: dict[int, dict] = {}
+		self.csat_responses: list[dict] = []
 		self.attribute_definitions: dict[int, dict] = {}
 		# (inbox id, contact id) pairs whose widget identity passed the HMAC check
 		self.verified_identities: set[tuple[int, int]] = set()
@@ -270,6 +280,7 @@ class MockChatwoot:
 			"snoozed_until": None,
 			"first_reply_created_at": None,
 			"waiting_since": None,
+			"resolved_at": None,
 			"source_id": str(uuid.uuid4()),
 			"created_at": now,
 			"updated_at": now,
@@ -313,10 +324,12 @@ class MockChatwoot:
 		path_contains: str | None = None,
 		body: Any = "Retry later",
 		headers: dict | None = None,
+		delay: float = 0.0,
 	) -> None:
-		"""Answer the next `times` matching requests with `status` (429 comes as Chatwoot sends it)."""
+		"""Answer the next `times` matching requests with `status` (429 comes as Chatwoot sends it),
+		after `delay` seconds."""
 		with self._lock:
-			self.faults.append(Fault(status, times, method, path_contains, body, headers))
+			self.faults.append(Fault(status, times, method, path_contains, body, headers, delay))
 
 	def add_contacts(self, count: int, prefix: str = "bulk") -> None:
 		with self._lock:
@@ -326,6 +339,36 @@ class MockChatwoot:
 				self._store_contact(
 					{"name": f"{prefix} {number}", "email": f"{prefix}{number}@example.com"}, now
 				)
+
+	def add_conversations(self, count: int, messages_each: int = 1, inbox_id: int = 8) -> None:
+		"""`count` conversations of the contacts there are (round robin), each with a few messages."""
+		with self._lock:
+			now = time.time()
+			contacts = list(self.contacts)
+			for number in range(count):
+				conversation = self._store_conversation(
+					{"inbox_id": inbox_id, "contact_id": contacts[number % len(contacts)]}, now
+				)
+				for turn in range(messages_each):
+					self._store_message(
+						conversation,
+						{
+							"content": f"Message {turn} of conversation {conversation['id']}",
+							"message_type": "incoming" if turn % 2 == 0 else "outgoing",
+						},
+						now,
+					)
+
+	def busiest_second(self, since: float = 0.0) -> int:
+		"""The most requests answered within any one second (sliding), since a monotonic moment."""
+		with self._lock:
+			times = [t for t in self.request_times if t >= since]
+		busiest, first = 0, 0
+		for last, moment in enumerate(times):
+			while moment - times[first] >= 1.0:
+				first += 1
+			busiest = max(busiest, last - first + 1)
+		return busiest
 
 	def customer_says(self, display_id: int, content: str) -> dict:
 		"""The customer writes in a conversation, as the widget would."""
@@ -352,6 +395,18 @@ class MockChatwoot:
 				)
 				self._emit("conversation_created", self.conversation_json(conversation))
 			return self._create_message(conversation, {"content": content, "message_type": "incoming"})
+
+	def rate_conversation(self, display_id: int, rating: int) -> dict:
+		"""The customer answers the CSAT survey of a conversation (1 to 5)."""
+		conversation = self.conversations[display_id]
+		response = {
+			"conversation_id": display_id,
+			"rating": rating,
+			"assigned_agent_id": conversation["assignee_id"],
+			"created_at": time.time(),
+		}
+		self.csat_responses.append(response)
+		return response
 
 	def identity_hash_valid(self, inbox: dict, identifier: str, identifier_hash: str | None) -> bool:
 		"""Chatwoot's rule for a widget's setUser (Widget::ContactsController#valid_hmac?): a hash,
@@ -385,11 +440,15 @@ class MockChatwoot:
 		parts = urlsplit(raw_path)
 		path, query = parts.path.rstrip("/") or "/", parse_qs(parts.query)
 		with self._lock:
-			self.requests.append((method, path))
-			for fault in self.faults:
-				if fault.matches(method, path):
-					fault.remaining -= 1
-					return fault.status, fault.body, fault.headers
+			if not path.startswith(CONTROL):
+				self.requests.append((method, path))
+				self.request_times.append(time.monotonic())
+			fault = next((f for f in self.faults if f.matches(method, path)), None)
+			if fault:
+				fault.remaining -= 1
+		if fault:
+			time.sleep(fault.delay)
+			return fault.status, fault.body, fault.headers
 		try:
 			payload = json.loads(body) if body else {}
 		except ValueError:
@@ -704,6 +763,8 @@ class MockChatwoot:
 				}
 			}
 		)
+		if values.get("status") == "resolved":
+			conversation["resolved_at"] = conversation["updated_at"]
 		if "status" in values:
 			self._emit(
 				"conversation_status_changed",
@@ -1365,26 +1426,95 @@ def delete_webhook(mock, context, params, query, body):
 
 
 def report_summary(mock, context, params, query, body):
+	"""The summary report, for the account or (type=agent&id=…) one agent's conversations: what
+	began, was resolved or got its first reply within [since, until], and the messages sent."""
 	try:
 		since, until = int(query["since"][0]), int(query["until"][0])
 	except (KeyError, ValueError):
 		raise ApiError(422, {"error": "since and until are required"}) from None
+	agent = int(query["id"][0]) if query.get("type", ["account"])[0] == "agent" and query.get("id") else None
+
+	def average(values: list[float]) -> float:
+		return sum(values) / len(values) if values else 0
 
 	def counts(start: int, end: int) -> dict:
-		messages = [m for m in mock.messages.values() if start <= m["created_at"] <= end and not m["private"]]
+		within = lambda moment: moment is not None and start <= moment <= end  # noqa: E731
+		mine = [c for c in mock.conversations.values() if agent is None or c["assignee_id"] == agent]
+		ids = {c["id"] for c in mine}
+		messages = [
+			m
+			for m in mock.messages.values()
+			if within(m["created_at"]) and not m["private"] and m["conversation_id"] in ids
+		]
+		resolved = [c for c in mine if within(c.get("resolved_at"))]
+		answered = [c for c in mine if within(c["first_reply_created_at"])]
 		return {
-			"conversations_count": sum(
-				1 for c in mock.conversations.values() if start <= c["created_at"] <= end
-			),
+			"conversations_count": sum(1 for c in mine if within(c["created_at"])),
 			"incoming_messages_count": sum(1 for m in messages if m["message_type"] == 0),
-			"outgoing_messages_count": sum(1 for m in messages if m["message_type"] == 1),
-			"avg_first_response_time": 0,
-			"avg_resolution_time": 0,
-			"resolutions_count": 0,
+			"outgoing_messages_count": sum(
+				1 for m in messages if m["message_type"] == 1 and (agent is None or m["sender_id"] == agent)
+			),
+			"avg_first_response_time": average(
+				[c["first_reply_created_at"] - c["created_at"] for c in answered]
+			),
+			"avg_resolution_time": average([c["resolved_at"] - c["created_at"] for c in resolved]),
+			"resolutions_count": len(resolved),
 			"reply_time": 0,
 		}
 
 	return {**counts(since, until), "previous": counts(2 * since - until, since)}
+
+
+def csat_metrics(mock, context, params, query, body):
+	"""CSAT responses within [since, until], of the conversations of `user_ids[]` when given."""
+	since, until = int(query.get("since", ["0"])[0]), int(query.get("until", [str(2**31)])[0])
+	agents = {int(u) for u in query.get("user_ids[]", [])}
+	responses = [
+		r
+		for r in mock.csat_responses
+		if since <= r["created_at"] <= until and (not agents or r["assigned_agent_id"] in agents)
+	]
+	ratings: dict[str, int] = {}
+	for response in responses:
+		ratings[str(response["rating"])] = ratings.get(str(response["rating"]), 0) + 1
+	return {
+		"total_count": len(responses),
+		"ratings_count": ratings,
+		"total_sent_messages_count": len(responses),
+	}
+
+
+def search_messages(mock, context, params, query, body):
+	"""Messages whose content holds `q` (case aside), in the conversations the token may see."""
+	text = query.get("q", [""])[0].strip().lower()
+	visible = {
+		c["id"]: c for c in mock.conversations.values() if c["inbox_id"] in context["user"]["inbox_ids"]
+	}
+	found = [
+		m
+		for m in sorted(mock.messages.values(), key=lambda m: -m["created_at"])
+		if text and m["conversation_id"] in visible and text in (m["content"] or "").lower()
+	]
+	page = _slice(found, _page(query), 15)
+	return {
+		"payload": {
+			"messages": [
+				{
+					"id": m["id"],
+					"content": m["content"],
+					"message_type": m["message_type"],
+					"content_type": m["content_type"],
+					"source_id": m["source_id"],
+					"inbox_id": m["inbox_id"],
+					"conversation_id": m["conversation_id"],
+					"created_at": int(m["created_at"]),
+					"sender": mock._sender_push(m),
+				}
+				for m in page
+			],
+			"meta": {"current_page": _page(query), "total_count": len(found)},
+		}
+	}
 
 
 PASSWORD_SPECIALS = "!@#$%^&*()_+-=[]{}|"
@@ -1647,6 +1777,50 @@ def update_attribute_definition(mock, context, params, query, body):
 	return definition
 
 
+# The mock's own controls, for a harness that runs it as a separate process; Chatwoot has none.
+CONTROL = "/__mock"
+
+
+def control_faults(mock, context, params, query, body):
+	"""{status, times, method?, path_contains?, delay?}: the next matching requests fail so."""
+	mock.fail_next(
+		int(body["status"]),
+		int(body.get("times", 1)),
+		method=body.get("method"),
+		path_contains=body.get("path_contains"),
+		body=body.get("body", "Retry later"),
+		delay=float(body.get("delay", 0)),
+	)
+	return {"faults": len(mock.faults)}
+
+
+def control_clear(mock, context, params, query, body):
+	mock.faults.clear()
+	mock.latency = float(body.get("latency", 0))
+	return {"faults": 0, "latency": mock.latency}
+
+
+def control_seed(mock, context, params, query, body):
+	"""{contacts, conversations, messages_each}: more of each, generated."""
+	mock.add_contacts(int(body.get("contacts", 0)))
+	mock.add_conversations(int(body.get("conversations", 0)), int(body.get("messages_each", 1)))
+	return {
+		"contacts": len(mock.contacts),
+		"conversations": len(mock.conversations),
+		"messages": len(mock.messages),
+	}
+
+
+def control_stats(mock, context, params, query, body):
+	since = float(query.get("since", ["0"])[0])
+	return {
+		"requests": len(mock.requests),
+		"busiest_second": mock.busiest_second(since),
+		"now": time.monotonic(),
+		"deliveries": len(mock.deliveries),
+	}
+
+
 def _route(method: str, template: str, handler, scope: str = "user"):
 	pattern = re.sub(r"{(\w+)}", lambda m: f"(?P<{m.group(1)}>\\d+)", template)
 	return method, re.compile(pattern), handler, scope
@@ -1697,6 +1871,12 @@ ROUTES = [
 	_route("PATCH", f"{A}/webhooks/{{webhook_id}}", update_webhook, "admin"),
 	_route("DELETE", f"{A}/webhooks/{{webhook_id}}", delete_webhook, "admin"),
 	_route("GET", "/api/v2/accounts/{account_id}/reports/summary", report_summary, "admin"),
+	_route("GET", f"{A}/csat_survey_responses/metrics", csat_metrics, "admin"),
+	_route("GET", f"{A}/search/messages", search_messages),
+	_route("POST", f"{CONTROL}/faults", control_faults, "public"),
+	_route("POST", f"{CONTROL}/clear", control_clear, "public"),
+	_route("POST", f"{CONTROL}/seed", control_seed, "public"),
+	_route("GET", f"{CONTROL}/stats", control_stats, "public"),
 	_route("GET", "/packs/js/sdk.js", sdk_loader, "public"),
 	_route("GET", "/dashboard-app", dashboard_app_host, "public"),
 	_route("PATCH", "/api/v1/widget/contact/set_user", widget_set_user, "widget"),
@@ -1756,9 +1936,11 @@ def main(argv: list[str] | None = None) -> None:
 	parser.add_argument("--port", type=int, default=3000)
 	parser.add_argument("--seed", type=Path, default=SEED, help="JSON file with the starting state")
 	parser.add_argument("--contacts", type=int, default=0, help="add this many generated contacts")
+	parser.add_argument("--conversations", type=int, default=0, help="and this many conversations of them")
 	args = parser.parse_args(argv)
 	mock = MockChatwoot(args.host, args.port, seed=args.seed)
 	mock.add_contacts(args.contacts)
+	mock.add_conversations(args.conversations)
 	mock.start()
 	tokens = ", ".join(f"{u['email']} ({u['role']}): {u['access_token']}" for u in mock.users.values())
 	print(f"Mock Chatwoot at {mock.url}, account {mock.account['id']}. Tokens: {tokens}", flush=True)

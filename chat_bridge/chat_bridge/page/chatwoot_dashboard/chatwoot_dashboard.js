@@ -43,6 +43,7 @@ class ChatwootDashboard {
 			return;
 		}
 		this.page.set_primary_action(__("Open Chatwoot"), () => this.open_chatwoot(), "external-link");
+		this.make_search();
 		this.$notice = $('<div class="chatwoot-notice"></div>').appendTo(this.$body);
 		this.$frame_area = $('<div class="chatwoot-frame"></div>').appendTo(this.$body);
 		this.$fallback = $('<div class="chatwoot-fallback"></div>').appendTo(this.$body).hide();
@@ -69,6 +70,50 @@ class ChatwootDashboard {
 				<p class="text-muted">${frappe.utils.escape_html(context.message)}</p>${settings}
 			</div>`
 		);
+	}
+
+	make_search() {
+		const $search = $(`<div class="chatwoot-search" style="margin: 8px 0 16px;">
+			<input type="search" class="form-control" placeholder="${__(
+				"Search conversations by what was said…"
+			)}" style="max-width: 480px;">
+			<div class="chatwoot-search-results"></div>
+		</div>`).appendTo(this.$body);
+		const $results = $search.find(".chatwoot-search-results");
+		$search.find("input").on("keydown", (e) => {
+			if (e.key !== "Enter") return;
+			const q = e.target.value.trim();
+			if (q.length < 2) return;
+			$results.html(`<p class="text-muted small">${__("Searching…")}</p>`);
+			frappe
+				.call({ method: "chat_bridge.api.rest_api.search_conversations", args: { q } })
+				.then((r) => $results.html(this.search_results(r.message.data)))
+				.catch(() => $results.html(`<p class="text-muted small">${__("The search failed.")}</p>`));
+		});
+	}
+
+	search_results(hits) {
+		const esc = frappe.utils.escape_html;
+		if (!hits.length) return `<p class="text-muted small">${__("No conversation mentions it.")}</p>`;
+		const rows = hits
+			.map((hit) => {
+				const record = hit.record
+					? `<a href="/app/${frappe.router.slug(hit.record.doctype)}/${encodeURIComponent(hit.record.name)}">${esc(
+							__(hit.record.doctype)
+					  )} ${esc(hit.record.name)}</a>`
+					: `<span class="text-muted">${__("not in ERPNext yet")}</span>`;
+				const when = hit.at ? frappe.datetime.comment_when(hit.at) : "";
+				return `<tr>
+					<td>#${esc(String(hit.conversation_id))}</td>
+					<td>${esc(hit.snippet || "")}<div class="small text-muted">${esc(hit.who || "")} ${when}</div></td>
+					<td>${record}</td>
+					<td><a href="${esc(hit.chatwoot_url)}" class="chatwoot-open" data-conversation="${esc(
+						String(hit.conversation_id)
+					)}" target="_blank" rel="noopener">${__("Open in Chatwoot")}</a></td>
+				</tr>`;
+			})
+			.join("");
+		return `<table class="table table-bordered small chatwoot-search-table"><tbody>${rows}</tbody></table>`;
 	}
 
 	same_origin(url) {

@@ -1,0 +1,154 @@
+"""The synced conversations of a period, counted one way or another: by day, status, inbox, team,
+label, priority, assignee or hour of the day, or spread over first-response and resolution times.
+
+Everything is read from the Chatwoot Conversation Mappings, by the day a conversation began in
+Chatwoot, with one query per view; labels (a list on each conversation) and the time
+distributions are counted here.
+"""
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import frappe
+from frappe import _
+
+from chat_bridge.analytics.figures import (
+	FIRST_RESPONSE,
+	FIRST_RESPONSE_BUCKETS,
+	RESOLUTION,
+	RESOLUTION_BUCKETS,
+	days,
+	distribution,
+	median,
+	rate,
+	with_every,
+)
+
+VIEWS = (
+	"Day",
+	"Status",
+	"Inbox",
+	"Team",
+	"Label",
+	"Priority",
+	"Assignee",
+	"Hour of Day",
+	"First Response Time",
+	"Resolution Time",
+)
+# The column each grouping view groups on.
+GROUPED = {
+	"Day": "date(chatwoot_created_at)",
+	"Status": "status",
+	"Inbox": "inbox_id",
+	"Team": "team",
+	"Priority": "priority",
+	"Assignee": "assignee",
+	"Hour of Day": "hour(chatwoot_created_at)",
+}
+
+
+def conditions(account_id: int, start: datetime, end: datetime, filters: dict) -> tuple[str, dict]:
+	"""The where clause of a period's conversations, narrowed by inbox, team and label: made of fixed
+	fragments, with every value passed as a query parameter."""
+	clauses = [
+		"account_id = %(account_id)s",
+		"chatwoot_created_at >= %(start)s",
+		"chatwoot_created_at < %(end)s",
+	]
+	values = {"account_id": account_id, "start": start, "end": end}
+	if filters.get("inbox"):
+		clauses.append("inbox_id = %(inbox)s")
+		values["inbox"] = int(filters["inbox"])
+	if filters.get("team"):
+		clauses.append("team = %(team)s")
+		values["team"] = filters["team"]
+	if filters.get("label"):
+		clauses.append("concat(', ', labels, ', ') like %(label)s")
+		values["label"] = f"%, {filters['label'].strip()}, %"
+	return " and ".join(clauses), values
+
+
+def summary(where: str, values: dict) -> dict:
+	[row] = frappe.db.sql(
+		f"""select count(*) as conversations, sum(status = 'resolved') as resolved,
+			sum(status = 'open') as open, sum(ifnull(chatwoot_assignee_id, 0) = 0) as unassigned
+		from `tabChatwoot Conversation Mapping` where {where}""",  # noqa: S608 -- fixed fragments, values as parameters
+		values,
+		as_dict=True,
+	)
+	return row
+
+
+def timings(where: str, values: dict) -> tuple[list[int], list[int]]:
+	rows = frappe.db.sql(
+		f"""select {FIRST_RESPONSE}, {RESOLUTION} from `tabChatwoot Conversation Mapping`
+		where {where} and (first_reply_at is not null or resolved_at is not null)""",  # noqa: S608
+		values,
+	)
+	return [r[0] for r in rows if r[0] is not None], [r[1] for r in rows if r[1] is not None]
+
+
+def grouped(view: str, where: str, values: dict) -> list[dict]:
+	column = GROUPED[view]
+	return frappe.db.sql(
+		f"""select {column} as value, count(*) as conversations, sum(status = 'resolved') as resolved,
+			avg({FIRST_RESPONSE}) as first_response, avg({RESOLUTION}) as resolution
+		from `tabChatwoot Conversation Mapping` where {where}
+		group by {column} order by {"value" if view in ("Day", "Hour of Day") else "conversations desc"}""",  # noqa: S608
+		values,
+		as_dict=True,
+	)
+
+
+def by_label(where: str, values: dict) -> list[dict]:
+	counts: Counter = Counter()
+	resolved: Counter = Counter()
+	for labels, status in frappe.db.sql(
+		f"select labels, status from `tabChatwoot Conversation Mapping` where {where} and ifnull(labels, '') != ''",  # noqa: S608
+		values,
+	):
+		for label in {part.strip() for part in labels.split(",") if part.strip()}:
+			counts[label] += 1
+			resolved[label] += status == "resolved"
+	return [
+		{
+			"value": label,
+			"conversations": count,
+			"resolved": resolved[label],
+			"first_response": None,
+			"resolution": None,
+		}
+		for label, count in counts.most_common()
+	]
+
+
+def analyse(account_id: int, start: datetime, end: datetime, view: str, filters: dict) -> dict:
+	"""Rows, a chart and the period's headline figures for one view."""
+	if view not in VIEWS:
+		frappe.throw(_("View must be one of {0}.").format(", ".join(VIEWS)))
+	where, values = conditions(account_id, start, end, filters)
+	totals = summary(where, values)
+	first_responses, resolutions = timings(where, values)
+	if view in ("First Response Time", "Resolution Time"):
+		buckets = FIRST_RESPONSE_BUCKETS if view == "First Response Time" else RESOLUTION_BUCKETS
+		spread = distribution(first_responses if view == "First Response Time" else resolutions, buckets)
+		rows = [{"value": label, "conversations": count} for label, count in spread]
+	elif view == "Label":
+		rows = by_label(where, values)
+	elif view == "Day":
+		rows = with_every(grouped(view, where, values), days(start.date(), (end - timedelta(days=1)).date()))
+	elif view == "Hour of Day":
+		rows = with_every(grouped(view, where, values), range(24))
+	else:
+		rows = grouped(view, where, values)
+	for row in rows:
+		row["resolution_rate"] = (
+			rate(row.get("resolved"), row["conversations"]) if "resolved" in row else None
+		)
+	return {
+		"rows": rows,
+		"totals": totals,
+		"median_first_response": median(first_responses),
+		"median_resolution": median(resolutions),
+	}

@@ -1,0 +1,44 @@
+// Copyright (c) 2026, The chat_bridge contributors
+// License: MIT. See license.txt
+
+frappe.query_reports["Chatwoot Conversation Analysis"] = {
+	filters: [
+		{
+			fieldname: "from_date",
+			label: __("From Date"),
+			fieldtype: "Date",
+			default: frappe.datetime.add_days(frappe.datetime.get_today(), -29),
+			reqd: 1,
+		},
+		{
+			fieldname: "to_date",
+			label: __("To Date"),
+			fieldtype: "Date",
+			default: frappe.datetime.get_today(),
+			reqd: 1,
+		},
+		{
+			fieldname: "view",
+			label: __("Count By"),
+			fieldtype: "Select",
+			options: [
+				"Day",
+				"Status",
+				"Inbox",
+				"Team",
+				"Label",
+				"Priority",
+				"Assignee",
+				"Hour of Day",
+				"First Response Time",
+				"Resolution Time",
+			],
+			default: "Day",
+		},
+		{ fieldname: "inbox", label: __("Inbox ID"), fieldtype: "Int" },
+		{ fieldname: "team", label: __("Team"), fieldtype: "Data" },
+		{ fieldname: "label", label: __("Label"), fieldtype: "Data" },
+	],
+	formatter: chat_bridge.reports.formatter,
+	onload: chat_bridge.reports.chart_days_as_a_series,
+};
