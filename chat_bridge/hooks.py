@@ -54,11 +54,12 @@ after_request = ["chat_bridge.http.after_request"]
 
 scheduler_events = {
 	"cron": {
-		"* * * * *": ["chat_bridge.context.push.push_due_contexts"],
-		"*/5 * * * *": [
+		"* * * * *": [
+			"chat_bridge.context.push.push_due_contexts",
+			# Cheap when there is nothing to do; a job lost with its worker is started again soon.
 			"chat_bridge.webhook.processor.retry_due_events",
-			"chat_bridge.records.pull.reconcile",
 		],
+		"*/5 * * * *": ["chat_bridge.records.pull.reconcile"],
 	},
 	"daily": ["chat_bridge.webhook.processor.purge_old_events"],
 }

@@ -15,6 +15,7 @@ Secrets are never cached: they are read from Frappe's encrypted store when a cli
 """
 
 import json
+import time
 
 import frappe
 import redis
@@ -31,6 +32,8 @@ SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
 WORKSPACE = "Customer Support"
 FLAG_FIELDS = (*FLAG_LABELS, "allow_unsigned_webhooks")
 FLAGS_TTL = 1  # seconds: the bound for values written behind Frappe's back
+SECRET_TTL = 60  # seconds
+_secrets: dict[tuple[str, str], tuple[bytes, float, str | None]] = {}
 _FLAGS_KEY = "chat_bridge:flags"
 _GENERATION_KEY = "chat_bridge:flags_generation"
 # Set the flags only if no save has bumped the generation since the filler read it.
@@ -154,12 +157,24 @@ def get_settings():
 def get_secret(fieldname: str) -> str | None:
 	"""A Password field of the settings, decrypted; None when it is not set.
 
-	Read straight from Frappe's encrypted store: loading the whole settings document for one
-	secret would cost the webhook a few milliseconds on every delivery.
+	The webhook asks on every delivery, so the answer is kept in this process (never in Redis)
+	for as long as the settings' generation stays the same, SECRET_TTL at most: a save bumps the
+	generation, and the bound covers a save made while Redis was away.
 	"""
-	return (
+	try:
+		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
+	except redis.exceptions.ConnectionError:
+		generation = None
+	key = (frappe.local.site, fieldname)
+	kept = _secrets.get(key)
+	if generation is not None and kept and kept[0] == generation and kept[1] > time.monotonic():
+		return kept[2]
+	value = (
 		get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False) or None
 	)
+	if generation is not None:
+		_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
+	return value
 
 
 def widget_identity_key() -> bytes:

@@ -124,6 +124,8 @@ def upsert_communication(
 	if mapping.contact:
 		communication.add_link("Contact", mapping.contact)
 		add_contact_links_to_communication(communication, mapping.contact)
+	# Its links were read from the database a moment ago, in this transaction.
+	communication.flags.ignore_links = True
 	# The name is derived from the message: a second insert of it, even at the same moment in
 	# another worker, fails in the database and is retried into the update path above.
 	communication.insert(ignore_permissions=True, set_name=name)

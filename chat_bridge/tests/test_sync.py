@@ -1,11 +1,9 @@
 """The sync handlers end to end: a recorded delivery, processed, becomes the right ERPNext records."""
 
-import threading
-
 import frappe
 
 from chat_bridge.tests.story import ACCOUNT_ID, Story
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token
+from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token, run_concurrently
 from chat_bridge.webhook.processor import EVENT_DOCTYPE, insert_event, process_event
 
 AGENT_USER = "ravi.kumar@erp.example"
@@ -334,26 +332,3 @@ class TestIssues(SyncTestCase):
 			self.skipTest("ERPNext is installed on this site")
 		self.assertEqual(self.deliver("conversation_created"), "Processed")
 		self.assertFalse(self.story.conversation_mapping().reference_doctype)
-
-
-def run_concurrently(jobs: list) -> list:
-	"""Run each job in its own thread with its own site connection, all starting together."""
-	site, results, start = frappe.local.site, [None] * len(jobs), threading.Barrier(len(jobs))
-
-	def run(index, job):
-		frappe.init(site=site)
-		frappe.connect()
-		frappe.set_user("Administrator")
-		try:
-			start.wait()
-			results[index] = job()
-			frappe.db.commit()
-		finally:
-			frappe.destroy()
-
-	threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-	for thread in threads:
-		thread.start()
-	for thread in threads:
-		thread.join()
-	return results

@@ -16,6 +16,7 @@ from chat_bridge.tests.utils import (
 	PLAIN_USER,
 	ChatBridgeTestCase,
 	ensure_user,
+	run_concurrently,
 )
 from chat_bridge.webhook.processor import (
 	EVENT_DOCTYPE,
@@ -129,6 +130,16 @@ class TestEndpoint(WebhookTestCase):
 
 		enqueue.assert_called_once()
 		self.assertEqual(enqueue.call_args.args, (PROCESSING_JOB,))
+
+	@patch("frappe.enqueue")
+	def test_a_new_webhook_secret_holds_from_the_next_delivery(self, enqueue):
+		body = example_body("message_created_incoming")
+		self.assertEqual(signed_post(body, delivery=self.delivery).status_code, 200)  # now kept in memory
+		rotated = "Rotated-secret-0123456789"
+		self.configure(**self.flags, webhook_secret=rotated)
+		self.assertEqual(signed_post(body, delivery=f"{self.delivery}-old").status_code, 401)
+		response = signed_post(body, delivery=f"{self.delivery}-new", secret=rotated)
+		self.assertEqual(response.status_code, 200, response.data)
 
 	@patch("frappe.enqueue")
 	def test_deliveries_while_the_processing_job_runs_are_left_to_it(self, enqueue):
@@ -343,6 +354,45 @@ class TestProcessing(WebhookTestCase):
 		process_queued_events()
 		statuses = [frappe.db.get_value(EVENT_DOCTYPE, name, "status") for name in (unreadable, after_it)]
 		self.assertEqual(statuses, ["Failed", "Processed"])
+
+	def test_an_event_whose_work_was_never_committed_is_still_queued(self):
+		# As when the worker is killed mid-way: the database rolls back what it had not committed.
+		name = self.record()
+		frappe.db.commit()
+		self.assertEqual(process_event(name, commit=False), "Processed")
+		frappe.db.rollback()
+		self.assertEqual(frappe.db.get_value(EVENT_DOCTYPE, name, ["status", "attempts"]), ("Queued", 0))
+		self.assertEqual(process_event(name), "Processed")
+
+	def test_an_event_another_job_holds_is_left_to_it(self):
+		name = self.record()
+		frappe.db.commit()
+		holder = frappe.db.get_value(EVENT_DOCTYPE, name, "name", for_update=True)
+		self.assertEqual(holder, name)
+		outcome = run_concurrently([lambda: process_event(name)])
+		self.assertEqual(outcome, [None])  # skipped, not waited for
+		frappe.db.rollback()
+
+	def test_a_conflict_in_a_batch_loses_no_event(self):
+		ancient = add_to_date(now_datetime(), years=-20)
+		names = [self.record(received_at=add_to_date(ancient, seconds=n)) for n in range(3)]
+		frappe.db.commit()
+		from chat_bridge.webhook import handlers
+
+		real_dispatch, conflicts = handlers.dispatch, []
+
+		def dispatch(event, payload):
+			if not conflicts and len(seen) == 2:  # the second event meets another job's insert once
+				conflicts.append(event)
+				raise frappe.DuplicateEntryError("Contact", "taken")
+			return real_dispatch(event, payload)
+
+		seen = []
+		with patch.object(handlers, "dispatch", side_effect=lambda e, p: seen.append(e) or dispatch(e, p)):
+			self.assertTrue(take_processing_lease())
+			process_queued_events()
+		self.assertEqual(conflicts, ["contact_created"])
+		self.assertEqual([frappe.db.get_value(EVENT_DOCTYPE, n, "status") for n in names], ["Processed"] * 3)
 
 	def test_a_job_that_breaks_gives_the_lease_up(self):
 		self.record()

@@ -2,6 +2,8 @@
 
 import ipaddress
 import socket
+import threading
+from dataclasses import dataclass
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -192,6 +194,37 @@ def refuse_the_network():
 	return lambda: setattr(socket, "getaddrinfo", resolve)
 
 
+@dataclass
+class SavedSettings:
+	"""The settings as they were, the encrypted secrets (which live in __Auth) included."""
+
+	values: dict
+	secrets: list
+
+	@classmethod
+	def take(cls) -> "SavedSettings":
+		return cls(
+			frappe.db.get_singles_dict(SETTINGS_DOCTYPE),
+			frappe.db.sql("select * from `__Auth` where doctype = %s", SETTINGS_DOCTYPE, as_dict=True),
+		)
+
+	def restore(self) -> None:
+		frappe.set_user("Administrator")
+		frappe.db.delete("Singles", {"doctype": SETTINGS_DOCTYPE})
+		for field, value in self.values.items():
+			frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
+		frappe.db.delete("__Auth", {"doctype": SETTINGS_DOCTYPE})
+		for secret in self.secrets:
+			frappe.db.sql(
+				"insert into `__Auth` (doctype, name, fieldname, password, encrypted) values (%s, %s, %s, %s, %s)",
+				(secret.doctype, secret.name, secret.fieldname, secret.password, secret.encrypted),
+			)
+		frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
+		sync_workspace_visibility()
+		frappe.db.commit()
+		clear_flags_cache()
+
+
 class ChatBridgeTestCase(FrappeTestCase):
 	"""Restores the settings and the flag cache around every test, removes the users it made, and
 	keeps the network out of reach.
@@ -215,33 +248,36 @@ class ChatBridgeTestCase(FrappeTestCase):
 		self.addCleanup(frappe.set_user, "Administrator")
 		self._saved_settings = None
 
-	def _restore_settings(self):
-		"""The settings as they were, the encrypted secrets (which live in __Auth) included."""
-		frappe.set_user("Administrator")
-		frappe.db.delete("Singles", {"doctype": SETTINGS_DOCTYPE})
-		for field, value in self._saved_settings.items():
-			frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
-		frappe.db.delete("__Auth", {"doctype": SETTINGS_DOCTYPE})
-		for secret in self._saved_secrets:
-			frappe.db.sql(
-				"insert into `__Auth` (doctype, name, fieldname, password, encrypted) values (%s, %s, %s, %s, %s)",
-				(secret.doctype, secret.name, secret.fieldname, secret.password, secret.encrypted),
-			)
-		frappe.clear_document_cache(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE)
-		sync_workspace_visibility()
-		frappe.db.commit()
-		clear_flags_cache()
-
 	def configure(self, **values):
 		"""Save the settings with `values` over a complete configuration, all flags off by default."""
 		if self._saved_settings is None:
-			self._saved_settings = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
-			self._saved_secrets = frappe.db.sql(
-				"select * from `__Auth` where doctype = %s", SETTINGS_DOCTYPE, as_dict=True
-			)
-			self.addCleanup(self._restore_settings)
+			self._saved_settings = SavedSettings.take()
+			self.addCleanup(self._saved_settings.restore)
 		settings = frappe.get_single(SETTINGS_DOCTYPE)
 		settings.update({**blank_settings(), **CONFIGURED, **values})
 		settings.save(ignore_permissions=True)
 		frappe.db.commit()
 		return settings
+
+
+def run_concurrently(jobs: list) -> list:
+	"""Run each job in its own thread with its own site connection, all starting together."""
+	site, results, start = frappe.local.site, [None] * len(jobs), threading.Barrier(len(jobs))
+
+	def run(index, job):
+		frappe.init(site=site)
+		frappe.connect()
+		frappe.set_user("Administrator")
+		try:
+			start.wait()
+			results[index] = job()
+			frappe.db.commit()
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join()
+	return results

@@ -190,11 +190,15 @@ def record(delivery: intake.Delivery) -> dict:
 	)
 	if name is None:
 		return respond(200, "duplicate", _("This delivery was received before."))
+	if not unknown:
+		wake_processing()
+	# Here, not after the answer is written: a database that fails now gets the one-sentence 503
+	# (nothing accepted), where a failure in Frappe's own commit would be a bare 500.
+	frappe.db.commit()
 	if unknown:
 		return respond(
 			200,
 			"ignored",
 			_("{0} is not an event Chat Bridge knows; recorded as Ignored.").format(delivery.event),
 		)
-	wake_processing()
 	return respond(200, "queued", name)

@@ -1,4 +1,4 @@
-"""Working through the webhook log: Queued → Processing → Processed / Ignored / Failed.
+"""Working through the webhook log: Queued → Processed / Ignored / Failed.
 
 Queued deliveries are worked through by one background job at a time, oldest first. One job for
 all of them rather than one per delivery, because a Frappe worker forks a fresh process for every
@@ -7,10 +7,13 @@ a second, where a job that keeps going manages fifty. A lease in Redis says that
 its way or running; a delivery that finds the lease taken leaves its event to that job, and the job
 looks once more after giving the lease up, so no event is left behind in between.
 
-Every event is processed at most once at a time: whoever processes it first claims the row under a
-row lock, so a second attempt (a retry racing a replay, two jobs after a lease expired) finds it
-taken and stops. The handler's writes and the event's final status are committed together, so a
-failed event leaves nothing half-written. Failed events are retried by the scheduler with growing
+Every event is processed at most once at a time: whoever processes it holds its row locked until
+its outcome is committed, so a second attempt (a retry racing a replay, two jobs after a lease
+expired) skips the locked row and stops. The handler's writes and the event's final status are
+committed together, so a failed event leaves nothing half-written, and a worker killed mid-way
+leaves its events Queued, as they were: the database rolls back what it had not committed. The
+processing job commits every few events (each behind a savepoint of its own), which spares the
+database most of its flushes to disk. Failed events are retried by the scheduler with growing
 delays, up to Max Attempts; by hand from the event's Retry button; or with
 `bench --site <site> chatwoot replay`.
 """
@@ -27,7 +30,7 @@ from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 from chat_bridge.chatwoot.errors import ChatwootError
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_admin
-from chat_bridge.records.transactions import with_conflict_retries
+from chat_bridge.records.transactions import CONFLICT_ATTEMPTS, CONFLICTS
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
 
 EVENT_DOCTYPE = "Chatwoot Webhook Event"
@@ -35,7 +38,8 @@ AUTOMATIC = ("Queued", "Failed")
 REPLAYABLE = ("Queued", "Failed", "Ignored", "Processed")
 DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 3600
-# A job that has said "Processing" this long without finishing was lost with its worker.
+# An event left "Processing" this long was lost with its worker. Only rows written by an earlier
+# version are ever left so: processing now holds the row's lock rather than committing the status.
 STALE_AFTER = timedelta(minutes=15)
 PROCESSING_LEASE_KEY = "chat_bridge:processing_job"
 # Longer than a job's turn, so a lease outlives only a job that died holding it.
@@ -43,8 +47,11 @@ PROCESSING_LEASE_SECONDS = 120
 # Well inside the default queue's job timeout; then a fresh job takes over.
 PROCESSING_TURN_SECONDS = 60
 PROCESSING_BATCH = 100
+# Events the processing job commits at once. More saves little; a failure costs the rest a retry.
+COMMIT_EVERY = 20
 # Queued this long with no job about it: the job was lost (Redis flushed, worker killed).
 FORGOTTEN_AFTER = timedelta(minutes=2)
+TOUCH_EVERY = timedelta(minutes=1)
 # Who owns what the sync writes, whichever path wrote it: a webhook's job would otherwise run as
 # Guest (the sender), a Retry as whoever clicked it.
 SYSTEM_USER = "Administrator"
@@ -114,15 +121,25 @@ def process_queued_events() -> None:
 					continue
 				return
 			renew_processing_lease()
-			for name in waiting:
+			for number, name in enumerate(waiting, 1):
 				if not feature_enabled(Feature.SYNC):
-					# Rolled back: what is queued waits, Queued, for sync to come back on.
+					# What is queued waits, Queued, for sync to come back on.
+					frappe.db.commit()
 					release_processing_lease()
 					return
-				process_event(name, ("Queued",))
+				try:
+					process_event(name, ("Queued",), commit=False)
+				except CONFLICTS:
+					# Rolled back, with the events before it since the last commit, which wait
+					# Queued for the next look; this one goes on alone until it gets through.
+					process_event(name, ("Queued",))
+				if number % COMMIT_EVERY == 0:
+					frappe.db.commit()
 				if time.monotonic() > turn_ends:
+					frappe.db.commit()
 					hand_over_processing()
 					return
+			frappe.db.commit()
 	except Exception:
 		release_processing_lease()  # the next delivery, or the scheduler, starts a fresh job
 		raise
@@ -171,23 +188,66 @@ def enqueue_processing(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -
 	)
 
 
-def process_event(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> str | None:
-	"""Run one recorded delivery through its handler; the status it ends in, or None if not claimed."""
+def process_event(
+	event_name: str, statuses: tuple[str, ...] = AUTOMATIC, *, commit: bool = True
+) -> str | None:
+	"""Run one recorded delivery through its handler; the status it ends in, or None if not claimed.
+
+	A conflict with another job (both inserting the same record, a deadlock) rolls the transaction
+	back, and the event is run again in a fresh one, which sees what the other job committed. With
+	`commit` off the caller commits, later, with other events, and gets the conflict itself: the
+	rollback took its other events back to Queued too.
+	"""
+	for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+		try:
+			status = process_locked(event_name, statuses)
+		except CONFLICTS as conflict:
+			frappe.db.rollback()
+			if not commit:
+				raise
+			if attempt < CONFLICT_ATTEMPTS:
+				continue
+			status = fail(event_name, statuses, describe_failure(conflict))
+		if commit:
+			frappe.db.commit()
+		return status
+	raise AssertionError("unreachable")
+
+
+def process_locked(event_name: str, statuses: tuple[str, ...]) -> str | None:
+	"""The event's work and outcome, uncommitted, its row locked; a failing handler's work is undone
+	back to the event's own savepoint, so other events in the transaction keep theirs."""
 	from chat_bridge.webhook.handlers import dispatch
 
-	if not claim(event_name, statuses):
+	attempts = claim(event_name, statuses)
+	if attempts is None:
 		return None
-	event = frappe.get_doc(EVENT_DOCTYPE, event_name)
 	started = time.monotonic()
+	savepoint = f"event_{frappe.generate_hash(length=10)}"
+	frappe.db.savepoint(savepoint)
 	try:
 		# Inside the try: an event that cannot be read must end Failed, not stop the queue behind it.
+		event = frappe.db.get_value(EVENT_DOCTYPE, event_name, ["event", "payload"], as_dict=True)
 		payload = json.loads(event.payload or "{}")
 		with as_system_user():
-			outcome = with_conflict_retries(lambda: dispatch(event.event, payload))
+			outcome = dispatch(event.event, payload)
+	except CONFLICTS:
+		raise
 	except Exception as error:
-		frappe.db.rollback()
-		return finish(event_name, "Failed", started, describe_failure(error))
-	return finish(event_name, outcome.status, started, outcome.reason)
+		frappe.db.rollback(save_point=savepoint)
+		status, reason = "Failed", describe_failure(error)
+	else:
+		status, reason = outcome.status, outcome.reason
+	finish(event_name, status, attempts, started, reason)
+	return status
+
+
+def fail(event_name: str, statuses: tuple[str, ...], reason: str) -> str | None:
+	attempts = claim(event_name, statuses)
+	if attempts is None:
+		return None
+	finish(event_name, "Failed", attempts, time.monotonic(), reason)
+	return "Failed"
 
 
 @contextmanager
@@ -203,37 +263,31 @@ def as_system_user():
 		frappe.set_user(user)
 
 
-def claim(event_name: str, statuses: tuple[str, ...]) -> bool:
-	"""Mark the event Processing if it is in one of `statuses`; False when someone else has it."""
+def claim(event_name: str, statuses: tuple[str, ...]) -> int | None:
+	"""Lock the event's row if it is in one of `statuses`; its attempt number, or None when another
+	job holds it or it is in another status."""
 	row = frappe.db.get_value(
-		EVENT_DOCTYPE, event_name, ["status", "attempts"], as_dict=True, for_update=True
+		EVENT_DOCTYPE, event_name, ["status", "attempts"], as_dict=True, for_update=True, skip_locked=True
 	)
 	if row is None or row.status not in statuses:
-		return False
-	frappe.db.set_value(
-		EVENT_DOCTYPE, event_name, {"status": "Processing", "attempts": cint(row.attempts) + 1}
-	)
-	frappe.db.commit()  # the claim must be visible to other workers before the work starts
-	return True
+		return None
+	return cint(row.attempts) + 1
 
 
-def finish(event_name: str, status: str, started: float, reason: str | None) -> str:
+def finish(event_name: str, status: str, attempts: int, started: float, reason: str | None) -> None:
 	now = now_datetime()
 	values = {
 		"status": status,
+		"attempts": attempts,
 		"error": reason,
 		"processing_ms": int((time.monotonic() - started) * 1000),
 		"processed_at": now if status != "Failed" else None,
 		"next_attempt_at": None,
 	}
-	if status == "Failed":
-		attempts = cint(frappe.db.get_value(EVENT_DOCTYPE, event_name, "attempts"))
-		if attempts < max_attempts():
-			values["next_attempt_at"] = add_to_date(now, seconds=backoff_seconds(attempts))
+	if status == "Failed" and attempts < max_attempts():
+		values["next_attempt_at"] = add_to_date(now, seconds=backoff_seconds(attempts))
 	frappe.db.set_value(EVENT_DOCTYPE, event_name, values)
 	touch_last_webhook(now)
-	frappe.db.commit()
-	return status
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -251,11 +305,19 @@ def describe_failure(error: Exception) -> str:
 	return frappe.get_traceback(with_context=False) or f"{type(error).__name__}: {error}"
 
 
+_last_touched: dict[str, datetime] = {}  # by site: this process's last write of Last Webhook At
+
+
 def touch_last_webhook(now: datetime) -> None:
-	"""Keep the settings' Last Webhook At roughly current, without writing the Single on every event."""
+	"""Keep the settings' Last Webhook At roughly current, without writing (or even reading) the
+	Single on every event."""
+	site = frappe.local.site
+	if _last_touched.get(site) and _last_touched[site] > now - TOUCH_EVERY:
+		return
 	last = frappe.db.get_single_value(SETTINGS_DOCTYPE, "last_webhook_at")
-	if not last or get_datetime(last) < now - timedelta(minutes=1):
+	if not last or get_datetime(last) < now - TOUCH_EVERY:
 		frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_webhook_at", now, update_modified=False)
+	_last_touched[site] = now
 
 
 # Scheduled

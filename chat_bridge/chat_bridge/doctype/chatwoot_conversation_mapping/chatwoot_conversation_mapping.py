@@ -6,7 +6,11 @@ from frappe.model.document import Document
 
 
 class ChatwootConversationMapping(Document):
-	pass
+	def on_communication_update(self, communication) -> None:
+		"""A chat message filed under the conversation. Frappe would otherwise treat it as a
+		document's email: load this mapping, stamp its modified time and announce it to every open
+		form, on every message. The sync keeps the mapping's own message fields and tells the desk
+		itself."""
 
 
 def on_doctype_update():
