@@ -126,41 +126,59 @@ def send_test_webhook(context, event, url):
 @click.option("--conversations", is_flag=True, help="Pull conversations (status, assignee, labels).")
 @click.option("--messages", is_flag=True, help="Pull the messages of the conversations.")
 @click.option("--since", metavar="DATE", help="Only what was active since DATE.")
-@click.option("--quiet", is_flag=True, help="Print the summary only.")
+@click.option("--quiet", is_flag=True, help="No progress bar: the summary only.")
+@click.option("--verbose", is_flag=True, help="A line for every record pulled.")
 @pass_context
-def backfill(context, contacts, conversations, messages, since, quiet):
+def backfill(context, contacts, conversations, messages, since, quiet, verbose):
 	"""Pull from Chatwoot what webhooks did not bring (all three kinds when none is named).
 
-	Safe to run again, and while webhooks arrive: nothing is created twice.
+	Safe to run again, and while webhooks arrive: nothing is created twice. Safe to interrupt
+	(Ctrl-C): what was written is kept, and the next run goes on from there.
 	"""
+	import frappe
+
 	from chat_bridge.api.chatwoot import system_client
 	from chat_bridge.features import Feature
+	from chat_bridge.progress import Progress
 	from chat_bridge.records.pull import backfill as pull
 	from chat_bridge.settings import feature_enabled
+	from chat_bridge.sync.summary import counted
 
 	since_at = parse_date(since, "--since")
 	everything = not (contacts or conversations or messages)
 	with on_site(context):
 		if not feature_enabled(Feature.SYNC):
 			raise click.ClickException("Sync is off: turn on Enable Integration and Enable Sync first.")
-		counter = {"n": 0}
-
-		def report(kind, item, action):
-			counter["n"] += 1
-			if not quiet:
-				click.echo(f"[{counter['n']}] {kind} {item}: {action}")
-
-		summary = pull(
-			system_client(),
-			contacts=everything or contacts,
-			conversations=everything or conversations,
-			messages=everything or messages,
-			since=since_at,
-			report=report,
-		)
+		progress = Progress(shown=False if quiet or verbose else None)
+		try:
+			summary = pull(
+				system_client(),
+				contacts=everything or contacts,
+				conversations=everything or conversations,
+				messages=everything or messages,
+				since=since_at,
+				report=(lambda kind, item, action: click.echo(f"{kind} {item}: {action}"))
+				if verbose
+				else None,
+				progress=progress,
+			)
+		except KeyboardInterrupt:
+			frappe.db.rollback()
+			progress.close()
+			click.echo(
+				"\nInterrupted. What was pulled so far is kept; run the same command again to go on.",
+				err=True,
+			)
+			raise SystemExit(130) from None
+		progress.close()
 		for failure in summary.failures:
 			click.echo(f"failed: {failure}", err=True)
 		click.echo(f"Done: {summary}")
+		for kind, seconds in summary.seconds.items():
+			pulled = summary.of_kind(kind)
+			click.echo(
+				f"  {counted(pulled, kind)} in {seconds:.0f} s ({pulled / max(seconds, 0.001):.0f} a second)"
+			)
 		if summary.failures:
 			raise SystemExit(1)
 

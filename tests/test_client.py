@@ -1,6 +1,8 @@
 """The Application API client against `responses`: requests on the wire, paging, retries, errors."""
 
+import itertools
 import json
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -458,7 +460,8 @@ def test_iter_conversations_unwraps_data_and_keeps_filters(api):
 
 @responses.activate
 def test_iter_messages_streams_oldest_first_with_after(api):
-	pages = {"0": [1, 2, 3], "3": [4, 5], "5": []}
+	# Chatwoot gives up to 100 messages after the cursor: a full page may have more behind it.
+	pages = {"0": range(1, 101), "100": range(101, 201), "200": []}
 	for after, ids in pages.items():
 		responses.add(
 			"GET",
@@ -466,13 +469,21 @@ def test_iter_messages_streams_oldest_first_with_after(api):
 			json={"meta": {}, "payload": [{"id": i} for i in ids]},
 			match=[matchers.query_param_matcher({"after": after})],
 		)
-	assert [m["id"] for m in api.iter_messages(58)] == [1, 2, 3, 4, 5]
+	assert [m["id"] for m in api.iter_messages(58)] == list(range(1, 201))
+
+
+@responses.activate
+def test_iter_messages_asks_no_further_than_a_short_page(api):
+	responses.add("GET", f"{ACCOUNT}/conversations/58/messages", json={"payload": [{"id": 1}, {"id": 2}]})
+	assert [m["id"] for m in api.iter_messages(58)] == [1, 2]
+	assert len(responses.calls) == 1
 
 
 @responses.activate
 def test_iter_messages_stops_when_the_server_ignores_the_cursor(api):
-	responses.add("GET", f"{ACCOUNT}/conversations/58/messages", json={"payload": [{"id": 1}, {"id": 2}]})
-	assert [m["id"] for m in api.iter_messages(58)] == [1, 2]
+	full = {"payload": [{"id": i} for i in range(1, 101)]}
+	responses.add("GET", f"{ACCOUNT}/conversations/58/messages", json=full)
+	assert [m["id"] for m in api.iter_messages(58)] == list(range(1, 101))
 	assert len(responses.calls) == 2
 
 
@@ -701,10 +712,14 @@ def test_requests_to_one_chatwoot_keep_to_the_rate():
 		now[0] += seconds
 
 	limiter = RateLimiter(50, clock=lambda: now[0], sleep=sleep)
-	for _ in range(101):
+	sent = []
+	for _ in range(201):
 		limiter.wait()
-	assert now[0] == pytest.approx(102.0)  # 101 requests: the first at once, then one each 20 ms
-	assert all(s == pytest.approx(0.02) for s in slept)
+		sent.append(now[0])
+	assert all(b - a >= 0.02 - 1e-9 for a, b in itertools.pairwise(sent))  # one each 20 ms at most
+	# and never more than 50 in any second, counted from any request: the 51st waits a little longer
+	assert all(later - sent[i] > 1.0 for i, later in enumerate(sent[50:]))
+	assert sent[-1] - sent[0] == pytest.approx(4 * (1.0 + 0.01))
 	now[0] += 5  # idle for a while: no credit is saved up beyond the next slot
 	assert limiter.wait() == 0
 	assert limiter.wait() == pytest.approx(0.02)
@@ -731,3 +746,97 @@ def test_the_client_never_goes_faster_than_fifty_requests_a_second():
 	for _ in range(26):
 		api.get_account()
 	assert time.monotonic() - started >= 0.5 - 0.01  # 25 intervals of 20 ms
+
+
+@responses.activate
+def test_pages_come_with_the_total_chatwoot_states(api):
+	for page, ids in {"1": [1, 2], "2": [3], "3": []}.items():
+		responses.add(
+			"GET",
+			f"{ACCOUNT}/contacts",
+			json={"meta": {"count": 3, "current_page": int(page)}, "payload": [{"id": i} for i in ids]},
+			match=[matchers.query_param_matcher({"page": page}, strict_match=False)],
+		)
+		responses.add(
+			"GET",
+			f"{ACCOUNT}/conversations",
+			json={"data": {"meta": {"all_count": 3}, "payload": [{"id": i} for i in ids]}},
+			match=[matchers.query_param_matcher({"page": page}, strict_match=False)],
+		)
+	assert [([c["id"] for c in items], total) for items, total in api.contact_pages()] == [
+		([1, 2], 3),
+		([3], 3),
+	]
+	pages = api.conversation_pages(status="all")
+	assert [([c["id"] for c in items], total) for items, total in pages] == [([1, 2], 3), ([3], 3)]
+
+
+@responses.activate
+def test_messages_since_a_moment_page_backwards_until_they_are_older(api):
+	since = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+	at = int(since.timestamp())
+	latest = [{"id": i, "created_at": at + i} for i in range(81, 101)]  # all in the window
+	older = [{"id": i, "created_at": at - 100 + i} for i in range(61, 81)]  # all before `since`
+	responses.add(
+		"GET",
+		f"{ACCOUNT}/conversations/58/messages",
+		json={"payload": latest},
+		match=[matchers.query_param_matcher({})],
+	)
+	responses.add(
+		"GET",
+		f"{ACCOUNT}/conversations/58/messages",
+		json={"payload": older},
+		match=[matchers.query_param_matcher({"before": "81"})],
+	)
+	ids = [m["id"] for m in api.iter_messages_since(58, since)]
+	assert ids == list(
+		range(81, 101)
+	)  # the older page reaches back past `since`: nothing of it, no more asked
+	assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_messages_since_stop_at_a_short_latest_page(api):
+	since = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+	page = [{"id": i, "created_at": int(since.timestamp()) + i} for i in range(1, 4)]
+	responses.add("GET", f"{ACCOUNT}/conversations/58/messages", json={"payload": page})
+	assert [m["id"] for m in api.iter_messages_since(58, since)] == [1, 2, 3]
+	assert len(responses.calls) == 1
+
+
+def test_a_request_woken_late_moves_the_pace_along():
+	from chat_bridge.chatwoot.ratelimit import RateLimiter
+
+	now = [100.0]
+	late = iter([0.015] + [0.0] * 100)  # the first sleeper wakes 15 ms late, as in a busy process
+
+	def sleep(seconds):
+		now[0] += seconds + next(late)
+
+	limiter = RateLimiter(50, clock=lambda: now[0], sleep=sleep)
+	limiter.wait()  # at once
+	sent = []
+	for _ in range(60):
+		limiter.wait()
+		sent.append(now[0])
+	assert sent[1] - sent[0] == pytest.approx(0.02)  # the next counts from when the late one went
+	assert all(later - sent[i] > 1.0 for i, later in enumerate(sent[50:]))
+
+
+def test_a_shared_pace_is_asked_before_every_request_and_waited_for():
+	from chat_bridge.chatwoot.ratelimit import RateLimiter
+
+	now, answers, asked = [100.0], iter([0.3, 0.0, 0.0]), []
+
+	def sleep(seconds):
+		now[0] += seconds
+
+	def shared():
+		asked.append(now[0])
+		return next(answers)
+
+	limiter = RateLimiter(50, clock=lambda: now[0], sleep=sleep, shared=shared)
+	assert limiter.wait() == pytest.approx(0.3)  # the other processes have taken this second's slots
+	limiter.wait()
+	assert asked == [100.0, 100.3, pytest.approx(100.32)]

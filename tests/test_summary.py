@@ -14,3 +14,14 @@ def test_a_summary_counts_each_kind_in_words():
 
 def test_an_empty_summary_says_so():
 	assert str(PullSummary()) == "nothing to do"
+
+
+def test_a_kind_is_counted_whatever_happened_to_it():
+	summary = PullSummary()
+	for kind, action in [("message", "created"), ("message", "unchanged"), ("contact", "created")]:
+		summary.add(kind, action)
+	assert (summary.of_kind("message"), summary.of_kind("contact"), summary.of_kind("conversation")) == (
+		2,
+		1,
+		0,
+	)

@@ -9,10 +9,15 @@ the desk appears under their name. Only System Managers, who administer the inte
 fall back to the administrator token when they have none.
 """
 
+import hashlib
+import uuid
+
 import frappe
+import redis
 from frappe import _
 
 from chat_bridge.chatwoot import ChatwootAPI, PlatformAPI, RetryPolicy
+from chat_bridge.chatwoot.ratelimit import DEFAULT_RATE, SPARE
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.permissions import is_chatwoot_admin
 from chat_bridge.settings import get_secret, get_settings
@@ -27,6 +32,50 @@ __all__ = [
 ]
 
 USER_TOKEN_DOCTYPE = "Chatwoot User Token"  # noqa: S105 -- a DocType name
+# Every process of the bench, its requests to one Chatwoot in the last second, by when they went.
+PACE_KEY = "chat_bridge:chatwoot_pace:{url}"
+_TAKE_SLOT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+	redis.call('ZADD', KEYS[1], now, ARGV[3])
+	redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+	return '0'
+end
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+return tostring(oldest + window - now)
+"""
+
+
+class SharedPace:
+	"""A slot among the requests every process of the bench makes to one Chatwoot, taken in Redis
+	(on its clock, so that hosts need not agree on theirs); 0, or the seconds to wait first."""
+
+	def __init__(self, base_url: str, rate: float = DEFAULT_RATE):
+		digest = hashlib.sha256(base_url.encode()).hexdigest()[:16]
+		self.key, self.rate = PACE_KEY.format(url=digest), rate
+		# The connection, not frappe.local: a backfill asks from its prefetching thread too.
+		self.take_slot = frappe.cache.register_script(_TAKE_SLOT)
+
+	def __call__(self) -> float:
+		try:
+			return float(
+				self.take_slot(keys=[self.key], args=[1.0 + SPARE, int(self.rate), uuid.uuid4().hex])
+			)
+		except redis.exceptions.RedisError:
+			return 0.0  # Redis is away: the process's own pace still holds
+
+
+def paced(client):
+	"""The client, keeping to the one pace of all the bench's processes with its Chatwoot."""
+	limiter = client.transport.limiter
+	if limiter.shared is None:
+		limiter.shared = SharedPace(client.base_url)
+	return client
+
+
 # Someone is waiting in the desk: fail within seconds rather than retry for half a minute.
 INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, max_delay=2.0, max_total=5.0)
 
@@ -54,7 +103,7 @@ def system_client(*, account_id: int | None = None, retry: RetryPolicy | None = 
 			_("Set an administrator's API Access Token in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	return ChatwootAPI(url, token, account_id, retry=retry)
+	return paced(ChatwootAPI(url, token, account_id, retry=retry))
 
 
 def user_client(user: str | None = None, *, retry: RetryPolicy | None = INTERACTIVE_RETRY) -> ChatwootAPI:
@@ -67,7 +116,7 @@ def user_client(user: str | None = None, *, retry: RetryPolicy | None = INTERACT
 	token, account_id = _user_token(user)
 	if token:
 		url, default_account = _location()
-		return ChatwootAPI(url, token, account_id or default_account, retry=retry)
+		return paced(ChatwootAPI(url, token, account_id or default_account, retry=retry))
 	if is_chatwoot_admin(user):
 		return system_client(retry=retry)
 	frappe.throw(
@@ -97,4 +146,4 @@ def platform_client(*, retry: RetryPolicy | None = None) -> PlatformAPI:
 			_("Set a Platform API Token in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	return PlatformAPI(url, token, retry=retry)
+	return paced(PlatformAPI(url, token, retry=retry))

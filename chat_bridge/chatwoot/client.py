@@ -20,6 +20,10 @@ from chat_bridge.chatwoot.values import check_choice, drop_none, record_id, unix
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
 PRIORITIES = ("low", "medium", "high", "urgent")
 MESSAGE_TYPES = ("outgoing", "incoming")
+# Messages Chatwoot gives at most for one `after` cursor (MessageFinder: newer ones, oldest first),
+# and for the latest page or one `before` cursor.
+MESSAGES_AFTER_LIMIT = 100
+MESSAGES_PER_PAGE = 20
 ATTRIBUTE_MODELS = ("contact_attribute", "conversation_attribute")
 ATTRIBUTE_DISPLAY_TYPES = ("text", "number", "currency", "percent", "link", "date", "list", "checkbox")
 # The events an account webhook may subscribe to (Webhook::ALLOWED_WEBHOOK_EVENTS in Chatwoot).
@@ -99,6 +103,15 @@ class ChatwootAPI:
 	def iter_contacts(self, sort: str | None = None) -> Iterator[dict]:
 		return _iter_pages(lambda page: self.list_contacts(page=page, sort=sort).get("payload"))
 
+	def contact_pages(self) -> Iterator[tuple[list[dict], int | None]]:
+		"""Every page of contacts, with how many Chatwoot says there are in all."""
+
+		def fetch(page: int):
+			answer = self.list_contacts(page=page)
+			return answer.get("payload"), (answer.get("meta") or {}).get("count")
+
+		return _pages(fetch)
+
 	def search_contacts(self, q: str, page: int = 1) -> dict:
 		return self._get(self._account("/contacts/search"), {"q": q, "page": page})
 
@@ -164,6 +177,15 @@ class ChatwootAPI:
 		return _iter_pages(
 			lambda page: (self.list_conversations(page=page, **filters).get("data") or {}).get("payload")
 		)
+
+	def conversation_pages(self, **filters) -> Iterator[tuple[list[dict], int | None]]:
+		"""Every page of conversations matching `filters`, with how many there are in all."""
+
+		def fetch(page: int):
+			data = self.list_conversations(page=page, **filters).get("data") or {}
+			return data.get("payload"), (data.get("meta") or {}).get("all_count")
+
+		return _pages(fetch)
 
 	def get_conversation(self, display_id: int) -> dict:
 		return self._get(self._account(f"/conversations/{record_id(display_id)}"))
@@ -262,7 +284,24 @@ class ChatwootAPI:
 			if not fresh:
 				return
 			yield from fresh
+			if len(page) < MESSAGES_AFTER_LIMIT:
+				return  # a short page is the last: asking again would only bring an empty one
 			after = max(int(message["id"]) for message in fresh)
+
+	def iter_messages_since(self, display_id: int, since: datetime) -> Iterator[dict]:
+		"""The conversation's messages created since `since`, whatever arrived (or not) in between:
+		the latest page, then older ones (`before`), until a page reaches back past `since`."""
+		since_epoch = unix_time(since)
+		before: int | None = None
+		while True:
+			page = self.list_messages(display_id, before=before).get("payload") or []
+			if before is not None:
+				page = [m for m in page if int(m["id"]) < before]  # a server ignoring the cursor ends here
+			recent = [m for m in page if int(m.get("created_at") or since_epoch) >= since_epoch]
+			yield from recent
+			if not page or len(recent) < len(page) or len(page) < MESSAGES_PER_PAGE:
+				return
+			before = min(int(m["id"]) for m in page)
 
 	def send_message(
 		self,
@@ -446,6 +485,17 @@ class ChatwootAPI:
 		"""`{payload: {messages: [{id, content, conversation_id, created_at, sender, …}], meta}}`:
 		messages whose text matches `q`, in conversations the token may see."""
 		return self._get(self._account("/search/messages"), {"q": q, "page": page})
+
+
+def _pages(fetch: Callable[[int], tuple[list | None, int | None]]) -> Iterator[tuple[list[dict], int | None]]:
+	"""Pages 1, 2, … and the total each states, until an empty page."""
+	page = 1
+	while True:
+		items, total = fetch(page)
+		if not items:
+			return
+		yield items, total
+		page += 1
 
 
 def _iter_pages(fetch: Callable[[int], list | None]) -> Iterator[dict]:

@@ -29,7 +29,8 @@ class RetryPolicy:
 	max_attempts: int = 5
 	base_delay: float = 0.5
 	max_delay: float = 8.0
-	max_total: float = 30.0
+	# Longer than one read timeout (30 s): a call that timed out is still worth another try.
+	max_total: float = 75.0
 	retry_statuses: frozenset[int] = frozenset({429, 502, 503, 504})
 	jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False, compare=False)
 

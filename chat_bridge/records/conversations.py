@@ -43,19 +43,6 @@ def conversation_mapping(conversation: ConversationView):
 	return mapping, True
 
 
-def last_message_seen(conversation: ConversationView) -> int:
-	"""The id of the newest message of the conversation already written, 0 for none."""
-	account_id = conversation.account_id or get_settings().account_id
-	return (
-		frappe.db.get_value(
-			MAPPING_DOCTYPE,
-			{"account_id": account_id, "chatwoot_conversation_id": conversation.id},
-			"last_message_id",
-		)
-		or 0
-	)
-
-
 def attach_contact(mapping, conversation: ConversationView) -> None:
 	"""Link the conversation's contact, creating it when its own event has not arrived yet.
 

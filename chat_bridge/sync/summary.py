@@ -8,9 +8,14 @@ from collections import Counter
 class PullSummary:
 	counts: Counter = dataclasses.field(default_factory=Counter)  # "<kind> <action>" → how many
 	failures: list[str] = dataclasses.field(default_factory=list)
+	seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # kind → time its pull took
 
 	def add(self, kind: str, action: str) -> None:
 		self.counts[f"{kind} {action}"] += 1
+
+	def of_kind(self, kind: str) -> int:
+		"""How many records of `kind` were pulled, whatever happened to them."""
+		return sum(count for key, count in self.counts.items() if key.split(" ", 1)[0] == kind)
 
 	def __str__(self) -> str:
 		parts = []

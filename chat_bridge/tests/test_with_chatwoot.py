@@ -102,6 +102,20 @@ class TestBackfillAndReconcile(WithChatwoot):
 		summary = backfill(system_client(), since=frappe.utils.add_days(frappe.utils.now_datetime(), 1))
 		self.assertEqual(summary.counts, {})
 
+	def test_reconciliation_fills_a_gap_below_a_message_that_arrived(self):
+		from chat_bridge.chatwoot.events import MessageView
+		from chat_bridge.records.messages import sync_message
+
+		backfill(system_client(), contacts=False)
+		before = self.counts()["communications"]
+		self.mock.customer_says(58, "Lost: the site was away when this came")  # no webhook is registered
+		arrived = self.mock.customer_says(58, "This one was delivered")
+		sync_message(MessageView.from_payload(self.mock.message_webhook(arrived)))
+		frappe.db.commit()
+		self.assertEqual(self.counts()["communications"], before + 1)
+		reconcile()
+		self.assertEqual(self.counts()["communications"], before + 2)
+
 	def test_reconciliation_fills_the_gap_of_a_lost_delivery(self):
 		backfill(system_client(), contacts=False)
 		before = self.counts()["communications"]
