@@ -11,8 +11,8 @@ moment ago (Chatwoot mounts the card again on every switch between conversations
 
 Run from the bench's sites folder with the bench's Python, against the site as served:
 
-	cd ~/frappe-bench/sites && ../env/bin/python /path/to/chat_bridge/benchmarks/bench_customer_card.py \\
-		--site erp.localhost --url http://127.0.0.1:8001
+	cd ~/frappe-bench/sites && PYTHONPATH=../apps/chat_bridge ../env/bin/python \\
+		-m benchmarks.bench_customer_card --site erp.localhost --url http://127.0.0.1:8001
 """
 
 import argparse
@@ -21,14 +21,11 @@ import time
 
 import requests
 
+from benchmarks.stats import percentile
+
 INVOICES, ORDERS = 2000, 500
 VIEWER = "card.bench@example.test"
 ROLES = ("Sales User", "Accounts User", "Support Team")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-	ordered = sorted(values)
-	return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def seed(frappe, tag: str) -> dict:

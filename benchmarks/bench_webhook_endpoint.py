@@ -20,16 +20,12 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.stats import percentile
 from chat_bridge.chatwoot.signature import sign
 
 EXAMPLE = (
 	Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "webhooks" / "conversation_updated.json"
 )
-
-
-def percentile(values: list[float], fraction: float) -> float:
-	ordered = sorted(values)
-	return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run_interleaved(

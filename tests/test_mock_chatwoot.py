@@ -1,8 +1,10 @@
 """The client against the running mock Chatwoot over loopback, and the mock's own behaviour."""
 
 import json
+import time
 
 import pytest
+import requests
 
 from chat_bridge.chatwoot import (
 	AuthenticationError,
@@ -375,3 +377,77 @@ def test_custom_attribute_definitions_follow_chatwoots_rules(mock_chatwoot):
 	assert (updated["attribute_display_name"], updated["attribute_display_type"]) == ("Owes", "number")
 	with pytest.raises(ForbiddenError):
 		client(mock_chatwoot, "agent-token").create_custom_attribute_definition("x_key", "X", "text")
+
+
+ALL_EVENTS = [
+	"contact_created",
+	"contact_updated",
+	"conversation_created",
+	"conversation_updated",
+	"conversation_status_changed",
+	"message_created",
+]
+
+
+def wait_for(condition, seconds: float = 10.0):
+	deadline = time.monotonic() + seconds
+	while not condition():
+		assert time.monotonic() < deadline, "gave up waiting"
+		time.sleep(0.02)
+
+
+def test_a_burst_sends_a_mix_from_many_senders_with_duplicates(mock_chatwoot, webhook_receiver):
+	secret = client(mock_chatwoot).create_webhook(webhook_receiver.url, ALL_EVENTS)["payload"]["webhook"][
+		"secret"
+	]
+	seeded = set(mock_chatwoot.messages)
+	burst = mock_chatwoot.start_burst(60, duplicates=5, window=10, senders=4)
+	wait_for(lambda: burst.done)
+	report = burst.report(detail=True)
+	unique = report["unique"]
+	assert 60 <= unique < 80  # the last conversation is made up whole
+	assert (report["deliveries"], report["sent"]) == (unique + 5, unique + 5)
+	assert report["statuses"] == {"200": unique + 5}
+	assert len(webhook_receiver.received) == unique + 5
+	ids = [
+		{k.lower(): v for k, v in d["headers"].items()}["x-chatwoot-delivery"]
+		for d in webhook_receiver.received
+	]
+	assert len(set(ids)) == unique  # each duplicate repeats its delivery's id
+	assert sum(r["duplicate"] for r in report["results"]) == 5
+	payloads = [json.loads(d["body"]) for d in webhook_receiver.received]
+	assert {"contact_created", "conversation_created", "message_created"} <= {p["event"] for p in payloads}
+	# Every message the burst made up was announced.
+	announced = {p["id"] for p in payloads if p["event"] == "message_created"}
+	assert announced == set(mock_chatwoot.messages) - seeded
+	delivery = webhook_receiver.received[0]
+	headers = {k.lower(): v for k, v in delivery["headers"].items()}
+	verify_signature(
+		secret, delivery["body"], headers["x-chatwoot-signature"], headers["x-chatwoot-timestamp"]
+	)
+
+
+def test_a_burst_of_one_event_keeps_a_pace(mock_chatwoot, webhook_receiver):
+	client(mock_chatwoot).create_webhook(webhook_receiver.url, ALL_EVENTS)
+	burst = mock_chatwoot.start_burst(20, senders=4, rate=100, events=["message_created"])
+	wait_for(lambda: burst.done)
+	assert {json.loads(d["body"])["event"] for d in webhook_receiver.received} == {"message_created"}
+	assert burst.report()["seconds"] >= 0.19  # 20 at 100 a second
+
+
+def test_the_control_routes_drive_a_separate_mock(mock_chatwoot, webhook_receiver):
+	client(mock_chatwoot).create_webhook(webhook_receiver.url, ALL_EVENTS)
+	control = requests.Session()
+	seeded = control.post(
+		f"{mock_chatwoot.url}/__mock/seed", json={"contacts": 30, "conversations": 10}
+	).json()
+	assert seeded["conversations"] >= 10
+	control.post(
+		f"{mock_chatwoot.url}/__mock/faults", json={"status": 503, "times": 1, "path_contains": "/agents"}
+	)
+	assert client(mock_chatwoot).list_agents()  # the 503 was retried
+	started = control.post(f"{mock_chatwoot.url}/__mock/burst", json={"deliveries": 15, "senders": 3}).json()
+	assert started["unique"] >= 15
+	wait_for(lambda: control.get(f"{mock_chatwoot.url}/__mock/burst").json()["done"])
+	stats = control.get(f"{mock_chatwoot.url}/__mock/stats").json()
+	assert stats["busiest_second"] >= 1

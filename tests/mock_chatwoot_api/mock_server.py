@@ -16,8 +16,10 @@ import argparse
 import hashlib
 import hmac
 import html
+import http.client
 import json
 import queue
+import random
 import re
 import secrets
 import threading
@@ -29,8 +31,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import requests
 
 SEED = Path(__file__).resolve().parent / "fixtures" / "seed.json"
 
@@ -145,6 +145,8 @@ class MockChatwoot:
 		self.requests: list[tuple[str, str]] = []
 		self.request_times: list[float] = []  # monotonic, for the pace clients keep
 		self.deliveries: list[dict] = []
+		self.burst: Burst | None = None
+		self._held: list[tuple[dict, dict]] | None = None  # while a burst is made up: its deliveries
 		self._delivery_queue: queue.Queue = queue.Queue()
 		self._deliveries_done = threading.Condition()
 		self._reset_state()
@@ -193,6 +195,7 @@ class MockChatwoot:
 		self._contact_listing: list[dict] | None = None
 		self.conversations: dict[int, dict] = {}
 		self.messages: dict[int, dict] = {}
+		self._messages_of: dict[int, list[dict]] = {}  # by conversation: big accounts are paged a lot
 		self.webhooks: dict[int, dict] = {}
 		self.platform_accounts: dict[int, dict] = {}
 		# The users the platform app created or claimed: the only ones it may touch.
@@ -310,6 +313,7 @@ class MockChatwoot:
 			"updated_at": now,
 		}
 		self.messages[message["id"]] = message
+		self._messages_of.setdefault(conversation["id"], []).append(message)
 		conversation["last_activity_at"] = now
 		return message
 
@@ -617,8 +621,8 @@ class MockChatwoot:
 		inbox = self.inboxes[conversation["inbox_id"]]
 		latest = [
 			m
-			for m in self.messages.values()
-			if m["conversation_id"] == conversation["id"] and not m["private"] and m["message_type"] != 2
+			for m in self._messages_of.get(conversation["id"], [])
+			if not m["private"] and m["message_type"] != 2
 		]
 		latest.sort(key=lambda m: m["id"])
 		verified = (inbox["id"], contact["id"]) in self.verified_identities
@@ -802,38 +806,196 @@ class MockChatwoot:
 	def _emit(self, event: str, payload: dict) -> None:
 		for webhook in self.webhooks.values():
 			if event in webhook["subscriptions"]:
-				self._delivery_queue.put((webhook, {**payload, "event": event}))
+				item = (webhook, {**payload, "event": event})
+				if self._held is not None:
+					self._held.append(item)
+				else:
+					self._delivery_queue.put(item)
 
 	def _deliver_forever(self) -> None:
-		session = requests.Session()
 		while True:
 			item = self._delivery_queue.get()
 			if item is None:
 				return
-			webhook, payload = item
-			body = rails_json(payload)
-			timestamp = str(int(time.time()))
-			delivery = {
-				"event": payload["event"],
-				"url": webhook["url"],
-				"delivery_id": str(uuid.uuid4()),
-				"body": body,
-			}
-			headers = {
-				"Content-Type": "application/json",
-				"Accept": "application/json",
-				"X-Chatwoot-Timestamp": timestamp,
-				"X-Chatwoot-Signature": chatwoot_signature(webhook["secret"], timestamp, body),
-				"X-Chatwoot-Delivery": delivery["delivery_id"],
-			}
-			try:
-				response = session.post(webhook["url"], data=body, headers=headers, timeout=5)
-				delivery.update(status=response.status_code, answer=response.text[:500])
-			except requests.RequestException as error:  # Chatwoot logs it and drops it: no retry
-				delivery.update(status=None, answer=type(error).__name__)
+			delivery = post_delivery(*item, str(uuid.uuid4()))
 			with self._deliveries_done:
 				self.deliveries.append(delivery)
 				self._deliveries_done.notify_all()
+
+	# Bursts: a busy Chatwoot's deliveries, made up front and sent by many senders at once
+
+	def start_burst(
+		self,
+		deliveries: int,
+		*,
+		duplicates: int = 0,
+		window: int = 50,
+		senders: int = 20,
+		rate: float | None = None,
+		events: list[str] | None = None,
+		seed: int = 7,
+	) -> "Burst":
+		"""Make up activity (contacts writing in, agents answering, assigning and resolving) until
+		`deliveries` webhook deliveries are due (a conversation's worth more, at most), of the `events`
+		named or of every kind; shuffle them
+		within windows of `window` (Chatwoot keeps no order); send `duplicates` of them a second time,
+		a little later; and send them all from `senders` threads, at most `rate` a second when given."""
+		if self.burst is not None and not self.burst.done:
+			raise ApiError(409, {"error": "A burst is still being sent."})
+		rng = random.Random(seed)
+		with self._lock:
+			self._held = []
+			try:
+				self._make_activity(deliveries, rng, set(events or ()))
+			finally:
+				held, self._held = self._held, None
+		# All of the activity, a few past `deliveries` at most: a message cut off here would still
+		# reach the site inside a conversation's payload, and be counted nowhere.
+		items = [(webhook, payload, str(uuid.uuid4()), False) for webhook, payload in held]
+		for start in range(0, len(items), window):
+			part = items[start : start + window]
+			rng.shuffle(part)
+			items[start : start + window] = part
+		for index in sorted(rng.sample(range(len(items)), min(duplicates, len(items))), reverse=True):
+			webhook, payload, delivery_id, _ = items[index]
+			items.insert(
+				min(len(items), index + rng.randint(1, window)), (webhook, payload, delivery_id, True)
+			)
+		self.burst = Burst(items, senders, rate).start()
+		return self.burst
+
+	def _make_activity(self, deliveries: int, rng: random.Random, events: set[str]) -> None:
+		agents = [user["id"] for user in self.users.values()]
+		tag = secrets.token_hex(3)
+		number = 0
+		while self._held_count(events) < deliveries:
+			number += 1
+			contact = self._create_contact(
+				{"name": f"Burst {tag} {number}", "email": f"burst-{tag}-{number}@example.com"}
+			)
+			for _ in range(rng.randint(1, 2)):
+				conversation = self._store_conversation(
+					{"inbox_id": 8, "contact_id": contact["id"]}, time.time()
+				)
+				self._emit("conversation_created", self.conversation_json(conversation))
+				if rng.random() < 0.5:
+					self._change_conversation(conversation, assignee_id=rng.choice(agents))
+				for turn in range(rng.randint(1, 6)):
+					outgoing = turn % 2 == 1
+					self._create_message(
+						conversation,
+						{
+							"content": f"Message {turn} of conversation {conversation['id']}",
+							"message_type": "outgoing" if outgoing else "incoming",
+							"sender_id": conversation["assignee_id"] or agents[0],
+						},
+					)
+				if rng.random() < 0.3:
+					self._change_conversation(conversation, status="resolved")
+		if events:
+			self._held = [item for item in self._held if item[1]["event"] in events]
+
+	def _held_count(self, events: set[str]) -> int:
+		if not events:
+			return len(self._held)
+		return sum(1 for _webhook, payload in self._held if payload["event"] in events)
+
+
+def post_delivery(webhook: dict, payload: dict, delivery_id: str) -> dict:
+	"""POST one delivery as Chatwoot does: signed, with its delivery id, given up after 5 seconds.
+
+	Through http.client rather than requests: in a load test the mock runs on the machine it loads,
+	and every millisecond it spends sending is one the site under test does not get."""
+	body = rails_json(payload)
+	timestamp = str(int(time.time()))
+	delivery = {"event": payload["event"], "url": webhook["url"], "delivery_id": delivery_id, "body": body}
+	headers = {
+		"Content-Type": "application/json",
+		"Accept": "application/json",
+		"X-Chatwoot-Timestamp": timestamp,
+		"X-Chatwoot-Signature": chatwoot_signature(webhook["secret"], timestamp, body),
+		"X-Chatwoot-Delivery": delivery_id,
+	}
+	url = urlsplit(webhook["url"])
+	connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+	connection = connection_class(url.hostname, url.port, timeout=5)
+	started = time.monotonic()
+	try:
+		connection.request("POST", url.path + (f"?{url.query}" if url.query else ""), body, headers)
+		response = connection.getresponse()
+		delivery.update(status=response.status, answer=response.read().decode(errors="replace")[:500])
+	except (OSError, http.client.HTTPException) as error:  # Chatwoot logs it and drops it: no retry
+		delivery.update(status=None, answer=type(error).__name__)
+	finally:
+		connection.close()
+	delivery["seconds"] = time.monotonic() - started
+	return delivery
+
+
+class Burst:
+	"""Deliveries sent from several threads at once; what each answered, and when."""
+
+	def __init__(self, items: list[tuple[dict, dict, str, bool]], senders: int, rate: float | None):
+		self.items, self.senders, self.rate = items, max(1, senders), rate
+		self.results: list[dict | None] = [None] * len(items)
+		self._next = 0
+		self._lock = threading.Lock()
+		self.started = self.finished = None
+		self._running = 0
+
+	@property
+	def done(self) -> bool:
+		return self.finished is not None
+
+	def start(self) -> "Burst":
+		self.started = time.monotonic()
+		self._running = self.senders
+		for _ in range(self.senders):
+			threading.Thread(target=self._send, daemon=True).start()
+		return self
+
+	def _send(self) -> None:
+		while True:
+			with self._lock:
+				index, self._next = self._next, self._next + 1
+			if index >= len(self.items):
+				break
+			if self.rate:
+				time.sleep(max(0.0, self.started + index / self.rate - time.monotonic()))
+			webhook, payload, delivery_id, duplicate = self.items[index]
+			at = time.monotonic() - self.started
+			delivery = post_delivery(webhook, payload, delivery_id)
+			self.results[index] = {
+				"at": round(at, 3),
+				"event": delivery["event"],
+				"id": payload.get("id"),
+				"delivery_id": delivery_id,
+				"duplicate": duplicate,
+				"status": delivery["status"],
+				"ms": round(delivery["seconds"] * 1000, 1),
+				"answer": None
+				if delivery["status"] and delivery["status"] < 300
+				else delivery["answer"][:200],
+			}
+		with self._lock:
+			self._running -= 1
+			if self._running == 0:
+				self.finished = time.monotonic()
+
+	def report(self, detail: bool = False) -> dict:
+		sent = [r for r in self.results if r is not None]
+		statuses: dict[str, int] = {}
+		for result in sent:
+			statuses[str(result["status"])] = statuses.get(str(result["status"]), 0) + 1
+		return {
+			"deliveries": len(self.items),
+			"unique": len({delivery_id for _w, _p, delivery_id, _d in self.items}),
+			"sent": len(sent),
+			"done": self.done,
+			"seconds": round((self.finished or time.monotonic()) - self.started, 3),
+			"statuses": statuses,
+			**({"results": sent} if detail else {}),
+		}
 
 
 # Route handlers: (mock, context, path params, query, body) -> JSON answer
@@ -1112,10 +1274,7 @@ def set_labels(mock, context, params, query, body):
 
 def list_messages(mock, context, params, query, body):
 	conversation = _conversation(mock, context, params["conversation_id"])
-	mine = sorted(
-		(m for m in mock.messages.values() if m["conversation_id"] == conversation["id"]),
-		key=lambda m: (m["created_at"], m["id"]),
-	)
+	mine = sorted(mock._messages_of.get(conversation["id"], []), key=lambda m: (m["created_at"], m["id"]))
 	before, after = query.get("before", [None])[0], query.get("after", [None])[0]
 	if after is not None and before is not None:
 		page = [m for m in mine if int(after) <= m["id"] < int(before)][:1000]
@@ -1811,6 +1970,27 @@ def control_seed(mock, context, params, query, body):
 	}
 
 
+def control_start_burst(mock, context, params, query, body):
+	"""{deliveries, duplicates?, window?, senders?, rate?, events?, seed?}: see start_burst."""
+	burst = mock.start_burst(
+		int(body["deliveries"]),
+		duplicates=int(body.get("duplicates", 0)),
+		window=int(body.get("window", 50)),
+		senders=int(body.get("senders", 20)),
+		rate=float(body["rate"]) if body.get("rate") else None,
+		events=body.get("events"),
+		seed=int(body.get("seed", 7)),
+	)
+	return burst.report()
+
+
+def control_burst(mock, context, params, query, body):
+	"""How the last burst went; ?detail=1 adds each delivery's answer and time."""
+	if mock.burst is None:
+		raise not_found()
+	return mock.burst.report(detail=query.get("detail", ["0"])[0] == "1")
+
+
 def control_stats(mock, context, params, query, body):
 	since = float(query.get("since", ["0"])[0])
 	return {
@@ -1818,6 +1998,10 @@ def control_stats(mock, context, params, query, body):
 		"busiest_second": mock.busiest_second(since),
 		"now": time.monotonic(),
 		"deliveries": len(mock.deliveries),
+		"faults_left": sum(max(f.remaining, 0) for f in mock.faults),
+		"contacts": len(mock.listed_contacts()),
+		"conversations": len(mock.conversations),
+		"messages": len(mock.messages),
 	}
 
 
@@ -1877,6 +2061,8 @@ ROUTES = [
 	_route("POST", f"{CONTROL}/clear", control_clear, "public"),
 	_route("POST", f"{CONTROL}/seed", control_seed, "public"),
 	_route("GET", f"{CONTROL}/stats", control_stats, "public"),
+	_route("POST", f"{CONTROL}/burst", control_start_burst, "public"),
+	_route("GET", f"{CONTROL}/burst", control_burst, "public"),
 	_route("GET", "/packs/js/sdk.js", sdk_loader, "public"),
 	_route("GET", "/dashboard-app", dashboard_app_host, "public"),
 	_route("PATCH", "/api/v1/widget/contact/set_user", widget_set_user, "widget"),
@@ -1937,8 +2123,11 @@ def main(argv: list[str] | None = None) -> None:
 	parser.add_argument("--seed", type=Path, default=SEED, help="JSON file with the starting state")
 	parser.add_argument("--contacts", type=int, default=0, help="add this many generated contacts")
 	parser.add_argument("--conversations", type=int, default=0, help="and this many conversations of them")
+	parser.add_argument("--account", type=int, help="the account's id, instead of the seed's")
 	args = parser.parse_args(argv)
 	mock = MockChatwoot(args.host, args.port, seed=args.seed)
+	if args.account:
+		mock.account["id"] = args.account
 	mock.add_contacts(args.contacts)
 	mock.add_conversations(args.conversations)
 	mock.start()
