@@ -7,18 +7,11 @@ from pathlib import Path
 import requests
 
 from benchmarks.harness.processes import HarnessError, Started, free_port, wait_until
+from chat_bridge.chatwoot.events import HANDLED_EVENTS
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "admin-token"  # the seed's administrator
-SUBSCRIPTIONS = [
-	"contact_created",
-	"contact_updated",
-	"conversation_created",
-	"conversation_updated",
-	"conversation_status_changed",
-	"message_created",
-	"message_updated",
-]
+SUBSCRIPTIONS = sorted(HANDLED_EVENTS)
 
 
 class MockProcess:

@@ -28,18 +28,10 @@ from benchmarks.harness.processes import (
 	wait_until,
 )
 from benchmarks.harness.site import ACCOUNT, SiteUnderTest
+from chat_bridge.tests.utils import ALL_FLAGS_ON
 
 WEBHOOK_PATH = "/api/method/chat_bridge.webhook.handle"
 GUNICORN_WORKERS = 5  # what `bench setup production` gives two cores: 2 * cores + 1
-ALL_FLAGS = {
-	"enabled": 1,
-	"enable_dashboard": 1,
-	"enable_api": 1,
-	"enable_sync": 1,
-	"enable_contact_sync": 1,
-	"enable_conversation_sync": 1,
-	"enable_message_sync": 1,
-}
 
 
 def processes_of(bench: Bench) -> list[str]:
@@ -114,7 +106,7 @@ class Run:
 		"""Point the site at the mock (its webhook and API), and start web, worker and scheduler."""
 		secret = self.mock.register_webhook(self.site_url + WEBHOOK_PATH)
 		self.site.configure(
-			**ALL_FLAGS,
+			**ALL_FLAGS_ON,
 			chatwoot_url=self.mock.url,
 			api_access_token=ADMIN_TOKEN,
 			webhook_secret=secret,
