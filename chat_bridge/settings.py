@@ -11,18 +11,20 @@ every process reads as soon as it has committed; a value written behind Frappe's
 restored backup) is read within FLAGS_TTL seconds. The transaction that saves reads its own
 values until it commits.
 
-Secrets are never cached: they are read from Frappe's encrypted store when a client is built.
+Secrets never go to Redis: a process keeps what it read (as committed, the same way) only while
+the generation holds, and a minute at most.
 """
 
 import json
 import time
+from contextlib import contextmanager
 
 import frappe
 import redis
 from frappe import _
 from frappe.database import get_db
 from frappe.utils import cint
-from frappe.utils.password import get_decrypted_password, get_encryption_key
+from frappe.utils.password import decrypt, get_decrypted_password, get_encryption_key
 
 from chat_bridge.exceptions import FeatureDisabledError
 from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabled_flag, is_enabled
@@ -82,8 +84,10 @@ def flags_of(values) -> dict:
 	return {flag: cint(values.get(flag)) for flag in FLAG_FIELDS}
 
 
-def read_committed_flags() -> dict:
-	"""The flags as committed right now, whatever snapshot this process's transaction is in."""
+@contextmanager
+def committed_reader():
+	"""A connection of its own, which sees what is committed right now whatever snapshot this
+	process's transaction is in."""
 	conf = frappe.local.conf
 	db = get_db(
 		socket=conf.db_socket,
@@ -95,13 +99,32 @@ def read_committed_flags() -> dict:
 	)
 	db.connect()
 	try:
+		yield db
+	finally:
+		db.close()
+
+
+def read_committed_flags() -> dict:
+	"""The flags as committed right now."""
+	with committed_reader() as db:
 		rows = db.sql(
 			"select field, value from `tabSingles` where doctype = %s and field in %s",
 			(SETTINGS_DOCTYPE, FLAG_FIELDS),
 		)
-	finally:
-		db.close()
 	return flags_of(dict(rows))
+
+
+def read_committed_secret(fieldname: str) -> str | None:
+	"""A Password field of the settings as committed right now, decrypted."""
+	with committed_reader() as db:
+		rows = db.sql(
+			"""select password from `__Auth`
+			where doctype = %s and name = %s and fieldname = %s and encrypted = 1 limit 1""",
+			(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname),
+		)
+	if not (rows and rows[0][0]):
+		return None
+	return decrypt(rows[0][0], key=f"{SETTINGS_DOCTYPE}.{SETTINGS_DOCTYPE}.{fieldname}")
 
 
 def read_flags_in_transaction() -> dict:
@@ -159,8 +182,16 @@ def get_secret(fieldname: str) -> str | None:
 
 	The webhook asks on every delivery, so the answer is kept in this process (never in Redis)
 	for as long as the settings' generation stays the same, SECRET_TTL at most: a save bumps the
-	generation, and the bound covers a save made while Redis was away.
+	generation after its commit, and the bound covers a save made while Redis was away. What is
+	kept is read as committed, on a connection of its own: read in a snapshot older than the save,
+	the old secret would be kept under the new generation and every delivery refused for a minute.
 	"""
+	if frappe.flags.chat_bridge_saved_flags is not None:
+		# This transaction saved the settings: it reads its own values, and keeps none of them.
+		return (
+			get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False)
+			or None
+		)
 	try:
 		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
 	except redis.exceptions.ConnectionError:
@@ -169,9 +200,7 @@ def get_secret(fieldname: str) -> str | None:
 	kept = _secrets.get(key)
 	if generation is not None and kept and kept[0] == generation and kept[1] > time.monotonic():
 		return kept[2]
-	value = (
-		get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False) or None
-	)
+	value = read_committed_secret(fieldname)
 	if generation is not None:
 		_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
 	return value

@@ -94,6 +94,19 @@ class TestFlags(ChatBridgeTestCase):
 		self.assertTrue(feature_enabled(Feature.SYNC))
 		self.assertEqual(get_flags(), {**dict.fromkeys(FLAG_FIELDS, 0), **ALL_FLAGS_ON})
 
+	def test_a_delivery_in_an_older_snapshot_reads_the_new_webhook_secret(self):
+		"""A request whose transaction began before the secret was changed reads the new one: kept
+		under the new generation, the old one refused every delivery for a minute."""
+		self.configure(webhook_secret="Old7pZ2mN4vB8cR1tY6uW3eK")
+		self.assertEqual(get_secret("webhook_secret"), "Old7pZ2mN4vB8cR1tY6uW3eK")
+		worker = self.worker_connection()
+		with worker:
+			enable_sync_in_this_snapshot()  # the request's snapshot begins
+		self.configure(webhook_secret="New7pZ2mN4vB8cR1tY6uW3eK")
+		with worker:
+			self.assertEqual(get_secret("webhook_secret"), "New7pZ2mN4vB8cR1tY6uW3eK")
+		self.assertEqual(get_secret("webhook_secret"), "New7pZ2mN4vB8cR1tY6uW3eK")
+
 	def worker_connection(self):
 		"""A second connection to the site's database, as a worker has; `with` it to use it.
 
