@@ -12,7 +12,16 @@ MODULE = "Chat Bridge"
 # the site: by medium, direction and date, carrying who sent them, so that the count reads only
 # the sent messages of the period, and the index alone.
 CHAT_MESSAGES_INDEX = "chat_bridge_chat_senders"
-CHAT_MESSAGES_COLUMNS = ["communication_medium", "sent_or_received", "communication_date", "sender"]
+# Every Chatwoot contact is matched to a Contact by its email; Frappe indexes a Contact's email
+# rows by their Contact only, so without this each match reads every email row of the site.
+CONTACT_EMAILS_INDEX = "chat_bridge_contact_emails"
+INDEXES = {
+	CHAT_MESSAGES_INDEX: (
+		"Communication",
+		["communication_medium", "sent_or_received", "communication_date", "sender"],
+	),
+	CONTACT_EMAILS_INDEX: ("Contact Email", ["email_id"]),
+}
 
 
 def after_install():
@@ -40,7 +49,8 @@ def ensure_roles():
 
 
 def add_indexes():
-	frappe.db.add_index("Communication", CHAT_MESSAGES_COLUMNS, CHAT_MESSAGES_INDEX)
+	for name, (doctype, columns) in INDEXES.items():
+		frappe.db.add_index(doctype, columns, name)
 
 
 def before_uninstall():
@@ -66,7 +76,8 @@ def before_uninstall():
 
 
 def after_uninstall():
-	"""Drop the index the app added to Communications. Not before: a change to a table's structure
-	commits the transaction it happens in, and the uninstall may still be abandoned before then."""
-	if frappe.db.has_index("tabCommunication", CHAT_MESSAGES_INDEX):
-		frappe.db.sql_ddl(f"alter table `tabCommunication` drop index `{CHAT_MESSAGES_INDEX}`")
+	"""Drop the indexes the app added. Not before: a change to a table's structure commits the
+	transaction it happens in, and the uninstall may still be abandoned before then."""
+	for name, (doctype, _columns) in INDEXES.items():
+		if frappe.db.has_index(f"tab{doctype}", name):
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")

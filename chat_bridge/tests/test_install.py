@@ -1,6 +1,6 @@
 import frappe
 
-from chat_bridge.install import CHAT_MESSAGES_INDEX, MODULE, before_uninstall
+from chat_bridge.install import CHAT_MESSAGES_INDEX, CONTACT_EMAILS_INDEX, MODULE, before_uninstall
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.utils import ChatBridgeTestCase
 
@@ -23,6 +23,15 @@ class TestInstall(ChatBridgeTestCase):
 
 	def test_the_support_reports_index_is_on_communications(self):
 		self.assertTrue(frappe.db.has_index("tabCommunication", CHAT_MESSAGES_INDEX))
+
+	def test_contacts_are_found_by_email_through_an_index(self):
+		self.assertTrue(frappe.db.has_index("tabContact Email", CONTACT_EMAILS_INDEX))
+		plan = frappe.db.sql(
+			"explain select parent from `tabContact Email` where email_id = %s",
+			"jane@example.com",
+			as_dict=True,
+		)
+		self.assertIn(CONTACT_EMAILS_INDEX, plan[0].possible_keys or "")
 
 	def test_erpnext_is_not_required(self):
 		from chat_bridge import hooks
