@@ -449,5 +449,8 @@ def test_the_control_routes_drive_a_separate_mock(mock_chatwoot, webhook_receive
 	started = control.post(f"{mock_chatwoot.url}/__mock/burst", json={"deliveries": 15, "senders": 3}).json()
 	assert started["unique"] >= 15
 	wait_for(lambda: control.get(f"{mock_chatwoot.url}/__mock/burst").json()["done"])
+	contact = client(mock_chatwoot).list_contacts()["payload"][0]["id"]
+	client(mock_chatwoot).update_contact(contact, custom_attributes={"erpnext_customer": "CUST-1"})
 	stats = control.get(f"{mock_chatwoot.url}/__mock/stats").json()
 	assert stats["busiest_second"] >= 1
+	assert stats["contacts_with_customer"] == 1

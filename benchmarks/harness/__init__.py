@@ -24,6 +24,8 @@ The scenarios, and the goals each is scored against:
 - backfill: 100,000 contacts and 20,000 conversations from the mock, interrupted with Ctrl-C and
   run again. At least 700 contacts a second, memory growth under 100 MB, a progress bar on the
   terminal, nothing twice.
+- push-context: `chatwoot push-context` for 10,000 Customers, each with a mapped Chatwoot contact
+  (ERPNext needed). Every one pushed, a progress bar, never more than 50 requests a second.
 
 Each prints its figures and ends with `N passed, M failed`; the exit status is 1 when a goal is
 missed, 2 when the run could not be made.

@@ -1,6 +1,7 @@
 """python -m benchmarks.harness SCENARIO --site SITE [options]."""
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ SCENARIOS = {
 	"db-outage": scenarios.db_outage,
 	"chatwoot-faults": scenarios.chatwoot_faults,
 	"backfill": scenarios.backfill,
+	"push-context": scenarios.push_context,
 }
 # Events a scenario sends unless --events says otherwise, and at what pace (None: as fast as answered).
 SIZES = {
@@ -26,6 +28,8 @@ SIZES = {
 	"db-outage": (3_000, 50.0),
 	"chatwoot-faults": (1_000, None),
 }
+# Contacts and conversations the mock starts with, where a scenario needs more than a few.
+CATALOGUES = {"backfill": (100_000, 20_000), "push-context": (10_000, 0)}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +51,9 @@ def parser() -> argparse.ArgumentParser:
 	parser.add_argument("--outage", type=float, default=30, help="db-outage: seconds the database is away")
 	parser.add_argument("--db-stop", help="db-outage: the shell command that stops the database")
 	parser.add_argument("--db-start", help="db-outage: the shell command that starts it again")
-	parser.add_argument("--contacts", type=int, help="backfill, chatwoot-faults: contacts the mock holds")
+	parser.add_argument(
+		"--contacts", type=int, help="backfill, chatwoot-faults, push-context: contacts the mock holds"
+	)
 	parser.add_argument("--conversations", type=int, help="backfill, chatwoot-faults: and conversations")
 	parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for a step to finish")
 	return parser
@@ -55,11 +61,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
 	sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, into a log file too
+	# Started in the background, a process ignores Ctrl-C, and so would every command it starts:
+	# the backfill scenario's Ctrl-C would be lost.
+	signal.signal(signal.SIGINT, signal.default_int_handler)
 	options = parser().parse_args(argv)
 	events, rate = SIZES.get(options.scenario, (None, None))
 	options.events = options.events or events
 	options.rate = options.rate or rate
-	contacts, conversations = (100_000, 20_000) if options.scenario == "backfill" else (2_000, 400)
+	contacts, conversations = CATALOGUES.get(options.scenario, (2_000, 400))
 	options.contacts = options.contacts or contacts
 	options.conversations = options.conversations or conversations
 	try:

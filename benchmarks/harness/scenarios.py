@@ -369,3 +369,36 @@ def chatwoot_faults(run: Run, options) -> Scorecard:
 		"the client never exceeds 50 requests/s to one Chatwoot", f"busiest second: {busiest}", busiest <= 50
 	)
 	return card
+
+
+def push_context(run: Run, options) -> Scorecard:
+	card = Scorecard(f"push-context for {options.contacts:,} customers")
+	mock = run.start_mock(contacts=options.contacts)
+	run.serve(enable_chatwoot_app=1)
+	mapped = CommandRun(run, "chatwoot", "backfill", "--quiet").start()
+	if mapped.wait(timeout=options.timeout) != 0:
+		raise HarnessError(f"The backfill that maps the mock's contacts failed:\n{mapped.output}")
+	customers = run.site.link_customers()
+	card.note(f"{customers:,} Customers, each with a Contact mapped to one of the mock's contacts")
+
+	since = mock.stats()["now"]
+	started = time.monotonic()
+	pushed = CommandRun(run, "chatwoot", "push-context", terminal=True).start()
+	status = pushed.wait(timeout=options.timeout)
+	seconds = time.monotonic() - started
+	stats = mock.stats(since)
+	done = [line.strip() for line in pushed.output.splitlines() if line.strip().startswith("Done")]
+	card.note(f"its summary: {' | '.join(done)}; {seconds:.0f} s, {customers / seconds:.1f} customers/s")
+	card.check(
+		"every customer's context pushed, with progress shown",
+		f"exit {status}; bar {'seen' if 'Customers' in pushed.output and ETA.search(pushed.output) else 'not seen'}; "
+		f"{stats['contacts_with_customer']:,} of the mock's contacts show it",
+		status == 0 and stats["contacts_with_customer"] >= customers and bool(ETA.search(pushed.output)),
+	)
+	card.check(
+		"stays under Chatwoot's 50 requests/s",
+		f"busiest second: {stats['busiest_second']}",
+		stats["busiest_second"] <= 50,
+	)
+	card.note(run.cpu_report())
+	return card

@@ -18,6 +18,8 @@ CONTACT_MAPPINGS = "Chatwoot Contact Mapping"
 CONVERSATION_MAPPINGS = "Chatwoot Conversation Mapping"
 FINAL = ("Processed", "Ignored")
 CHUNK = 1000
+CUSTOMER_PREFIX = f"Harness Customer {ACCOUNT}-"
+STAMPED = ("creation", "modified", "owner", "modified_by")  # what Document.insert stamps a row with
 
 
 class SiteUnderTest:
@@ -147,6 +149,41 @@ class SiteUnderTest:
 		)
 		return {int(name[len(prefix) :]) for (name,) in names}
 
+	def link_customers(self) -> int:
+		"""A Customer for each Contact the run mapped, linked as ERPNext links a Contact to its
+		Customer, written in bulk; how many."""
+		contacts = frappe.get_all(
+			CONTACT_MAPPINGS, filters={"account_id": ACCOUNT, "contact": ("is", "set")}, pluck="contact"
+		)
+		now, user = now_datetime(), frappe.session.user
+		stamp = (now, now, user, user)
+		customers = [f"{CUSTOMER_PREFIX}{number:06d}" for number in range(len(contacts))]
+		for chunk in slices(list(zip(customers, contacts, strict=True))):
+			frappe.db.bulk_insert(
+				"Customer",
+				["name", "customer_name", "customer_type", *STAMPED],
+				[(customer, customer, "Company", *stamp) for customer, _contact in chunk],
+			)
+			frappe.db.bulk_insert(
+				"Dynamic Link",
+				["name", "parent", "parenttype", "parentfield", "idx", "link_doctype", "link_name", *STAMPED],
+				[
+					(
+						frappe.generate_hash(length=10),
+						contact,
+						"Contact",
+						"links",
+						1,
+						"Customer",
+						customer,
+						*stamp,
+					)
+					for customer, contact in chunk
+				],
+			)
+			frappe.db.commit()
+		return len(customers)
+
 	def forget_chatwoot(self) -> None:
 		"""What the site remembers of the last run's mock (its agents, that it was away)."""
 		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
@@ -186,6 +223,8 @@ class SiteUnderTest:
 			)
 		removed["Communication"] = self._delete_named("Communication", prefix, "Communication Link")
 		removed["Comment"] = self._delete_named("Comment", prefix)
+		if frappe.db.table_exists("Customer"):
+			removed["Customer"] = self._delete_named("Customer", CUSTOMER_PREFIX + "%")
 		for doctype in (CONVERSATION_MAPPINGS, CONTACT_MAPPINGS, EVENTS):
 			removed[doctype] = frappe.db.count(doctype, {"account_id": ACCOUNT})
 			frappe.db.delete(doctype, {"account_id": ACCOUNT})

@@ -2000,6 +2000,9 @@ def control_stats(mock, context, params, query, body):
 		"deliveries": len(mock.deliveries),
 		"faults_left": sum(max(f.remaining, 0) for f in mock.faults),
 		"contacts": len(mock.listed_contacts()),
+		"contacts_with_customer": sum(
+			"erpnext_customer" in c["custom_attributes"] for c in mock.contacts.values()
+		),
 		"conversations": len(mock.conversations),
 		"messages": len(mock.messages),
 	}

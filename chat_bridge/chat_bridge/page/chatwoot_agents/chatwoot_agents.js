@@ -47,7 +47,7 @@ class ChatwootAgents {
 				const inboxes = agent.inboxes
 					.map(
 						(id) => `<span class="indicator-pill blue" style="margin: 2px;">${esc(inbox_name[id] || `#${id}`)}
-							<a href="#" class="remove-inbox" data-inbox="${id}" data-agent="${agent.id}" title="${__(
+							<a href="#" class="remove-inbox" style="margin-left: 6px;" data-inbox="${id}" data-agent="${agent.id}" title="${__(
 								"Remove from this inbox"
 							)}">×</a></span>`
 					)
