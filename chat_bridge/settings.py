@@ -4,7 +4,9 @@ Flags are read on every request and job, so they are cached in Redis, shared by 
 A cache filled from a transaction's own snapshot can go stale for good: a job whose snapshot is
 older than a save reads the old row after the save cleared the key, and puts the old values back.
 So the cache is only ever filled with what is committed now, read through a connection of its
-own, and only when no save has come in between (a generation counter, compared in Redis).
+own, and only when no save has come in between (a generation, compared in Redis). Each save draws
+a new generation at random rather than counting: Frappe's clear-cache deletes the key, and a count
+started again would come back to a value a process has kept values under.
 
 What that promises: a save through Frappe (the form, the REST API, `chatwoot rollout`) is what
 every process reads as soon as it has committed; a value written behind Frappe's back (SQL, a
@@ -17,6 +19,7 @@ the generation holds, and a minute at most.
 
 import json
 import time
+import uuid
 from contextlib import contextmanager
 
 import frappe
@@ -135,7 +138,7 @@ def read_flags_in_transaction() -> dict:
 def clear_flags_cache() -> None:
 	"""Make every process read the flags afresh: any filler still holding the old generation is turned away."""
 	try:
-		frappe.cache.incr(_key(_GENERATION_KEY))
+		frappe.cache.set(_key(_GENERATION_KEY), uuid.uuid4().hex)
 		frappe.cache.delete(_key(_FLAGS_KEY))
 	except redis.exceptions.ConnectionError:
 		pass  # nothing is cached while Redis is away

@@ -107,6 +107,14 @@ class TestFlags(ChatBridgeTestCase):
 			self.assertEqual(get_secret("webhook_secret"), "New7pZ2mN4vB8cR1tY6uW3eK")
 		self.assertEqual(get_secret("webhook_secret"), "New7pZ2mN4vB8cR1tY6uW3eK")
 
+	def test_a_cleared_cache_does_not_bring_back_the_generation_a_secret_was_kept_under(self):
+		"""Frappe's clear-cache deletes the generation: counted from nothing again, the next save
+		came back to a value a process had kept the old secret under."""
+		for secret in ("One7pZ2mN4vB8cR1tY6uW3eK", "Two7pZ2mN4vB8cR1tY6uW3eK"):
+			frappe.clear_cache()  # as `bench clear-cache`, or a migrate
+			self.configure(webhook_secret=secret)
+			self.assertEqual(get_secret("webhook_secret"), secret)
+
 	def worker_connection(self):
 		"""A second connection to the site's database, as a worker has; `with` it to use it.
 
