@@ -189,23 +189,23 @@ def get_secret(fieldname: str) -> str | None:
 	kept is read as committed, on a connection of its own: read in a snapshot older than the save,
 	the old secret would be kept under the new generation and every delivery refused for a minute.
 	"""
-	if frappe.flags.chat_bridge_saved_flags is not None:
-		# This transaction saved the settings: it reads its own values, and keeps none of them.
-		return (
-			get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False)
-			or None
-		)
 	try:
 		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
 	except redis.exceptions.ConnectionError:
 		generation = None
+	if generation is None or frappe.flags.chat_bridge_saved_flags is not None:
+		# Nothing is kept: while Redis is away no save could be noticed, and a transaction that
+		# saved the settings reads its own values.
+		return (
+			get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False)
+			or None
+		)
 	key = (frappe.local.site, fieldname)
 	kept = _secrets.get(key)
-	if generation is not None and kept and kept[0] == generation and kept[1] > time.monotonic():
+	if kept and kept[0] == generation and kept[1] > time.monotonic():
 		return kept[2]
 	value = read_committed_secret(fieldname)
-	if generation is not None:
-		_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
+	_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
 	return value
 
 

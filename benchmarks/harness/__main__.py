@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
 	except HarnessError as error:
 		print(f"harness: {error}", file=sys.stderr)
 		return 2
+	except KeyboardInterrupt:
+		print("harness: interrupted; what it started is stopped and what it wrote removed.", file=sys.stderr)
+		return 130
 	print("\n".join(card.lines()))
 	return 1 if card.failed else 0
 

@@ -63,6 +63,7 @@ class Run:
 		self.web: Started | None = None
 		self.worker: Started | None = None
 		self.scheduler: Started | None = None
+		self.commands: list[Started] = []  # the `bench … chatwoot …` commands a scenario ran
 		self.port = free_port()
 		self.left: list[str] = []
 
@@ -83,7 +84,7 @@ class Run:
 		self.stack.close()
 
 	def _finish(self) -> None:
-		for process in (self.scheduler, self.worker, self.web):
+		for process in (*self.commands, self.scheduler, self.worker, self.web):
 			if process and not process.stop():
 				self.left.append(f"{process.name} (pid {process.pid}) would not stop")
 		if self.mock:
@@ -164,21 +165,8 @@ class CommandRun:
 
 	def __init__(self, run: Run, *args: str, terminal: bool = False):
 		self.output_path = run.log_dir / f"command-{int(time.time() * 1000)}.log"
-		self.started = Started(
-			"command",
-			[
-				str(run.bench.python),
-				"-m",
-				"frappe.utils.bench_helper",
-				"frappe",
-				"--site",
-				run.site_name,
-				*args,
-			],
-			run.bench.sites,
-			run.log_dir,
-			run.bench.env,
-		)
+		self.started = run.bench.frappe_command("command", "--site", run.site_name, *args)
+		run.commands.append(self.started)
 		self.terminal = terminal
 		self.rss: list[int] = []
 		self._reader: threading.Thread | None = None
