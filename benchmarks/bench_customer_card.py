@@ -186,7 +186,8 @@ def main() -> None:
 	import frappe
 
 	from chat_bridge.card.access import issue_card_token, revoke_card_token
-	from chat_bridge.settings import SETTINGS_DOCTYPE, clear_flags_cache
+	from chat_bridge.settings import SETTINGS_DOCTYPE
+	from chat_bridge.settings_cache import clear_flags_cache
 
 	frappe.init(site=args.site)
 	frappe.connect()

@@ -147,7 +147,8 @@ def main() -> None:
 	import frappe
 	from frappe.desk.query_report import run
 
-	from chat_bridge.settings import SETTINGS_DOCTYPE, clear_flags_cache
+	from chat_bridge.settings import SETTINGS_DOCTYPE
+	from chat_bridge.settings_cache import clear_flags_cache
 
 	frappe.init(site=args.site)
 	frappe.connect()

@@ -64,12 +64,8 @@ def baseline_rate(frappe, count: int, base: int) -> float:
 
 
 def processing_rate(frappe, payloads: list[dict], *, queue: bool, base: int) -> float:
-	from chat_bridge.webhook.processor import (
-		EVENT_DOCTYPE,
-		insert_event,
-		process_queued_events,
-		wake_processing,
-	)
+	from chat_bridge.webhook.log import EVENT_DOCTYPE, insert_event
+	from chat_bridge.webhook.processing import process_queued_events, wake_processing
 
 	names = [
 		insert_event(

@@ -7,7 +7,7 @@ from chat_bridge.features import Feature, is_enabled
 from chat_bridge.permissions import is_chatwoot_user
 from chat_bridge.provisioning.agents import sign_in_agent_id
 from chat_bridge.settings import get_flags
-from chat_bridge.widget.site import desk_widget
+from chat_bridge.website import desk_widget
 
 
 def boot_session(bootinfo) -> None:

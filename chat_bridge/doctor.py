@@ -1,29 +1,25 @@
 """Looking at a site's Chat Bridge setup from the inside: the facts behind `chatwoot doctor`,
-`chatwoot status`, `chatwoot rollout` and `chatwoot register-webhook`.
+`chatwoot status` and `chatwoot rollout`.
 
 The verdicts are pure (chat_bridge.rollout); this module only gathers: the settings, Chatwoot's
-answers, the workers and the scheduler.
+answers, the workers and the scheduler. It reads and never writes: what changes the setup lives
+with the command that makes the change (`chat_bridge.commands`).
 """
 
 import hmac
 
 import frappe
 import requests
-from frappe import _
 from frappe.utils import get_datetime, get_system_timezone, get_url, now_datetime
 from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
-from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
-from chat_bridge.exceptions import IncompleteConfigurationError
+from chat_bridge.clients import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.features import Feature, is_enabled
 from chat_bridge.rollout import (
-	STAGES,
-	WEBHOOK_EVENTS,
 	Check,
 	ScheduledJob,
-	blockers,
 	check_account,
 	check_dashboard_app,
 	check_guest_errors,
@@ -38,10 +34,10 @@ from chat_bridge.rollout import (
 	check_workers,
 	find_dashboard_app,
 	find_site_webhook,
-	frame_urls,
 	recent_refusals,
+	scheduled_methods,
 )
-from chat_bridge.settings import SETTINGS_DOCTYPE, get_flags, get_secret, get_settings
+from chat_bridge.settings import get_flags, get_secret, get_settings
 from chat_bridge.webhook import refusals
 
 WEBHOOK_PATH = "/api/method/chat_bridge.webhook.handle"
@@ -64,7 +60,7 @@ def bench_command() -> str:
 	return f"bench --site {frappe.local.site}"
 
 
-def _client() -> ChatwootAPI | None:
+def admin_client() -> ChatwootAPI | None:
 	settings = get_settings()
 	token = get_secret("api_access_token")
 	if not (settings.chatwoot_url and settings.account_id and token):
@@ -84,7 +80,7 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 	settings = get_settings()
 	url = settings.chatwoot_url
 	checks = {"reachable": check_reachable(url, _reachability_error(url) if url else None)}
-	client = _client()
+	client = admin_client()
 	if client is None:
 		checks["token"] = check_token(None, "missing", settings.account_id)
 		checks["account"] = check_account(None, "missing", settings.account_id)
@@ -137,34 +133,6 @@ def dashboard_app_check(client: ChatwootAPI | None) -> Check:
 	return check_dashboard_app(enabled, app, target, error, bench_command())
 
 
-def register_dashboard_app(url: str | None = None) -> dict:
-	"""Create the customer card's Dashboard App in Chatwoot, or update the one made from here before."""
-	client = _client()
-	if client is None:
-		frappe.throw(
-			_("Set the Chatwoot URL, Account ID and an administrator's API Access Token first."),
-			IncompleteConfigurationError,
-		)
-	settings = frappe.get_single(SETTINGS_DOCTYPE)
-	target = card_url(url)
-	existing = find_dashboard_app(client.list_dashboard_apps() or [], target, settings.dashboard_app_id)
-	if existing:
-		app = client.update_dashboard_app(existing["id"], CARD_TITLE, target)
-	else:
-		app = client.create_dashboard_app(CARD_TITLE, target)
-	settings.dashboard_app_id = app["id"]
-	settings.dashboard_app_url = target
-	settings.save()
-	frappe.db.commit()
-	before = frame_urls(existing) if existing else []
-	return {
-		"id": app["id"],
-		"url": target,
-		"created": existing is None,
-		"moved_from": ", ".join(before) if before and target not in before else None,
-	}
-
-
 def widget_check(client: ChatwootAPI | None) -> Check:
 	settings = get_settings()
 	enabled = is_enabled(get_flags(), Feature.WIDGET)
@@ -179,16 +147,8 @@ def widget_check(client: ChatwootAPI | None) -> Check:
 
 
 def expected_jobs() -> dict[str, str]:
-	"""The app's scheduled methods and how often each runs, as hooks.py declares them."""
-	from chat_bridge import hooks
-
-	expected = {}
-	for frequency, entries in hooks.scheduler_events.items():
-		if frequency == "cron":
-			expected.update({method: line for line, methods in entries.items() for method in methods})
-		else:
-			expected.update(dict.fromkeys(entries, frequency))
-	return expected
+	"""The app's scheduled methods and how often each runs, as its hooks declare them."""
+	return scheduled_methods(frappe.get_hooks("scheduler_events", {}, app_name="chat_bridge"))
 
 
 def scheduled_jobs() -> dict[str, ScheduledJob]:
@@ -209,61 +169,6 @@ def _reachability_error(url: str) -> str | None:
 	except requests.RequestException as error:
 		return type(error).__name__
 	return None
-
-
-def apply_stage(stage: str, *, checks: dict[str, Check] | None = None) -> list[Check]:
-	"""Set the flags of `stage` if its checks pass; the checks that failed otherwise (nothing is changed)."""
-	failing = blockers(stage, checks if checks is not None else (gather_checks() if stage != "off" else {}))
-	if failing:
-		return failing
-	settings = frappe.get_single(SETTINGS_DOCTYPE)
-	settings.update(STAGES[stage])
-	settings.save()
-	frappe.db.commit()
-	return []
-
-
-def register_webhook(webhook_url: str | None = None) -> dict:
-	"""Create or update the account webhook for this site in Chatwoot, and store its secret here.
-
-	The webhook registered from here before is updated in place, to the URL given if one is, so its
-	secret (which Chatwoot never changes on an update) keeps working; a second webhook is made only
-	when Chatwoot has none of this site's. The answer says when the stored secret was replaced.
-	"""
-	client = _client()
-	if client is None:
-		frappe.throw(
-			_("Set the Chatwoot URL, Account ID and an administrator's API Access Token first."),
-			IncompleteConfigurationError,
-		)
-	settings = frappe.get_single(SETTINGS_DOCTYPE)
-	target = webhook_target(webhook_url)
-	listing = client.list_webhooks()
-	existing = find_site_webhook(
-		(listing.get("payload") or {}).get("webhooks") or [], target, settings.chatwoot_webhook_id
-	)
-	if existing:
-		answer = client.update_webhook(existing["id"], url=target, subscriptions=WEBHOOK_EVENTS)
-	else:
-		answer = client.create_webhook(target, WEBHOOK_EVENTS, name=f"ERPNext ({frappe.local.site})")
-	webhook = (answer.get("payload") or {}).get("webhook") or answer
-	stored_secret = get_secret("webhook_secret")
-	settings.chatwoot_webhook_id = webhook.get("id")
-	settings.webhook_url = target
-	if webhook.get("secret"):
-		settings.webhook_secret = webhook["secret"]
-	settings.save()
-	frappe.db.commit()
-	return {
-		"id": webhook.get("id"),
-		"url": target,
-		"created": existing is None,
-		"moved_from": existing.get("url") if existing and existing.get("url") != target else None,
-		"signed": bool(webhook.get("secret")),
-		"secret_replaced": bool(
-			stored_secret and webhook.get("secret") and webhook["secret"] != stored_secret
-		),
-	}
 
 
 def status_report() -> dict:

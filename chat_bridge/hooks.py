@@ -16,7 +16,7 @@ app_include_js = [
 ]
 boot_session = "chat_bridge.desk.boot_session"
 # The website widget, on the pages the settings choose.
-update_website_context = "chat_bridge.widget.site.update_website_context"
+update_website_context = "chat_bridge.website.update_website_context"
 
 # The original rollout guide's address for the dashboard.
 website_redirects = [{"source": "/chatwoot-dashboard", "target": "/app/chatwoot-dashboard"}]
@@ -50,16 +50,16 @@ doc_events = {
 }
 # The customer card's frame, when it gets no session cookie, names its viewer with a card token.
 auth_hooks = ["chat_bridge.card.access.authenticate_card_request"]
-after_request = ["chat_bridge.http.after_request"]
+after_request = ["chat_bridge.frame_headers.after_request"]
 
 scheduler_events = {
 	"cron": {
 		"* * * * *": [
 			"chat_bridge.context.push.push_due_contexts",
 			# Cheap when there is nothing to do; a job lost with its worker is started again soon.
-			"chat_bridge.webhook.processor.retry_due_events",
+			"chat_bridge.webhook.retries.retry_due_events",
 		],
-		"*/5 * * * *": ["chat_bridge.records.pull.reconcile"],
+		"*/5 * * * *": ["chat_bridge.pull.reconcile.reconcile"],
 	},
-	"daily": ["chat_bridge.webhook.processor.purge_old_events"],
+	"daily": ["chat_bridge.webhook.retries.purge_old_events"],
 }

@@ -3,7 +3,8 @@
 import frappe
 
 from chat_bridge.permissions import AGENT_ROLE, ANALYTICS_ROLE
-from chat_bridge.settings import clear_flags_cache, sync_workspace_visibility
+from chat_bridge.settings import sync_workspace_visibility
+from chat_bridge.settings_cache import clear_flags_cache
 
 MODULE = "Chat Bridge"
 

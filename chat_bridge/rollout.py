@@ -389,6 +389,17 @@ class ScheduledJob:
 	last_execution: datetime | None
 
 
+def scheduled_methods(scheduler_events: Mapping) -> dict[str, str]:
+	"""{method: how often it runs} from a `scheduler_events` hook (cron lines, or daily and the like)."""
+	methods = {}
+	for frequency, entries in scheduler_events.items():
+		if frequency == "cron":
+			methods.update({method: line for line, listed in entries.items() for method in listed})
+		else:
+			methods.update(dict.fromkeys(entries, frequency))
+	return methods
+
+
 def longest_gap(frequency: str) -> timedelta:
 	"""How long a healthy scheduler may leave a job of `frequency` (a hooks key or a cron line) unrun."""
 	every = re.fullmatch(r"\*/(\d+) \* \* \* \*", frequency.strip())

@@ -1,159 +1,31 @@
-"""The site's Chatwoot Integration Settings as the rest of the app reads them.
-
-Flags are read on every request and job, so they are cached in Redis, shared by web and workers.
-A cache filled from a transaction's own snapshot can go stale for good: a job whose snapshot is
-older than a save reads the old row after the save cleared the key, and puts the old values back.
-So the cache is only ever filled with what is committed now, read through a connection of its
-own, and only when no save has come in between (a generation, compared in Redis). Each save draws
-a new generation at random rather than counting: Frappe's clear-cache deletes the key, and a count
-started again would come back to a value a process has kept values under.
-
-What that promises: a save through Frappe (the form, the REST API, `chatwoot rollout`) is what
-every process reads as soon as it has committed; a value written behind Frappe's back (SQL, a
-restored backup) is read within FLAGS_TTL seconds. The transaction that saves reads its own
-values until it commits.
-
-Secrets never go to Redis: a process keeps what it read (as committed, the same way) only while
-the generation holds, and a minute at most.
+"""The site's Chatwoot Integration Settings as the rest of the app reads them: the document, the
+rollout flags (`chat_bridge.settings_cache` keeps them fast and current), and what follows from them.
 """
 
-import json
-import time
-import uuid
-from contextlib import contextmanager
-
 import frappe
-import redis
 from frappe import _
-from frappe.database import get_db
 from frappe.utils import cint
-from frappe.utils.password import decrypt, get_decrypted_password, get_encryption_key
+from frappe.utils.password import get_encryption_key
 
 from chat_bridge.exceptions import FeatureDisabledError
 from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabled_flag, is_enabled
+from chat_bridge.settings_cache import SETTINGS_DOCTYPE, get_flags, get_secret, read_flags_in_transaction
 from chat_bridge.widget.identity import identity_key
 
-SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
+# The cache's readers are part of what the settings offer the rest of the app.
+__all__ = [
+	"SETTINGS_DOCTYPE",
+	"WORKSPACE",
+	"feature_enabled",
+	"get_flags",
+	"get_secret",
+	"get_settings",
+	"require_feature",
+	"sync_workspace_visibility",
+	"widget_identity_key",
+]
+
 WORKSPACE = "Customer Support"
-FLAG_FIELDS = (*FLAG_LABELS, "allow_unsigned_webhooks")
-FLAGS_TTL = 1  # seconds: the bound for values written behind Frappe's back
-SECRET_TTL = 60  # seconds
-_secrets: dict[tuple[str, str], tuple[bytes, float, str | None]] = {}
-_FLAGS_KEY = "chat_bridge:flags"
-_GENERATION_KEY = "chat_bridge:flags_generation"
-# Set the flags only if no save has bumped the generation since the filler read it.
-_FILL_IF_CURRENT = """
-if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
-	redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-	return 1
-end
-return 0
-"""
-
-
-def get_flags() -> dict:
-	"""The rollout flags and Allow Unsigned Webhooks, as committed (or as saved by this transaction)."""
-	saved_here = frappe.flags.chat_bridge_saved_flags
-	if saved_here is not None:
-		return dict(saved_here)
-	try:
-		cached = frappe.cache.get(_key(_FLAGS_KEY))
-		if cached is not None:
-			return json.loads(cached)
-		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
-	except redis.exceptions.ConnectionError:
-		return read_committed_flags()
-	flags = read_committed_flags()
-	try:
-		frappe.cache.eval(
-			_FILL_IF_CURRENT,
-			2,
-			_key(_FLAGS_KEY),
-			_key(_GENERATION_KEY),
-			generation,
-			json.dumps(flags),
-			FLAGS_TTL,
-		)
-	except redis.exceptions.ConnectionError:
-		pass
-	return flags
-
-
-def _key(name: str) -> bytes:
-	return frappe.cache.make_key(name)
-
-
-def flags_of(values) -> dict:
-	return {flag: cint(values.get(flag)) for flag in FLAG_FIELDS}
-
-
-@contextmanager
-def committed_reader():
-	"""A connection of its own, which sees what is committed right now whatever snapshot this
-	process's transaction is in."""
-	conf = frappe.local.conf
-	db = get_db(
-		socket=conf.db_socket,
-		host=conf.db_host,
-		port=conf.db_port,
-		user=conf.db_user or conf.db_name,
-		password=conf.db_password,
-		cur_db_name=conf.db_name,
-	)
-	db.connect()
-	try:
-		yield db
-	finally:
-		db.close()
-
-
-def read_committed_flags() -> dict:
-	"""The flags as committed right now."""
-	with committed_reader() as db:
-		rows = db.sql(
-			"select field, value from `tabSingles` where doctype = %s and field in %s",
-			(SETTINGS_DOCTYPE, FLAG_FIELDS),
-		)
-	return flags_of(dict(rows))
-
-
-def read_committed_secret(fieldname: str) -> str | None:
-	"""A Password field of the settings as committed right now, decrypted."""
-	with committed_reader() as db:
-		rows = db.sql(
-			"""select password from `__Auth`
-			where doctype = %s and name = %s and fieldname = %s and encrypted = 1 limit 1""",
-			(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname),
-		)
-	if not (rows and rows[0][0]):
-		return None
-	return decrypt(rows[0][0], key=f"{SETTINGS_DOCTYPE}.{SETTINGS_DOCTYPE}.{fieldname}")
-
-
-def read_flags_in_transaction() -> dict:
-	"""The flags as this transaction sees them, its own uncommitted writes included."""
-	return flags_of(frappe.db.get_singles_dict(SETTINGS_DOCTYPE))
-
-
-def clear_flags_cache() -> None:
-	"""Make every process read the flags afresh: any filler still holding the old generation is turned away."""
-	try:
-		frappe.cache.set(_key(_GENERATION_KEY), uuid.uuid4().hex)
-		frappe.cache.delete(_key(_FLAGS_KEY))
-	except redis.exceptions.ConnectionError:
-		pass  # nothing is cached while Redis is away
-
-
-def on_settings_saved(settings) -> None:
-	"""This transaction reads the values it saved; everyone else reads them once it commits."""
-	frappe.flags.chat_bridge_saved_flags = flags_of(settings.as_dict())
-	frappe.db.after_commit.add(_forget_saved_flags)
-	frappe.db.after_commit.add(clear_flags_cache)
-	frappe.db.after_rollback.add(_forget_saved_flags)
-
-
-def _forget_saved_flags() -> None:
-	frappe.flags.chat_bridge_saved_flags = None
 
 
 def feature_enabled(feature: Feature) -> bool:
@@ -178,35 +50,6 @@ def require_feature(feature: Feature, message: str | None = None) -> None:
 def get_settings():
 	"""The settings document (cached by Frappe, cleared on save). Password fields show only as *****."""
 	return frappe.get_cached_doc(SETTINGS_DOCTYPE)
-
-
-def get_secret(fieldname: str) -> str | None:
-	"""A Password field of the settings, decrypted; None when it is not set.
-
-	The webhook asks on every delivery, so the answer is kept in this process (never in Redis)
-	for as long as the settings' generation stays the same, SECRET_TTL at most: a save bumps the
-	generation after its commit, and the bound covers a save made while Redis was away. What is
-	kept is read as committed, on a connection of its own: read in a snapshot older than the save,
-	the old secret would be kept under the new generation and every delivery refused for a minute.
-	"""
-	try:
-		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
-	except redis.exceptions.ConnectionError:
-		generation = None
-	if generation is None or frappe.flags.chat_bridge_saved_flags is not None:
-		# Nothing is kept: while Redis is away no save could be noticed, and a transaction that
-		# saved the settings reads its own values.
-		return (
-			get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False)
-			or None
-		)
-	key = (frappe.local.site, fieldname)
-	kept = _secrets.get(key)
-	if kept and kept[0] == generation and kept[1] > time.monotonic():
-		return kept[2]
-	value = read_committed_secret(fieldname)
-	_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
-	return value
 
 
 def widget_identity_key() -> bytes:

@@ -282,7 +282,8 @@ def top_level_names(module_file: Path) -> set[str]:
 		if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
 			names.add(node.name)
 		elif isinstance(node, ast.Assign):
-			names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+			for target in node.targets:
+				names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
 		elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
 			names.add(node.target.id)
 		elif isinstance(node, ast.ImportFrom | ast.Import):

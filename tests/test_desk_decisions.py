@@ -45,6 +45,7 @@ from chat_bridge.rollout import (
 	check_widget,
 	check_workers,
 	find_site_webhook,
+	scheduled_methods,
 	stage_of,
 )
 from tests.conftest import webhook_payload
@@ -357,6 +358,18 @@ def jobs(**last_runs) -> dict:
 def test_scheduled_jobs_that_ran_lately_pass():
 	check = check_scheduled_jobs(JOBS, jobs(), NOW, "bench --site erp.localhost")
 	assert (check.verdict, check.detail) == ("PASS", "all 2 of the app's jobs have run lately")
+
+
+def test_the_apps_scheduled_methods_are_read_from_its_hooks():
+	from chat_bridge import hooks
+
+	methods = scheduled_methods(hooks.scheduler_events)
+	assert methods["chat_bridge.pull.reconcile.reconcile"] == "*/5 * * * *"
+	assert methods["chat_bridge.webhook.retries.purge_old_events"] == "daily"
+	assert scheduled_methods({"cron": {"0 * * * *": ["a.b"]}, "hourly": ["c.d"]}) == {
+		"a.b": "0 * * * *",
+		"c.d": "hourly",
+	}
 
 
 def test_a_missing_scheduled_job_fails_with_migrate_for_this_site():

@@ -16,7 +16,7 @@ from chat_bridge.context.attributes import (
 	differs,
 	remembered,
 )
-from chat_bridge.http import chatwoot_origin, frame_ancestors
+from chat_bridge.frame_headers import chatwoot_origin, frame_ancestors
 from chat_bridge.rollout import check_dashboard_app, find_dashboard_app
 
 FIGURES = CustomerFigures(

@@ -1,9 +1,11 @@
+import ast
 import json
 from datetime import datetime, timezone
 
 import pytest
 
 from chat_bridge.chatwoot.events import (
+	HANDLED_EVENTS,
 	ContactView,
 	ConversationView,
 	EventKind,
@@ -19,6 +21,7 @@ from chat_bridge.chatwoot.events import (
 	parse_time,
 )
 from tests.conftest import WEBHOOKS, webhook_body, webhook_payload
+from tests.static_checks import APP_PACKAGE
 
 EXAMPLES = sorted(p.stem for p in WEBHOOKS.glob("*.json") if p.stem != "signature_test_vector")
 
@@ -52,6 +55,18 @@ def test_normalize_event(raw, expected):
 )
 def test_classify(name, kind):
 	assert classify_event(name) is kind
+
+
+def test_the_webhook_has_a_handler_for_each_handled_event_and_no_other():
+	"""The handler table is Frappe-bound, so its keys are read from the source."""
+	source = APP_PACKAGE / "webhook" / "handlers.py"
+	table = next(
+		node.value
+		for node in ast.parse(source.read_text()).body
+		if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "HANDLERS"
+	)
+	keys = {key.value if isinstance(key, ast.Constant) else key.id for key in table.keys}
+	assert keys == {*HANDLED_EVENTS, "ACCOUNT_CREATED"}
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

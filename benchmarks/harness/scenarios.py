@@ -10,7 +10,7 @@ from benchmarks.harness.goals import Scorecard
 from benchmarks.harness.processes import HarnessError, wait_until
 from benchmarks.harness.run import CommandRun, Run
 from benchmarks.stats import percentile
-from chat_bridge.webhook.processor import STALE_AFTER
+from chat_bridge.webhook.retries import STALE_AFTER
 
 MESSAGE_EVENTS = ("message_created",)
 

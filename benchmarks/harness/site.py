@@ -47,7 +47,8 @@ class SiteUnderTest:
 
 	def configure(self, **values) -> None:
 		"""The settings for the run, over the site's own, which `restore` puts back."""
-		from chat_bridge.settings import SETTINGS_DOCTYPE, clear_flags_cache
+		from chat_bridge.settings import SETTINGS_DOCTYPE
+		from chat_bridge.settings_cache import clear_flags_cache
 		from chat_bridge.tests.utils import SavedSettings
 
 		if self.saved is None:
@@ -79,7 +80,7 @@ class SiteUnderTest:
 
 	def reconcile(self) -> dict:
 		"""The scheduled reconciliation, run now; what it pulled."""
-		from chat_bridge.records.pull import reconcile
+		from chat_bridge.pull.reconcile import reconcile
 
 		summary = reconcile()
 		frappe.db.commit()

@@ -12,8 +12,8 @@ import frappe
 from frappe.utils import get_fullname, getdate
 
 from chat_bridge.analytics.figures import FIRST_RESPONSE, RESOLUTION, AgentFigures, from_chatwoot
-from chat_bridge.api.chatwoot import system_client
 from chat_bridge.chatwoot.errors import ChatwootError
+from chat_bridge.clients import system_client
 from chat_bridge.features import Feature
 from chat_bridge.install import CHAT_MESSAGES_INDEX
 from chat_bridge.records.times import to_utc

@@ -8,9 +8,9 @@ it was said, its ERPNext record and its place in Chatwoot.
 
 import frappe
 
-from chat_bridge.api.chatwoot import user_client
 from chat_bridge.chatwoot.events import parse_time
 from chat_bridge.chatwoot.presenters import conversation_url, match_snippet, says
+from chat_bridge.clients import user_client
 from chat_bridge.features import Feature
 from chat_bridge.records.conversations import MAPPING_DOCTYPE
 from chat_bridge.records.times import to_site_time

@@ -8,9 +8,9 @@ API stage and never return a token or a password.
 import frappe
 
 from chat_bridge import arguments
-from chat_bridge.api.chatwoot import platform_client, system_client
 from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
+from chat_bridge.clients import platform_client, system_client
 from chat_bridge.provisioning.agents import (
 	AGENT_DOCTYPE,
 	deprovision_agent,

@@ -16,11 +16,11 @@ from frappe.utils import cint, now_datetime
 
 from chat_bridge import arguments
 from chat_bridge.analytics.search import search_conversations as search_said
-from chat_bridge.api.chatwoot import USER_TOKEN_DOCTYPE, user_client
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
 from chat_bridge.chatwoot.events import message_type_name
 from chat_bridge.chatwoot.presenters import conversation_summary, scrub_secrets
+from chat_bridge.clients import USER_TOKEN_DOCTYPE, user_client
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_admin, require_chatwoot_user
@@ -28,7 +28,7 @@ from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.outbound import create_in_chatwoot, link_to_chatwoot
 from chat_bridge.settings import get_settings, require_feature
 from chat_bridge.sync.contacts import normalize_email
-from chat_bridge.webhook.processor import EVENT_DOCTYPE
+from chat_bridge.webhook.log import EVENT_DOCTYPE
 
 FORM_DOCTYPES = ("Contact", "Lead", "Customer")
 MAPPING_FIELDS = ["name", "account_id", "chatwoot_contact_id", "contact", "sync_direction", "last_synced"]

@@ -18,9 +18,9 @@ import secrets
 import frappe
 from frappe.utils import cint
 
-CARD_TOKEN_HEADER = "X-Chat-Bridge-Card"  # noqa: S105 -- a header name
+from chat_bridge.card.routes import CARD_METHODS, CARD_TOKEN_HEADER
+
 CARD_TOKEN_SECONDS = 4 * 3600
-CARD_METHODS = "/api/method/chat_bridge.card.api."
 _TOKEN_KEY = "chat_bridge:card_token:{digest}"  # noqa: S105 -- a cache key
 
 

@@ -10,25 +10,27 @@ import frappe
 from frappe import _
 
 from chat_bridge import arguments
-from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, system_client, user_client
 from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.card.access import (
-	CARD_TOKEN_HEADER,
 	CARD_TOKEN_SECONDS,
 	issue_card_token,
 	revoke_card_token,
 )
-from chat_bridge.card.data import PARTY_DOCTYPES, has_erpnext, resolve_contact, viewed_card
+from chat_bridge.card.data import PARTY_DOCTYPES, resolve_contact, viewed_card
+from chat_bridge.card.routes import CARD_TOKEN_HEADER
 from chat_bridge.card.view import order_note
 from chat_bridge.chatwoot.events import ContactView
+from chat_bridge.clients import INTERACTIVE_RETRY, system_client, user_client
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.features import Feature
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
+from chat_bridge.records.contacts import new_contact
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
 from chat_bridge.records.conversations import TODO_PREFIX, customer_of_contact
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import get_settings, require_feature
-from chat_bridge.sync.contacts import new_contact_values, normalize_email
+from chat_bridge.sync.contacts import normalize_email
 
 OFF = "ERPNext in Chatwoot is not enabled"
 
@@ -99,13 +101,7 @@ def contact_for_card(account_id: int, chatwoot_contact_id: int) -> str:
 		frappe.get_doc("Contact", name).check_permission("write")
 		return name
 	payload = system_client(account_id=account_id, retry=INTERACTIVE_RETRY).get_contact(chatwoot_contact_id)
-	chatwoot = ContactView.from_payload(payload.get("payload") or {}, account_id)
-	contact = frappe.new_doc("Contact")
-	contact.update(new_contact_values(chatwoot))
-	if normalize_email(chatwoot.email):
-		contact.append("email_ids", {"email_id": normalize_email(chatwoot.email), "is_primary": 1})
-	if chatwoot.phone_number:
-		contact.append("phone_nos", {"phone": chatwoot.phone_number, "is_primary_mobile_no": 1})
+	contact = new_contact(ContactView.from_payload(payload.get("payload") or {}, account_id))
 	contact.flags.from_chatwoot = True  # nothing to push back: it is Chatwoot's own data
 	contact.insert()
 	link_to_chatwoot(contact.name, account_id, chatwoot_contact_id)

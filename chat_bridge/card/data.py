@@ -10,10 +10,11 @@ they may not read shows nothing at all.
 import frappe
 from frappe.utils import getdate, nowdate
 
-from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, USER_TOKEN_DOCTYPE, system_client
 from chat_bridge.card.view import invoice_state
 from chat_bridge.chatwoot.errors import NotFoundError
 from chat_bridge.chatwoot.events import ContactView
+from chat_bridge.clients import INTERACTIVE_RETRY, USER_TOKEN_DOCTYPE, system_client
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.permissions import is_chatwoot_admin
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.contacts import matching_contact
@@ -26,10 +27,6 @@ CARD_SECONDS = 30
 CARD_KEY = "chat_bridge:card:{user}:{account_id}:{contact_id}:{conversation_id}"
 PARTY_DOCTYPES = ("Customer", "Lead")
 OPEN_ISSUE = ("not in", ("Resolved", "Closed"))
-
-
-def has_erpnext() -> bool:
-	return bool(frappe.db.table_exists("Customer"))
 
 
 def resolve_contact(account_id: int, chatwoot_contact_id: int) -> str | None:

@@ -19,7 +19,8 @@ from chat_bridge.chatwoot.values import check_choice, drop_none, record_id, unix
 
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
 PRIORITIES = ("low", "medium", "high", "urgent")
-MESSAGE_TYPES = ("outgoing", "incoming")
+# The message types the API lets a caller post (incoming only into API inboxes).
+SENDABLE_MESSAGE_TYPES = ("outgoing", "incoming")
 # Messages Chatwoot gives at most for one `after` cursor (MessageFinder: newer ones, oldest first),
 # and for the latest page or one `before` cursor.
 MESSAGES_AFTER_LIMIT = 100
@@ -313,7 +314,7 @@ class ChatwootAPI:
 	) -> dict:
 		"""Post a reply (or, with `private`, an internal note). Never retried once it may have reached
 		Chatwoot: a retry could give the customer the same message twice."""
-		check_choice("message_type", message_type, MESSAGE_TYPES)
+		check_choice("message_type", message_type, SENDABLE_MESSAGE_TYPES)
 		if not content or not str(content).strip():
 			raise ValueError("A message needs some content.")
 		body = drop_none(

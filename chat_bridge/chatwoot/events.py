@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-# Events whose handlers keep ERPNext in step.
+# Events whose handlers keep ERPNext in step (chat_bridge.webhook.handlers has one for each).
 HANDLED_EVENTS = frozenset(
 	{
 		"contact_created",
@@ -27,7 +27,8 @@ HANDLED_EVENTS = frozenset(
 	}
 )
 
-# Events Chatwoot sends that carry nothing ERPNext keeps: acknowledged, recorded as Ignored.
+# Events Chatwoot sends that carry nothing ERPNext keeps: acknowledged with a 200, and not recorded.
+# (An event the app does not know at all is recorded, as Ignored, so that a new one shows up.)
 IGNORED_EVENTS = frozenset(
 	{
 		"webwidget_triggered",
@@ -45,7 +46,7 @@ IGNORED_EVENTS = frozenset(
 ACCOUNT_CREATED = "account_created"
 
 # Chatwoot's message_type, as an integer in nested and REST messages.
-MESSAGE_TYPES = {0: "incoming", 1: "outgoing", 2: "activity", 3: "template"}
+MESSAGE_TYPE_NAMES = {0: "incoming", 1: "outgoing", 2: "activity", 3: "template"}
 
 DELIVERY_ID_LIMIT = 140  # the length of a Frappe Data field
 
@@ -137,8 +138,8 @@ def message_type_name(value: Any) -> str | None:
 	"""`incoming`, `outgoing`, `activity` or `template`, from either spelling Chatwoot uses."""
 	if isinstance(value, str) and not value.strip().isdigit():
 		name = value.strip().lower()
-		return name if name in MESSAGE_TYPES.values() else None
-	return MESSAGE_TYPES.get(_int(value))
+		return name if name in MESSAGE_TYPE_NAMES.values() else None
+	return MESSAGE_TYPE_NAMES.get(_int(value))
 
 
 # Views

@@ -17,7 +17,7 @@ import frappe
 import redis
 from frappe.utils import cint, flt, get_url, getdate
 
-from chat_bridge.api.chatwoot import ChatwootAPI, system_client
+from chat_bridge.clients import ChatwootAPI, system_client
 from chat_bridge.context.attributes import (
 	CustomerFigures,
 	attribute_values,
@@ -25,6 +25,7 @@ from chat_bridge.context.attributes import (
 	differs,
 	remembered,
 )
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.features import Feature
 from chat_bridge.records.contacts import MAPPING_DOCTYPE, customer_of_contact
 from chat_bridge.settings import feature_enabled
@@ -40,10 +41,6 @@ CLOSED_ISSUE_STATUSES = ("Resolved", "Closed")
 
 def pushing() -> bool:
 	return feature_enabled(Feature.CHATWOOT_APP) and feature_enabled(Feature.CONTACT_SYNC)
-
-
-def has_erpnext() -> bool:
-	return bool(frappe.db.table_exists("Customer"))
 
 
 # Marking customers due
@@ -121,7 +118,7 @@ def customer_figures(customer: str) -> CustomerFigures | None:
 	)
 	open_issues = (
 		frappe.db.count("Issue", {"customer": customer, "status": ("not in", CLOSED_ISSUE_STATUSES)})
-		if frappe.db.table_exists("Issue")
+		if has_erpnext()
 		else None
 	)
 	return CustomerFigures(

@@ -12,7 +12,7 @@ import frappe
 
 from chat_bridge.chatwoot.events import HANDLED_EVENTS, ConversationView
 from chat_bridge.records.conversations import MAPPING_DOCTYPE, moments
-from chat_bridge.webhook.processor import EVENT_DOCTYPE
+from chat_bridge.webhook.log import EVENT_DOCTYPE
 
 CONVERSATION_EVENTS = sorted(e for e in HANDLED_EVENTS if e.startswith("conversation_"))
 

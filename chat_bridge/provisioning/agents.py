@@ -18,14 +18,14 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
 
-from chat_bridge.api.chatwoot import (
+from chat_bridge.chatwoot.errors import ChatwootError, NotFoundError
+from chat_bridge.clients import (
 	USER_TOKEN_DOCTYPE,
 	ChatwootAPI,
 	PlatformAPI,
 	platform_client,
 	system_client,
 )
-from chat_bridge.chatwoot.errors import ChatwootError, NotFoundError
 from chat_bridge.exceptions import AgentLimitReached
 from chat_bridge.permissions import AGENT_ROLE
 from chat_bridge.provisioning.plan import (

@@ -3,6 +3,7 @@
 import frappe
 
 from chat_bridge.chatwoot.events import AccountView
+from chat_bridge.erpnext import has_erpnext
 
 ACCOUNT_DOCTYPE = "Chatwoot Account"
 
@@ -36,7 +37,7 @@ def upsert_account(account: AccountView) -> str:
 
 def matching_company(name: str | None) -> str | None:
 	"""The ERPNext Company with the same name (case aside), when ERPNext is installed."""
-	if not name or not frappe.db.table_exists("Company"):
+	if not name or not has_erpnext():
 		return None
 	return frappe.db.get_value("Company", {"company_name": name}) or frappe.db.get_value(
 		"Company", {"name": name}

@@ -57,7 +57,7 @@ def agent_email(account_id: int, agent_id: int) -> str | None:
 
 
 def load_agent_emails(account_id: int) -> dict[int, str]:
-	from chat_bridge.api.chatwoot import system_client
+	from chat_bridge.clients import system_client
 
 	unavailable = UNAVAILABLE_KEY.format(account_id=account_id)
 	if frappe.cache.get_value(unavailable, expires=True):

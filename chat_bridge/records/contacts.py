@@ -1,20 +1,22 @@
 """ERPNext Contacts for Chatwoot contacts, and their Chatwoot Contact Mappings."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import frappe
 from frappe.utils import now_datetime
 
 from chat_bridge.chatwoot.events import ContactView
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.settings import get_settings, widget_identity_key
 from chat_bridge.sync.contacts import (
-	MIN_DIGITS_FOR_SUFFIX_MATCH,
 	ContactState,
 	choose_contact,
 	contact_update,
 	new_contact_values,
 	normalize_email,
-	normalize_phone,
+	phone_tail,
 	phones_match,
 	worth_writing,
 )
@@ -142,17 +144,31 @@ def contacts_with_email(email: str | None) -> list[str]:
 
 
 def contacts_with_phone(phone: str | None) -> list[str]:
-	normalized = normalize_phone(phone)
-	if not normalized:
+	tail = phone_tail(phone)
+	if not tail:
 		return []
-	tail = normalized.lstrip("+")[-MIN_DIGITS_FOR_SUFFIX_MATCH:]
-	rows = frappe.db.sql(
-		"""select parent, phone from `tabContact Phone`
-		where parenttype = 'Contact' and regexp_replace(phone, '[^0-9]', '') like %s
-		order by creation asc""",
-		(f"%{tail}",),
-	)
+	rows = numbers_ending_in([tail])
 	return list(dict.fromkeys(parent for parent, stored in rows if phones_match(phone, stored)))
+
+
+def numbers_ending_in(tails: Iterable[str]) -> list[tuple[str, str]]:
+	"""(Contact, number) for every Contact number whose digits end in one of `tails`, oldest first:
+	the candidates `phones_match` then decides among."""
+	by_length = defaultdict(set)
+	for tail in tails:
+		by_length[len(tail)].add(tail)
+	if not by_length:
+		return []
+	lengths = sorted(by_length)
+	ends_in = " or ".join(
+		f"right(regexp_replace(phone, '[^0-9]', ''), {int(length)}) in %s" for length in lengths
+	)
+	return frappe.db.sql(
+		f"""select parent, phone from `tabContact Phone`
+		where parenttype = 'Contact' and ({ends_in})
+		order by creation asc""",  # noqa: S608 -- only lengths, which are numbers, go in
+		tuple(tuple(sorted(by_length[length])) for length in lengths),
+	)
 
 
 def contact_state(contact) -> ContactState:
@@ -183,7 +199,12 @@ def update_contact(name: str, chatwoot: ContactView) -> str | None:
 	return "updated"
 
 
-def create_contact(chatwoot: ContactView) -> str:
+def new_contact(chatwoot: ContactView):
+	"""An unsaved Contact of what Chatwoot knows of a contact: name, company, avatar, email, phone.
+
+	The one way a Contact is made from a Chatwoot contact, whoever saves it: the sync, the card
+	(as its viewer), or the backfill (in bulk).
+	"""
 	contact = frappe.new_doc("Contact")
 	contact.update(new_contact_values(chatwoot))
 	avatar = safe_link(chatwoot.avatar_url)
@@ -196,6 +217,11 @@ def create_contact(chatwoot: ContactView) -> str:
 		contact.append(
 			"phone_nos", {"phone": chatwoot.phone_number, "is_primary_phone": 1, "is_primary_mobile_no": 1}
 		)
+	return contact
+
+
+def create_contact(chatwoot: ContactView) -> str:
+	contact = new_contact(chatwoot)
 	save_from_chatwoot(contact)
 	return contact.name
 
@@ -211,7 +237,7 @@ def link_customer(mapping, chatwoot: ContactView) -> bool:
 	customer = chatwoot.custom_attributes.get(CUSTOMER_ATTRIBUTE)
 	if not customer or not isinstance(customer, str) or mapping.reference_name or not mapping.contact:
 		return False
-	if not frappe.db.table_exists("Customer") or not frappe.db.exists("Customer", customer):
+	if not has_erpnext() or not frappe.db.exists("Customer", customer):
 		return False
 	mapping.reference_doctype, mapping.reference_name = "Customer", customer
 	contact = frappe.get_doc("Contact", mapping.contact)
@@ -219,7 +245,3 @@ def link_customer(mapping, chatwoot: ContactView) -> bool:
 		contact.append("links", {"link_doctype": "Customer", "link_name": customer})
 		save_from_chatwoot(contact)
 	return True
-
-
-def contact_of_mapping(mapping_name: str) -> str | None:
-	return frappe.db.get_value(MAPPING_DOCTYPE, mapping_name, "contact")

@@ -6,6 +6,7 @@ import frappe
 from frappe.utils import cint, now_datetime
 
 from chat_bridge.chatwoot.events import AgentView, ConversationView
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
 from chat_bridge.records.contacts import Written, customer_of_contact, sync_contact
 from chat_bridge.records.times import to_site_time
@@ -182,7 +183,7 @@ def follow_with_todo(mapping, assignee: str | None) -> None:
 
 def follow_with_issue(mapping, conversation: ConversationView, created: bool) -> None:
 	"""Open an Issue when the settings ask for one; resolve and reopen it with the conversation."""
-	if not frappe.db.table_exists("Issue"):
+	if not has_erpnext():
 		return  # ERPNext is not installed: the option is hidden and has no effect
 	if mapping.reference_doctype == "Issue" and mapping.reference_name:
 		current = frappe.db.get_value("Issue", mapping.reference_name, "status")

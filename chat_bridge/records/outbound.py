@@ -4,8 +4,8 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from chat_bridge.api.chatwoot import ChatwootAPI, system_client
 from chat_bridge.chatwoot.errors import ValidationError
+from chat_bridge.clients import ChatwootAPI, system_client
 from chat_bridge.features import Feature
 from chat_bridge.records.contacts import MAPPING_DOCTYPE
 from chat_bridge.settings import feature_enabled

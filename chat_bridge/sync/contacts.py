@@ -55,6 +55,14 @@ def phones_match(a: str | None, b: str | None) -> bool:
 	return len(shorter) >= MIN_DIGITS_FOR_SUFFIX_MATCH and longer.endswith(shorter)
 
 
+def phone_tail(phone: str | None) -> str | None:
+	"""The digits another number must end in to possibly be this one (see `phones_match`): the
+	last MIN_DIGITS_FOR_SUFFIX_MATCH, or all of a shorter number's."""
+	normalized = normalize_phone(phone)
+	digits = normalized.lstrip("+") if normalized else ""
+	return digits[-MIN_DIGITS_FOR_SUFFIX_MATCH:] or None
+
+
 def e164(phone: str | None) -> str | None:
 	"""The number as Chatwoot accepts it (`+` and 2 to 15 digits), or None when it cannot be."""
 	normalized = normalize_phone(phone)

@@ -14,7 +14,9 @@ import frappe
 from frappe.utils import now_datetime
 
 from chat_bridge.chatwoot.events import event_object_id
-from chat_bridge.webhook.processor import EVENT_DOCTYPE, insert_event, process_event
+from chat_bridge.erpnext import has_erpnext
+from chat_bridge.webhook.log import EVENT_DOCTYPE, insert_event
+from chat_bridge.webhook.processing import process_event
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
 ACCOUNT_ID = 3
@@ -142,7 +144,7 @@ class Story:
 		frappe.db.delete(
 			"ToDo", {"description": ("like", f"Chatwoot conversation #{self.conversation_id}:%")}
 		)
-		if frappe.db.table_exists("Issue"):
+		if has_erpnext():
 			for issue in frappe.get_all(
 				"Issue",
 				filters={"subject": ("like", f"Chatwoot conversation #{self.conversation_id}%")},

@@ -205,7 +205,7 @@ class TestWhoMayDoWhat(AgentsTestCase):
 		from werkzeug.test import EnvironBuilder
 		from werkzeug.wrappers import Request, Response
 
-		from chat_bridge.http import after_request
+		from chat_bridge.frame_headers import after_request
 
 		response = Response("{}")
 		after_request(

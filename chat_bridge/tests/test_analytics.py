@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.desk.query_report import run
 
-from chat_bridge.analytics.cards import median_first_response_today, resolution_rate_this_week
+from chat_bridge.analytics.number_cards import median_first_response_today, resolution_rate_this_week
 from chat_bridge.api.rest_api import search_conversations
 from chat_bridge.records.times import to_utc
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot

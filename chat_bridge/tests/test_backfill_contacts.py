@@ -7,7 +7,7 @@ import frappe
 
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.records import backfill_contacts, pull
-from chat_bridge.records.backfill_contacts import write_batch
+from chat_bridge.records.bulk_contacts import write_batch
 from chat_bridge.records.contacts import MAPPING_DOCTYPE, sync_contact
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
 from chat_bridge.tests.utils import ChatBridgeTestCase
@@ -186,6 +186,6 @@ class TestBackfillInBatches(WithChatwoot):
 		self.assertEqual(sorted(mapped), sorted(c["id"] for c in listed))
 
 	def client(self):
-		from chat_bridge.api.chatwoot import system_client
+		from chat_bridge.clients import system_client
 
 		return system_client()

@@ -17,7 +17,7 @@ import frappe
 import requests
 from frappe.utils.password import update_password
 
-from chat_bridge.api.chatwoot import system_client
+from chat_bridge.clients import system_client
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import widget_identity_key

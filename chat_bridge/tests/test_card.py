@@ -10,19 +10,21 @@ from frappe.utils import add_days, nowdate, set_request
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from chat_bridge.api.chatwoot import system_client
 from chat_bridge.card import api as card_api
 from chat_bridge.card.access import (
-	CARD_TOKEN_HEADER,
 	authenticate_card_request,
 	issue_card_token,
 	revoke_card_token,
 	user_of_card_token,
 )
+from chat_bridge.card.routes import CARD_TOKEN_HEADER
+from chat_bridge.clients import system_client
+from chat_bridge.commands.registration import register_card_app
 from chat_bridge.context.attributes import KEYS
 from chat_bridge.context.push import DEFINED_KEY, DUE_KEY, mark_due, pop_due, push_due_contexts
-from chat_bridge.doctor import gather_checks, register_dashboard_app
-from chat_bridge.http import after_request
+from chat_bridge.doctor import gather_checks
+from chat_bridge.erpnext import has_erpnext
+from chat_bridge.frame_headers import after_request
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot
 from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
@@ -31,10 +33,6 @@ JANE = 1042  # the mock's contact, in conversation 58
 # Who reads customers, orders, invoices and issues in ERPNext; System Manager alone reads no Customer.
 SALES_ROLES = ("Sales User", "Accounts User", "Support Team")
 SALES_VIEWER = "card.sales@example.test"
-
-
-def has_erpnext() -> bool:
-	return bool(frappe.db.table_exists("Customer"))
 
 
 class CardTestCase(WithChatwoot):
@@ -365,8 +363,8 @@ class TestFramingAndTokens(CardTestCase):
 
 class TestDashboardApp(CardTestCase):
 	def test_registering_twice_makes_one_app_and_doctor_checks_it(self):
-		first = register_dashboard_app("https://erp.example.com/chatwoot-app")
-		again = register_dashboard_app()
+		first = register_card_app("https://erp.example.com/chatwoot-app")
+		again = register_card_app()
 		self.assertTrue(first["created"])
 		self.assertFalse(again["created"])
 		self.assertEqual(list(self.mock.dashboard_apps), [first["id"]])
@@ -375,7 +373,7 @@ class TestDashboardApp(CardTestCase):
 			[{"type": "frame", "url": "https://erp.example.com/chatwoot-app"}],
 		)
 		self.assertEqual(gather_checks()["dashboard_app"].verdict, "PASS")
-		moved = register_dashboard_app("https://erp2.example.com/chatwoot-app")
+		moved = register_card_app("https://erp2.example.com/chatwoot-app")
 		self.assertEqual(
 			(moved["id"], moved["moved_from"]), (first["id"], "https://erp.example.com/chatwoot-app")
 		)

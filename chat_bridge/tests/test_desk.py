@@ -3,8 +3,10 @@
 import frappe
 
 from chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard import get_dashboard_context
+from chat_bridge.commands.registration import register_site_webhook
+from chat_bridge.commands.rollout import apply_stage
 from chat_bridge.desk import boot_session
-from chat_bridge.doctor import apply_stage, gather_checks, register_webhook, site_webhook_url, status_report
+from chat_bridge.doctor import gather_checks, site_webhook_url, status_report
 from chat_bridge.rollout import STAGES
 from chat_bridge.settings import get_flags
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
@@ -102,7 +104,7 @@ class TestRollout(WithChatwoot):
 
 	def test_register_webhook_then_every_check_but_the_bench_processes_passes(self):
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
-		result = register_webhook()
+		result = register_site_webhook()
 		self.assertTrue(result["created"] and result["signed"])
 		[webhook] = self.mock.webhooks.values()
 		self.assertEqual(webhook["url"], site_webhook_url())
@@ -110,7 +112,7 @@ class TestRollout(WithChatwoot):
 			frappe.get_single("Chatwoot Integration Settings").get_password("webhook_secret"),
 			webhook["secret"],
 		)
-		self.assertFalse(register_webhook()["created"])  # a second run updates the same webhook
+		self.assertFalse(register_site_webhook()["created"])  # a second run updates the same webhook
 		checks = gather_checks()
 		for name in ("reachable", "token", "account", "webhook", "secret"):
 			self.assertTrue(checks[name].ok, checks[name].line())
@@ -120,14 +122,14 @@ class TestRollout(WithChatwoot):
 		still be what doctor, rollout and a second register-webhook look at."""
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
 		reachable_at = "http://erp.localhost:8001/api/method/chat_bridge.webhook.handle"
-		first = register_webhook(reachable_at)
+		first = register_site_webhook(reachable_at)
 		secret = frappe.get_single("Chatwoot Integration Settings").get_password("webhook_secret")
 		checks = gather_checks()
 		self.assertTrue(checks["webhook"].ok, checks["webhook"].line())
 		self.assertTrue(checks["secret"].ok, checks["secret"].line())
 		self.assertEqual(status_report()["webhook_url"], reachable_at)
 
-		again = register_webhook()  # as doctor's advice would have it run
+		again = register_site_webhook()  # as doctor's advice would have it run
 		self.assertEqual((again["created"], again["id"], again["url"]), (False, first["id"], reachable_at))
 		self.assertFalse(again["secret_replaced"])
 		self.assertEqual(len(self.mock.webhooks), 1)
@@ -170,10 +172,10 @@ class TestRollout(WithChatwoot):
 			update_modified=False,
 		)
 		self.assertNotEqual(gather_checks()["scheduled_jobs"].verdict, "FAIL")
-		frappe.db.delete("Scheduled Job Type", {"method": "chat_bridge.records.pull.reconcile"})
+		frappe.db.delete("Scheduled Job Type", {"method": "chat_bridge.pull.reconcile.reconcile"})
 		check = gather_checks()["scheduled_jobs"]
 		self.assertFalse(check.ok)
-		self.assertIn("chat_bridge.records.pull.reconcile", check.detail)
+		self.assertIn("chat_bridge.pull.reconcile.reconcile", check.detail)
 		self.assertIn(f"bench --site {frappe.local.site} migrate", check.fix)
 
 	def test_doctor_finds_an_agent_token_and_a_wrong_account(self):

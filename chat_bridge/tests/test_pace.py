@@ -2,7 +2,7 @@
 
 import frappe
 
-from chat_bridge.api.chatwoot import SharedPace, system_client
+from chat_bridge.clients import SharedPace, system_client
 from chat_bridge.tests.utils import ChatBridgeTestCase
 
 

@@ -3,7 +3,6 @@ import frappe
 from chat_bridge.exceptions import FeatureDisabledError, IncompleteConfigurationError
 from chat_bridge.features import Feature
 from chat_bridge.settings import (
-	FLAG_FIELDS,
 	SETTINGS_DOCTYPE,
 	WORKSPACE,
 	feature_enabled,
@@ -11,6 +10,7 @@ from chat_bridge.settings import (
 	get_secret,
 	require_feature,
 )
+from chat_bridge.settings_cache import FLAG_FIELDS
 from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase
 
 

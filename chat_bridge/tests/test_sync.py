@@ -2,9 +2,11 @@
 
 import frappe
 
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.tests.story import ACCOUNT_ID, Story
 from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token, run_concurrently
-from chat_bridge.webhook.processor import EVENT_DOCTYPE, insert_event, process_event
+from chat_bridge.webhook.log import EVENT_DOCTYPE, insert_event
+from chat_bridge.webhook.processing import process_event
 
 AGENT_USER = "ravi.kumar@erp.example"
 
@@ -309,7 +311,7 @@ class TestIssues(SyncTestCase):
 	flags = {**ALL_FLAGS_ON, "issue_creation": "Every new conversation"}
 
 	def test_issue_follows_the_conversation_when_erpnext_is_installed(self):
-		if not frappe.db.table_exists("Issue"):
+		if not has_erpnext():
 			self.skipTest("ERPNext is not installed on this site")
 		self.deliver("conversation_created")
 		mapping = self.story.conversation_mapping()
@@ -328,7 +330,7 @@ class TestIssues(SyncTestCase):
 		)
 
 	def test_without_erpnext_the_setting_changes_nothing(self):
-		if frappe.db.table_exists("Issue"):
+		if has_erpnext():
 			self.skipTest("ERPNext is installed on this site")
 		self.assertEqual(self.deliver("conversation_created"), "Processed")
 		self.assertFalse(self.story.conversation_mapping().reference_doctype)

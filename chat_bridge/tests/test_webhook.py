@@ -18,19 +18,18 @@ from chat_bridge.tests.utils import (
 	ensure_user,
 	run_concurrently,
 )
-from chat_bridge.webhook.processor import (
-	EVENT_DOCTYPE,
+from chat_bridge.webhook.log import EVENT_DOCTYPE
+from chat_bridge.webhook.processing import (
 	process_event,
 	process_queued_events,
-	purge_old_events,
 	release_processing_lease,
-	retry_due_events,
-	retry_event,
 	take_processing_lease,
 )
+from chat_bridge.webhook.replay import retry_event
+from chat_bridge.webhook.retries import purge_old_events, retry_due_events
 
 WEBHOOK = "/api/method/chat_bridge.webhook.handle"
-PROCESSING_JOB = "chat_bridge.webhook.processor.process_queued_events"
+PROCESSING_JOB = "chat_bridge.webhook.processing.process_queued_events"
 INSTALLATION = "/api/method/chat_bridge.webhook.installation_event"
 EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
 SECRET = CONFIGURED["webhook_secret"]
@@ -242,7 +241,7 @@ class TestEndpoint(WebhookTestCase):
 		enqueue.assert_not_called()
 
 	def test_only_this_method_admits_guests(self):
-		response = call("post", "/api/method/chat_bridge.webhook.processor.retry_event", json={"name": "x"})
+		response = call("post", "/api/method/chat_bridge.webhook.replay.retry_event", json={"name": "x"})
 		self.assertEqual(response.status_code, 403)
 
 
@@ -305,7 +304,7 @@ class TestProcessing(WebhookTestCase):
 		names = [self.record(received_at=add_to_date(ancient, seconds=-n)) for n in range(3)]
 		frappe.db.commit()
 		self.assertTrue(take_processing_lease())
-		with patch("chat_bridge.webhook.processor.process_event", wraps=process_event) as processed:
+		with patch("chat_bridge.webhook.processing.process_event", wraps=process_event) as processed:
 			process_queued_events()
 		order = [c.args[0] for c in processed.call_args_list if c.args[0] in names]
 		self.assertEqual(order, list(reversed(names)))
@@ -313,11 +312,11 @@ class TestProcessing(WebhookTestCase):
 		self.assertTrue(take_processing_lease(), "the job gives the lease up when the queue is empty")
 
 	def test_an_event_committed_just_after_the_last_look_is_not_left_behind(self):
-		from chat_bridge.webhook import processor
+		from chat_bridge.webhook import processing
 
 		name = self.record()
 		frappe.db.commit()
-		real_look = processor.queued_events
+		real_look = processing.queued_events
 		missed = []
 
 		def look(limit):
@@ -327,7 +326,7 @@ class TestProcessing(WebhookTestCase):
 			return real_look(limit)
 
 		self.assertTrue(take_processing_lease())
-		with patch.object(processor, "queued_events", side_effect=look):
+		with patch.object(processing, "queued_events", side_effect=look):
 			process_queued_events()
 		self.assertEqual(frappe.db.get_value(EVENT_DOCTYPE, name, "status"), "Processed")
 
@@ -338,7 +337,7 @@ class TestProcessing(WebhookTestCase):
 		second = self.record(received_at=add_to_date(ancient, seconds=1))
 		frappe.db.commit()
 		self.assertTrue(take_processing_lease())
-		with patch("chat_bridge.webhook.processor.PROCESSING_TURN_SECONDS", -1):
+		with patch("chat_bridge.webhook.processing.PROCESSING_TURN_SECONDS", -1):
 			process_queued_events()
 		statuses = [frappe.db.get_value(EVENT_DOCTYPE, name, "status") for name in (first, second)]
 		self.assertEqual(statuses, ["Processed", "Queued"])
@@ -398,7 +397,7 @@ class TestProcessing(WebhookTestCase):
 		self.record()
 		frappe.db.commit()
 		self.assertTrue(take_processing_lease())
-		with patch("chat_bridge.webhook.processor.process_event", side_effect=RuntimeError("db gone")):
+		with patch("chat_bridge.webhook.processing.process_event", side_effect=RuntimeError("db gone")):
 			with self.assertRaises(RuntimeError):
 				process_queued_events()
 		self.assertTrue(take_processing_lease())
@@ -423,7 +422,7 @@ class TestProcessing(WebhookTestCase):
 		self.assertIsNotNone(event.next_attempt_at)
 
 		# Not due yet: the scheduler leaves it.
-		with patch("chat_bridge.webhook.processor.enqueue_processing") as enqueue:
+		with patch("chat_bridge.webhook.retries.enqueue_processing") as enqueue:
 			retry_due_events()
 		enqueue.assert_not_called()
 
@@ -440,7 +439,7 @@ class TestProcessing(WebhookTestCase):
 		exhausted = self.record(
 			status="Failed", attempts=5, next_attempt_at=add_to_date(now_datetime(), minutes=-1)
 		)
-		with patch("chat_bridge.webhook.processor.enqueue_processing") as enqueue:
+		with patch("chat_bridge.webhook.retries.enqueue_processing") as enqueue:
 			retry_due_events()
 		queued = [c.args[0] for c in enqueue.call_args_list]
 		self.assertIn(name, queued)
@@ -460,7 +459,7 @@ class TestProcessing(WebhookTestCase):
 		frappe.db.set_value(
 			EVENT_DOCTYPE, name, "modified", add_to_date(now_datetime(), hours=-1), update_modified=False
 		)
-		with patch("chat_bridge.webhook.processor.enqueue_processing"):
+		with patch("chat_bridge.webhook.retries.enqueue_processing"):
 			retry_due_events()
 		self.assertEqual(frappe.db.get_value(EVENT_DOCTYPE, name, "status"), "Failed")
 

@@ -15,8 +15,8 @@ from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
 from chat_bridge.tests.utils import ALL_FLAGS_ON, SYSTEM_MANAGER, ensure_user, ensure_website_user
 from chat_bridge.webhook.handlers import dispatch
+from chat_bridge.website import CONFIG_ELEMENT, identity
 from chat_bridge.widget.identity import make_identifier, user_of_identifier
-from chat_bridge.widget.site import CONFIG_ELEMENT, identity
 
 HMAC_TOKEN = "widget-hmac-secret"  # the mock's inbox 7
 WIDGET = {
@@ -156,11 +156,11 @@ class TestIdentity(WidgetTestCase):
 	def test_nobody_gets_another_users_identity(self):
 		"""The method takes no user: whatever is asked for, the answer is the session user's."""
 		other = ensure_user("bob.other@example.test")
-		set_request(method="GET", path="/api/method/chat_bridge.widget.site.identity")
+		set_request(method="GET", path="/api/method/chat_bridge.website.identity")
 		frappe.set_user(self.user)
 		frappe.local.form_dict = frappe._dict(user=other)
 		try:
-			answer = frappe.handler.execute_cmd("chat_bridge.widget.site.identity")
+			answer = frappe.handler.execute_cmd("chat_bridge.website.identity")
 		finally:
 			frappe.set_user("Administrator")
 		self.assertEqual(user_of_identifier(answer["identifier"], widget_identity_key()), self.user)

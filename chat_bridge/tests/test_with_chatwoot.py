@@ -12,8 +12,9 @@ from pathlib import Path
 import frappe
 import requests
 
-from chat_bridge.api.chatwoot import system_client
-from chat_bridge.records.pull import backfill, reconcile
+from chat_bridge.clients import system_client
+from chat_bridge.pull.backfill import backfill
+from chat_bridge.pull.reconcile import reconcile
 from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.story import Story
@@ -24,7 +25,7 @@ from chat_bridge.tests.utils import (
 	ensure_agent_token,
 	ensure_user,
 )
-from chat_bridge.webhook.processor import EVENT_DOCTYPE
+from chat_bridge.webhook.log import EVENT_DOCTYPE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SITE_URL = "http://127.0.0.1:8000"
@@ -129,10 +130,10 @@ class TestBackfillAndReconcile(WithChatwoot):
 	def test_what_reconciliation_could_not_pull_is_in_the_error_log(self):
 		from unittest.mock import patch
 
-		from chat_bridge.records.pull import RECONCILE_ERROR_TITLE
+		from chat_bridge.pull.reconcile import RECONCILE_ERROR_TITLE
 
 		self.mock.customer_says(58, "Arrives while ERPNext cannot write it")
-		with patch("chat_bridge.records.pull.sync_message", side_effect=RuntimeError("disk full")):
+		with patch("chat_bridge.pull.items.sync_message", side_effect=RuntimeError("disk full")):
 			summary = reconcile()
 		self.assertTrue(summary.failures)
 		logged = frappe.get_all(

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from chat_bridge.settings import SETTINGS_DOCTYPE, clear_flags_cache, sync_workspace_visibility
+from chat_bridge.settings import SETTINGS_DOCTYPE, sync_workspace_visibility
+from chat_bridge.settings_cache import clear_flags_cache
 
 SYSTEM_MANAGER = "chat-bridge-admin@example.com"
 PLAIN_USER = "chat-bridge-plain@example.com"

@@ -48,7 +48,8 @@ from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_admin
 from chat_bridge.rollout import Refusal, recent_refusals
 from chat_bridge.settings import feature_enabled, get_flags, get_secret
-from chat_bridge.webhook.processor import insert_event, wake_processing
+from chat_bridge.webhook.log import insert_event
+from chat_bridge.webhook.processing import wake_processing
 
 DATA_LENGTH = 140  # a Frappe Data column
 INT_COLUMN_MAX = 2**31 - 1

@@ -2,7 +2,7 @@
 
 Frappe caches a rendered website page by its path and shares it between visitors, so what is
 decided here depends only on the path and the settings, never on who is looking: the visitor's
-identity is fetched by the page itself (see `chat_bridge.widget.site`).
+identity is fetched by the page itself (see `chat_bridge.website`).
 """
 
 from collections.abc import Iterable, Mapping

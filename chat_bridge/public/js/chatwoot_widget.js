@@ -11,7 +11,7 @@
 
 (function () {
 	const REMEMBERED = "chat_bridge_widget_identifier";
-	const IDENTITY_METHOD = "/api/method/chat_bridge.widget.site.identity";
+	const IDENTITY_METHOD = "/api/method/chat_bridge.website.identity";
 
 	function widget_config() {
 		const element = document.getElementById("chat-bridge-widget");

@@ -6,7 +6,7 @@ The page itself holds no data: what it shows is asked for by its script, as the 
 import json
 
 from chat_bridge.features import Feature
-from chat_bridge.http import chatwoot_origin
+from chat_bridge.frame_headers import chatwoot_origin
 from chat_bridge.settings import feature_enabled, get_settings
 
 no_cache = 1

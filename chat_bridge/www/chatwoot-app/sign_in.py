@@ -9,12 +9,14 @@ from urllib.parse import quote
 
 import frappe
 
+from chat_bridge.card.routes import CARD_SIGN_IN_PAGE
+
 no_cache = 1
 
 
 def get_context(context):
 	if frappe.session.user == "Guest":
-		frappe.local.flags.redirect_location = "/login?redirect-to=" + quote("/chatwoot-app/sign-in")
+		frappe.local.flags.redirect_location = "/login?redirect-to=" + quote(CARD_SIGN_IN_PAGE)
 		raise frappe.Redirect
 	context.no_header = context.no_breadcrumbs = True
 	context.full_name = frappe.utils.get_fullname(frappe.session.user)

@@ -9,9 +9,10 @@ from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.features import Feature, configuration_problems, is_enabled
-from chat_bridge.settings import on_settings_saved, sync_workspace_visibility
-from chat_bridge.webhook.processor import wake_processing
-from chat_bridge.widget.site import refresh_widget_pages, widget_inputs
+from chat_bridge.settings import sync_workspace_visibility
+from chat_bridge.settings_cache import on_settings_saved
+from chat_bridge.webhook.processing import wake_processing
+from chat_bridge.website import refresh_widget_pages, widget_inputs
 
 
 class ChatwootIntegrationSettings(Document):

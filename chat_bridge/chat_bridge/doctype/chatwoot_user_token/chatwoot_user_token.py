@@ -5,8 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from chat_bridge.api.chatwoot import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.chatwoot.errors import AuthenticationError, ChatwootError, describe_for_user
+from chat_bridge.clients import INTERACTIVE_RETRY, ChatwootAPI
 from chat_bridge.features import MASTER_FLAG
 from chat_bridge.permissions import is_chatwoot_admin
 from chat_bridge.provisioning.agents import link_accepted_invitation

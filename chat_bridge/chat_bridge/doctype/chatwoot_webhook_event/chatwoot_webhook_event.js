@@ -6,7 +6,7 @@ frappe.ui.form.on("Chatwoot Webhook Event", {
 		if (["Failed", "Ignored", "Processed"].includes(frm.doc.status)) {
 			frm.add_custom_button(__("Retry"), () => {
 				frappe.call({
-					method: "chat_bridge.webhook.processor.retry_event",
+					method: "chat_bridge.webhook.replay.retry_event",
 					args: { name: frm.doc.name },
 					freeze: true,
 					callback: () => {

@@ -8,9 +8,8 @@ Allow button must not be clickable through someone else's page.
 
 from urllib.parse import urlsplit
 
-CARD_PAGE = "/chatwoot-app"
-CARD_SIGN_IN_PAGE = "/chatwoot-app/sign-in"
-CARD_METHODS = "/api/method/chat_bridge.card.api."
+from chat_bridge.card.routes import CARD_METHODS, CARD_PAGE, CARD_SIGN_IN_PAGE
+
 # Answers that sign in whoever holds them: a one-time Chatwoot link, a card token.
 NOT_TO_BE_STORED = (
 	"/api/method/chat_bridge.api.agents.get_sign_in_link",
@@ -37,7 +36,7 @@ def after_request(response, request) -> None:
 	"""Frappe's after_request hook."""
 	if request.path in NOT_TO_BE_STORED:
 		response.headers["Cache-Control"] = "no-store"
-	if not request.path.startswith(("/chatwoot-app", CARD_METHODS)):
+	if not request.path.startswith((CARD_PAGE, CARD_METHODS)):
 		return  # every other answer keeps its headers, and costs no settings read
 	from chat_bridge.settings import get_settings
 

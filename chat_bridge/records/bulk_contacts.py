@@ -28,21 +28,19 @@ from frappe.utils import now_datetime
 from frappe.utils.global_search import update_global_search
 
 from chat_bridge.chatwoot.events import ContactView
-from chat_bridge.records.contacts import CUSTOMER_ATTRIBUTE, MAPPING_DOCTYPE
+from chat_bridge.records.contacts import CUSTOMER_ATTRIBUTE, MAPPING_DOCTYPE, new_contact, numbers_ending_in
 from chat_bridge.sync.contacts import (
-	MIN_DIGITS_FOR_SUFFIX_MATCH,
 	ContactState,
 	choose_contact,
 	contact_update,
-	new_contact_values,
 	normalize_email,
 	normalize_phone,
+	phone_tail,
 	phones_match,
 )
 from chat_bridge.sync.direction import SyncDirection
-from chat_bridge.sync.messages import safe_link
 
-INSERT_HOOKS_JOB = "chat_bridge.records.backfill_contacts.run_insert_hooks"
+INSERT_HOOKS_JOB = "chat_bridge.records.bulk_contacts.run_insert_hooks"
 
 
 @dataclass
@@ -162,15 +160,7 @@ class Candidates:
 				as_list=True,
 			):
 				by_email[email.lower()].append(parent)
-		tails = sorted({tail for c in contacts if (tail := phone_tail(c.phone_number))})
-		phones = []
-		if tails:
-			phones = frappe.db.sql(
-				"""select parent, phone from `tabContact Phone`
-				where parenttype = 'Contact' and right(regexp_replace(phone, '[^0-9]', ''), %s) in %s
-				order by creation asc""",
-				(MIN_DIGITS_FOR_SUFFIX_MATCH, tails),
-			)
+		phones = numbers_ending_in({tail for c in contacts if (tail := phone_tail(c.phone_number))})
 		return cls(dict(by_email), list(phones))
 
 	def with_email(self, email: str | None) -> list[str]:
@@ -180,13 +170,6 @@ class Candidates:
 		if not normalize_phone(phone):
 			return []
 		return list(dict.fromkeys(parent for parent, stored in self.phones if phones_match(phone, stored)))
-
-
-def phone_tail(phone: str | None) -> str | None:
-	"""The digits two numbers must end in to be the same one (see `phones_match`)."""
-	normalized = normalize_phone(phone)
-	digits = normalized.lstrip("+") if normalized else ""
-	return digits[-MIN_DIGITS_FOR_SUFFIX_MATCH:] if len(digits) >= MIN_DIGITS_FOR_SUFFIX_MATCH else None
 
 
 def insert_contacts(contacts: Sequence[ContactView]) -> list[str]:
@@ -203,16 +186,7 @@ def insert_contacts(contacts: Sequence[ContactView]) -> list[str]:
 	)
 	documents = []
 	for contact, email in zip(contacts, emails, strict=True):
-		document = frappe.new_doc("Contact")
-		document.update(new_contact_values(contact))
-		if avatar := safe_link(contact.avatar_url):
-			document.image = avatar
-		if email:
-			document.append("email_ids", {"email_id": email, "is_primary": 1})
-		if contact.phone_number:
-			document.append(
-				"phone_nos", {"phone": contact.phone_number, "is_primary_phone": 1, "is_primary_mobile_no": 1}
-			)
+		document = new_contact(contact)
 		document.full_name = get_full_name(
 			document.first_name, document.middle_name, document.last_name, document.company_name
 		)

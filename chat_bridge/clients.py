@@ -1,6 +1,6 @@
 """Chatwoot clients built from the site: the settings' administrator token, or a user's own token.
 
-	from chat_bridge.api.chatwoot import system_client
+	from chat_bridge.clients import system_client
 	api = system_client()
 	api.get_account()
 

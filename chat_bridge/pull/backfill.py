@@ -1,45 +1,27 @@
-"""Pulling from Chatwoot's API what webhooks did not bring: the backfill and the reconciliation.
+"""The backfill: an account's contacts, conversations and messages, or those active since a date.
 
-Chatwoot drops a delivery it could not make, so webhooks alone leave gaps. Both paths here write
-through the same functions as the webhook handlers, which find records before creating them and
-are guarded by unique keys: running a pull twice, or while webhooks arrive, creates nothing twice.
-Each conversation (with its messages) is its own transaction, so a failure loses one item, not the run.
+Chatwoot's pages are read on a thread of their own (`prefetched`) while the last ones are written;
+contacts are written a batch at a time (`chat_bridge.records.bulk_contacts`).
 """
 
-import dataclasses
 import time
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Protocol
 
 import frappe
-from frappe.utils import get_datetime, now_datetime
+from frappe.utils import now_datetime
 
-from chat_bridge.api.chatwoot import ChatwootAPI, system_client
 from chat_bridge.chatwoot.errors import ChatwootError
-from chat_bridge.chatwoot.events import ContactView, ConversationView, MessageView, parse_time
+from chat_bridge.chatwoot.events import ContactView, ConversationView, parse_time
 from chat_bridge.chatwoot.prefetch import prefetched
-from chat_bridge.context.push import recheck_contact
-from chat_bridge.features import Feature
-from chat_bridge.records.backfill_contacts import BatchOutcome, queue_insert_hooks, write_batch
+from chat_bridge.clients import ChatwootAPI
+from chat_bridge.pull.items import Report, pull_conversation, pull_item, record_last_sync
+from chat_bridge.records.bulk_contacts import BatchOutcome, queue_insert_hooks, write_batch
 from chat_bridge.records.contacts import sync_contact
-from chat_bridge.records.conversations import (
-	resolve_pending_assignees,
-	sync_conversation,
-)
-from chat_bridge.records.messages import NotAMessage, sync_message
 from chat_bridge.records.times import to_utc
-from chat_bridge.records.transactions import CONFLICTS, with_conflict_retries
-from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
+from chat_bridge.records.transactions import CONFLICTS
 from chat_bridge.sync.summary import PullSummary
-
-# How far before the last reconciliation the next one looks again: what changed while it ran.
-OVERLAP = timedelta(minutes=10)
-FIRST_RECONCILIATION = timedelta(days=1)
-RECONCILE_ERROR_TITLE = "Chatwoot reconciliation"
-
-Report = Callable[[str, str, str], None]  # (kind, item, what happened)
-
 
 # Contacts written in one transaction, and pages (or conversations) read ahead of the writing.
 CONTACT_BATCH = 300
@@ -88,7 +70,7 @@ def backfill(
 					f"conversation {conversation.id}: {type(fetched).__name__}: {fetched}"
 				)
 			elif fetched is not SKIPPED:
-				_pull_conversation(
+				pull_conversation(
 					client,
 					conversation,
 					summary,
@@ -147,7 +129,7 @@ def _pull_contact_batch(
 		if report:
 			report("contact", str(contact_id), action)
 	for contact in outcome.one_by_one:
-		_pull_item(summary, report, "contact", str(contact.id), lambda c=contact: sync_contact(c).action)
+		pull_item(summary, report, "contact", str(contact.id), lambda c=contact: sync_contact(c).action)
 	if progress:
 		progress.advance("contact", len(batch))
 
@@ -170,99 +152,3 @@ def _conversation_feed(client: ChatwootAPI, since_utc, *, with_messages: bool) -
 			except ChatwootError as error:
 				fetched = error
 			yield conversation, fetched, total
-
-
-def record_last_sync(started: datetime) -> None:
-	frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_sync_at", started, update_modified=False)
-	frappe.db.commit()
-
-
-def _pull_conversation(
-	client, conversation, summary, report, *, with_state: bool, messages: Iterable[dict] | None
-) -> None:
-	if with_state:
-		_pull_item(
-			summary,
-			report,
-			"conversation",
-			str(conversation.id),
-			lambda: sync_conversation(conversation).action,
-		)
-	for data in messages or ():
-		message = dataclasses.replace(
-			MessageView.from_payload(data), conversation=conversation, account_id=client.account_id
-		)
-		_pull_item(
-			summary,
-			report,
-			"message",
-			f"{conversation.id}/{message.id}",
-			lambda m=message: _message_action(m),
-		)
-
-
-def _message_action(message: MessageView) -> str:
-	try:
-		return sync_message(message).action
-	except NotAMessage:
-		return "skipped"
-
-
-def _pull_item(
-	summary: PullSummary, report: Report | None, kind: str, item: str, work: Callable[[], str]
-) -> None:
-	try:
-		action = with_conflict_retries(work)
-		frappe.db.commit()
-	except Exception as error:
-		frappe.db.rollback()
-		action = "failed"
-		summary.failures.append(f"{kind} {item}: {type(error).__name__}: {error}")
-	else:
-		summary.add(kind, action)
-	if report:
-		report(kind, item, action)
-
-
-def reconcile() -> PullSummary | None:
-	"""Scheduled: pull the conversations active since the last run, with the messages not seen yet,
-	find the assignees that Chatwoot could not be asked about when their event came, and put back
-	the customer context an agent overwrote on a contact seen in passing.
-
-	Chatwoot lists conversations most recently active first (ConversationFinder orders by
-	last_activity_at, descending), so the walk stops at the first one older than the watermark.
-	"""
-	sync_state = feature_enabled(Feature.CONVERSATION_SYNC)
-	sync_messages = feature_enabled(Feature.MESSAGE_SYNC)
-	if not (sync_state or sync_messages):
-		return None
-	started = now_datetime()
-	last = get_settings().last_sync_at
-	since_utc = to_utc(get_datetime(last) - OVERLAP if last else started - FIRST_RECONCILIATION)
-	client = system_client()
-	summary = PullSummary()
-	if sync_state:
-		resolve_pending_assignees(client.account_id)
-	for data in client.iter_conversations(status="all"):
-		conversation = ConversationView.from_payload(data)
-		if conversation.last_activity_at and conversation.last_activity_at < since_utc:
-			break
-		if conversation.contact and conversation.contact.id:
-			recheck_contact(
-				client.account_id, conversation.contact.id, conversation.contact.custom_attributes
-			)
-		_pull_conversation(
-			client,
-			conversation,
-			summary,
-			None,
-			with_state=sync_state,
-			# Every message of the window, not only those after the newest one written: a delivery
-			# lost between two that arrived leaves a gap below it.
-			messages=client.iter_messages_since(conversation.id, since_utc) if sync_messages else None,
-		)
-	if summary.failures:
-		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.
-		frappe.log_error(title=RECONCILE_ERROR_TITLE, message="\n".join(summary.failures))
-	record_last_sync(started)
-	return summary

@@ -24,23 +24,17 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import frappe
-from frappe import _
 from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 
 from chat_bridge.chatwoot.errors import ChatwootError
 from chat_bridge.features import Feature
-from chat_bridge.permissions import require_chatwoot_admin
 from chat_bridge.records.transactions import CONFLICT_ATTEMPTS, CONFLICTS
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
+from chat_bridge.webhook.log import EVENT_DOCTYPE
 
-EVENT_DOCTYPE = "Chatwoot Webhook Event"
 AUTOMATIC = ("Queued", "Failed")
-REPLAYABLE = ("Queued", "Failed", "Ignored", "Processed")
 DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 3600
-# An event left "Processing" this long was lost with its worker. Only rows written by an earlier
-# version are ever left so: processing now holds the row's lock rather than committing the status.
-STALE_AFTER = timedelta(minutes=15)
 PROCESSING_LEASE_KEY = "chat_bridge:processing_job"
 # Longer than a job's turn, so a lease outlives only a job that died holding it.
 PROCESSING_LEASE_SECONDS = 120
@@ -49,47 +43,10 @@ PROCESSING_TURN_SECONDS = 60
 PROCESSING_BATCH = 100
 # Events the processing job commits at once. More saves little; a failure costs the rest a retry.
 COMMIT_EVERY = 20
-# Queued this long with no job about it: the job was lost (Redis flushed, worker killed).
-FORGOTTEN_AFTER = timedelta(minutes=2)
 TOUCH_EVERY = timedelta(minutes=1)
 # Who owns what the sync writes, whichever path wrote it: a webhook's job would otherwise run as
 # Guest (the sender), a Retry as whoever clicked it.
 SYSTEM_USER = "Administrator"
-
-
-def insert_event(values: dict) -> str | None:
-	"""Add one delivery to the log; None when its delivery key is there already.
-
-	A plain INSERT rather than Document.insert(): this runs inside Chatwoot's 5-second budget on
-	every delivery, and the document machinery (hooks, realtime list updates, search index) costs
-	several times the insert itself while adding nothing to a log row. The unique index on
-	delivery_id, not a lookup first, is what turns a concurrent duplicate away.
-	"""
-	table = frappe.qb.DocType(EVENT_DOCTYPE)
-	now = now_datetime()
-	for _attempt in range(3):
-		row = {
-			"name": frappe.generate_hash(length=10),
-			"creation": now,
-			"modified": now,
-			"owner": frappe.session.user,
-			"modified_by": frappe.session.user,
-			"docstatus": 0,
-			"idx": 0,
-			"attempts": 0,
-			# Left out, a column takes its default (0 for numbers); NULL would break NOT NULL columns.
-			**{field: value for field, value in values.items() if value is not None},
-		}
-		try:
-			frappe.qb.into(table).columns(*row).insert(*row.values()).run()
-			return row["name"]
-		except Exception as error:
-			if frappe.db.is_primary_key_violation(error):
-				continue  # the random name was taken: draw another
-			if frappe.db.is_unique_key_violation(error):
-				return None
-			raise
-	raise RuntimeError("Could not find a free name for a Chatwoot Webhook Event.")
 
 
 def wake_processing() -> None:
@@ -99,7 +56,7 @@ def wake_processing() -> None:
 
 def start_processing_job() -> None:
 	if take_processing_lease():
-		frappe.enqueue("chat_bridge.webhook.processor.process_queued_events", now=bool(frappe.flags.in_test))
+		frappe.enqueue("chat_bridge.webhook.processing.process_queued_events", now=bool(frappe.flags.in_test))
 
 
 def process_queued_events() -> None:
@@ -148,7 +105,7 @@ def process_queued_events() -> None:
 def hand_over_processing() -> None:
 	"""End this job's turn: a fresh job carries on, holding the lease this one held."""
 	renew_processing_lease()
-	frappe.enqueue("chat_bridge.webhook.processor.process_queued_events")
+	frappe.enqueue("chat_bridge.webhook.processing.process_queued_events")
 
 
 def queued_events(limit: int) -> list[str]:
@@ -178,7 +135,7 @@ def release_processing_lease() -> None:
 def enqueue_processing(event_name: str, statuses: tuple[str, ...] = AUTOMATIC) -> None:
 	"""A job for one event: retries and the Retry button, which may take events that are not Queued."""
 	frappe.enqueue(
-		"chat_bridge.webhook.processor.process_event",
+		"chat_bridge.webhook.processing.process_event",
 		job_id=event_name,
 		deduplicate=True,
 		enqueue_after_commit=True,
@@ -318,102 +275,3 @@ def touch_last_webhook(now: datetime) -> None:
 	if not last or get_datetime(last) < now - TOUCH_EVERY:
 		frappe.db.set_single_value(SETTINGS_DOCTYPE, "last_webhook_at", now, update_modified=False)
 	_last_touched[site] = now
-
-
-# Scheduled
-
-
-def retry_due_events() -> None:
-	"""Every few minutes: requeue failed events whose wait is over, and rescue lost ones."""
-	if not feature_enabled(Feature.SYNC):
-		return
-	release_stale_events()
-	if frappe.db.exists(
-		EVENT_DOCTYPE, {"status": "Queued", "received_at": ("<", now_datetime() - FORGOTTEN_AFTER)}
-	):
-		start_processing_job()
-	due = frappe.get_all(
-		EVENT_DOCTYPE,
-		filters={
-			"status": "Failed",
-			"attempts": ("<", max_attempts()),
-			"next_attempt_at": ("<=", now_datetime()),
-		},
-		pluck="name",
-		order_by="received_at asc",
-		limit=500,
-	)
-	for name in due:
-		enqueue_processing(name)
-
-
-def release_stale_events() -> None:
-	stale = frappe.get_all(
-		EVENT_DOCTYPE,
-		filters={"status": "Processing", "modified": ("<", now_datetime() - STALE_AFTER)},
-		pluck="name",
-	)
-	for name in stale:
-		frappe.db.set_value(
-			EVENT_DOCTYPE,
-			name,
-			{
-				"status": "Failed",
-				"error": _("Processing stopped without finishing (worker restarted?)."),
-				"next_attempt_at": now_datetime(),
-			},
-		)
-	if stale:
-		frappe.db.commit()
-
-
-def purge_old_events() -> None:
-	"""Daily: delete Processed and Ignored events past the retention period; Failed ones stay."""
-	days = cint(get_settings().event_retention_days)
-	if days <= 0:
-		return
-	frappe.db.delete(
-		EVENT_DOCTYPE,
-		{
-			"status": ("in", ("Processed", "Ignored")),
-			"received_at": ("<", add_to_date(now_datetime(), days=-days)),
-		},
-	)
-	frappe.db.commit()
-
-
-# By hand
-
-
-@frappe.whitelist(methods=["POST"])
-def retry_event(name: str) -> dict:
-	"""The Retry button of a Chatwoot Webhook Event: queue it again, whatever its attempts so far."""
-	require_chatwoot_admin()
-	status = frappe.db.get_value(EVENT_DOCTYPE, name, "status")
-	if status is None:
-		frappe.throw(_("Chatwoot Webhook Event {0} does not exist.").format(name), frappe.DoesNotExistError)
-	if status == "Processing":
-		frappe.throw(_("This event is being processed right now."))
-	frappe.db.set_value(EVENT_DOCTYPE, name, {"status": "Queued", "error": None, "next_attempt_at": None})
-	enqueue_processing(name, REPLAYABLE)
-	return {"status": "Queued"}
-
-
-def replay_events(names: list[str], report=None) -> dict[str, int]:
-	"""Process `names` again, one after the other, whatever their status; counts of how they ended."""
-	summary: dict[str, int] = {}
-	for number, name in enumerate(names, 1):
-		status = process_event(name, REPLAYABLE) or "Skipped (being processed)"
-		summary[status] = summary.get(status, 0) + 1
-		if report:
-			report(number, len(names), name, status)
-	return summary
-
-
-def events_to_replay(*, failed_only: bool, since: datetime | None, event: str | None = None) -> list[str]:
-	filters: dict = {"status": ("in", ("Failed",) if failed_only else ("Failed", "Ignored", "Processed"))}
-	if since:
-		filters["received_at"] = (">=", since)
-	if event:
-		filters["event"] = event
-	return frappe.get_all(EVENT_DOCTYPE, filters=filters, pluck="name", order_by="received_at asc")

@@ -1,0 +1,6 @@
+"""Where the customer card lives on the site: its page, its sign-in window and its methods."""
+
+CARD_PAGE = "/chatwoot-app"
+CARD_SIGN_IN_PAGE = "/chatwoot-app/sign-in"
+CARD_METHODS = "/api/method/chat_bridge.card.api."
+CARD_TOKEN_HEADER = "X-Chat-Bridge-Card"  # noqa: S105 -- a header name

@@ -1,0 +1,80 @@
+"""Chatwoot agents from ERPNext users: `provision-agent` and `deprovision-agent`."""
+
+import click
+from frappe.commands import pass_context
+
+from chat_bridge.commands.group import chatwoot, on_site
+
+
+@chatwoot.command("provision-agent")
+@click.argument("user")
+@click.option(
+	"--role", type=click.Choice(["agent", "administrator"]), help="The role in the account (default: agent)."
+)
+@click.option(
+	"--inbox",
+	"inboxes",
+	type=int,
+	multiple=True,
+	metavar="ID",
+	help="An inbox to add the agent to; repeat for more.",
+)
+@pass_context
+def provision_agent(context, user, role, inboxes):
+	"""Make USER a Chatwoot agent, or finish what an earlier run left.
+
+	With the Platform API Token: creates (or claims) the Chatwoot user, adds them to the account and
+	the inboxes, and stores their token. Without it: Chatwoot e-mails them an invitation.
+	"""
+	import frappe
+
+	from chat_bridge.features import Feature
+	from chat_bridge.provisioning.agents import provision_agent as provision
+	from chat_bridge.settings import get_settings, require_feature
+
+	with on_site(context):
+		require_feature(Feature.API)
+		record = provision(
+			user, get_settings().account_id, role=role, inboxes=list(inboxes) if inboxes else None
+		)
+		frappe.db.commit()
+		for step, label in STEP_LINES:
+			click.echo(f"{label:<20}{record.get(f'{step}_step') or 'not yet'}")
+		click.echo(f"Status:             {record.status} (Chatwoot user {record.chatwoot_user_id or '-'})")
+		if record.last_error:
+			raise click.ClickException(record.last_error)
+		if record.status == "Invited":
+			click.echo(
+				"Chatwoot has e-mailed an invitation (no Platform API Token is set); their token is linked "
+				"when they store it in Chatwoot User Token after accepting."
+			)
+
+
+@chatwoot.command("deprovision-agent")
+@click.argument("user")
+@click.option("--delete-user", is_flag=True, help="Also delete the Chatwoot user (Platform API only).")
+@pass_context
+def deprovision_agent(context, user, delete_user):
+	"""Take USER out of the Chatwoot account and delete their stored token."""
+	import frappe
+
+	from chat_bridge.features import Feature
+	from chat_bridge.provisioning.agents import deprovision_agent as deprovision
+	from chat_bridge.settings import get_settings, require_feature
+
+	with on_site(context):
+		require_feature(Feature.API)
+		record = deprovision(user, get_settings().account_id, delete_chatwoot_user=delete_user)
+		frappe.db.commit()
+		click.echo(
+			f"{user} is out of Chatwoot account {record.account_id}; their token is deleted"
+			+ (", and so is the Chatwoot user." if delete_user else ".")
+		)
+
+
+STEP_LINES = (
+	("user", "Chatwoot user:"),
+	("account", "Account:"),
+	("inboxes", "Inboxes:"),
+	("token", "Access token:"),
+)

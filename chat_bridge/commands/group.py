@@ -1,0 +1,60 @@
+"""The `bench --site <site> chatwoot` group, and what its commands share: running on the site,
+and reading dates and moments."""
+
+from contextlib import contextmanager
+
+import click
+from frappe.commands import get_site
+
+
+@click.group("chatwoot")
+def chatwoot():
+	"""Chat Bridge: Chatwoot webhooks, sync and rollout."""
+
+
+@contextmanager
+def on_site(context):
+	"""Run a command's work on the site of `bench --site …`.
+
+	What Frappe refuses (settings that are incomplete, a record that is missing) and what Chatwoot
+	refuses end the command with one line saying so, not with a traceback.
+	"""
+	import frappe
+
+	from chat_bridge.chatwoot.errors import ChatwootError
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		yield
+	except ChatwootError as error:
+		raise click.ClickException(f"Chatwoot: {error}") from None
+	except frappe.ValidationError as error:
+		raise click.ClickException(refusal(error)) from None
+	finally:
+		frappe.destroy()
+
+
+def refusal(error: Exception) -> str:
+	"""The sentence of a frappe.throw, which may carry a list of problems, as plain text."""
+	from frappe.utils import strip_html
+
+	message = error.args[0] if error.args else str(error)
+	problems = message if isinstance(message, list | tuple) else [message]
+	return " ".join(strip_html(str(problem)).strip() for problem in problems)
+
+
+def parse_date(value: str | None, option: str):
+	from frappe.utils import get_datetime
+
+	try:
+		return get_datetime(value) if value else None
+	except Exception:
+		raise click.BadParameter(f"{value!r} is not a date", param_hint=option) from None
+
+
+def moment(value, timezone: str) -> str:
+	"""A stored time as the site keeps it (in its system time zone), saying which zone that is."""
+	from frappe.utils import get_datetime
+
+	return f"{get_datetime(value):%Y-%m-%d %H:%M:%S} {timezone}" if value else "never"
