@@ -8,12 +8,20 @@ app_license = "MIT"
 # ERPNext is optional: Lead, Customer and Issue are used when they exist, detected at run time.
 required_apps = []
 
+# On every desk page: what the desk's scripts share, and the website widget (shown in the desk only
+# when the settings ask for it).
 app_include_js = [
-	"/assets/chat_bridge/js/chatwoot_panel.js",
+	"/assets/chat_bridge/js/chat_bridge.js",
 	"/assets/chat_bridge/js/chatwoot_widget.js",
-	"/assets/chat_bridge/js/chatwoot_agent.js",
-	"/assets/chat_bridge/js/chatwoot_reports.js",
 ]
+# The Chatwoot section of the forms of the records a customer can be, and the User form's agent actions.
+_CONVERSATION_SECTION = "public/js/forms/conversation_section.js"
+doctype_js = {
+	"Contact": [_CONVERSATION_SECTION, "public/js/forms/contact.js"],
+	"Lead": [_CONVERSATION_SECTION, "public/js/forms/lead.js"],
+	"Customer": [_CONVERSATION_SECTION, "public/js/forms/customer.js"],
+	"User": "public/js/forms/user.js",
+}
 boot_session = "chat_bridge.desk.boot_session"
 # The website widget, on the pages the settings choose.
 update_website_context = "chat_bridge.website.update_website_context"

@@ -10,7 +10,7 @@ they may not read shows nothing at all.
 import frappe
 from frappe.utils import getdate, nowdate
 
-from chat_bridge.card.view import invoice_state
+from chat_bridge.card.view import invoice_state, money
 from chat_bridge.chatwoot.errors import NotFoundError
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.clients import INTERACTIVE_RETRY, USER_TOKEN_DOCTYPE, system_client
@@ -188,6 +188,7 @@ def customer_sections(customer: str) -> dict:
 			getdate(invoice.due_date) if invoice.due_date else None,
 			today,
 		)
+		invoice["outstanding_text"] = money(invoice.outstanding_amount, invoice.currency)
 	return {
 		"finance": finance(customer, invoices),
 		"orders": listed(
@@ -223,10 +224,14 @@ def finance(customer: str, invoices: list | None) -> dict | None:
 	limits = frappe.get_all(
 		"Customer Credit Limit", filters={"parenttype": "Customer", "parent": customer}, pluck="credit_limit"
 	)
+	currency = invoices[0].currency if invoices else None
+	credit_limit = max(limits, default=None)
 	return {
 		"outstanding": total.outstanding or 0,
-		"currency": invoices[0].currency if invoices else None,
-		"credit_limit": max(limits, default=None),
+		"outstanding_text": money(total.outstanding, currency),
+		"currency": currency,
+		"credit_limit": credit_limit,
+		"credit_limit_text": money(credit_limit, currency) if credit_limit else None,
 	}
 
 

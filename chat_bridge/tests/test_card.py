@@ -216,6 +216,11 @@ class TestCustomerCard(CardTestCase):
 		card = self.card_as(ensure_user(SALES_VIEWER, SALES_ROLES))
 		self.assertEqual((card["party"]["doctype"], card["party"]["name"]), ("Customer", customer))
 		self.assertEqual(card["finance"]["outstanding"], 100)
+		currency = card["finance"]["currency"]
+		self.assertEqual(card["finance"]["outstanding_text"], f"{currency} 100.00")  # the card shows it as is
+		self.assertEqual(
+			{i["outstanding_text"] for i in card["invoices"]}, {f"{currency} 100.00", f"{currency} 0.00"}
+		)
 		self.assertEqual([o["name"] for o in card["orders"]], [order])
 		self.assertEqual(sorted(i["state"] for i in card["invoices"]), ["Overdue", "Paid"])
 		self.assertEqual(card["issues"], [])

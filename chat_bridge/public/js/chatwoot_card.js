@@ -194,16 +194,11 @@
 			<div class="muted">${esc([c.email, c.phone, c.company_name].filter(Boolean).join(" · "))}</div>${party}`;
 	}
 
-	function money(amount, currency) {
-		const value = Number(amount || 0).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-		return `${currency ? esc(currency) + " " : ""}${value}`;
-	}
-
 	function figures(card) {
 		if (!card.finance) return "";
 		const f = card.finance;
-		const limit = f.credit_limit ? `<div><b>${money(f.credit_limit, f.currency)}</b><span class="muted">credit limit</span></div>` : "";
-		return `<div class="figures"><div><b>${money(f.outstanding, f.currency)}</b><span class="muted">outstanding</span></div>${limit}</div>`;
+		const limit = f.credit_limit ? `<div><b>${esc(f.credit_limit_text)}</b><span class="muted">credit limit</span></div>` : "";
+		return `<div class="figures"><div><b>${esc(f.outstanding_text)}</b><span class="muted">outstanding</span></div>${limit}</div>`;
 	}
 
 	function section(title, rows, empty) {
@@ -232,7 +227,7 @@
 			card.invoices &&
 				card.invoices.map(
 					(i) => `<div class="row"><span>${link("Sales Invoice", i.name)} <span class="muted">due ${esc(i.due_date || "")}</span></span>
-					<span>${money(i.outstanding_amount, i.currency)} <span class="pill ${tone[i.state] || "warn"}">${esc(i.state)}</span></span></div>`
+					<span>${esc(i.outstanding_text)} <span class="pill ${tone[i.state] || "warn"}">${esc(i.state)}</span></span></div>`
 				),
 			"No invoices."
 		);

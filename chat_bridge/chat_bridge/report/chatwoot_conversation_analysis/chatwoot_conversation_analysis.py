@@ -84,7 +84,7 @@ def chart(view: str, data: list[dict]) -> dict | None:
 			"datasets": [{"name": _("Conversations"), "values": [row["conversations"] for row in data]}],
 		},
 		"type": "line" if view == "Day" else "bar",
-		"chat_bridge_series": view == "Day",  # see chatwoot_reports.js
+		"chat_bridge_series": view == "Day",  # see chat_bridge.reports in public/js/chat_bridge.js
 	}
 
 

@@ -1,25 +1,14 @@
 // Copyright (c) 2026, The chat_bridge contributors
 // License: MIT. See license.txt
 
-// A Chatwoot section on Contact, Lead and Customer forms: the linked Chatwoot contact, its
+// The Chatwoot section of Contact, Lead and Customer forms: the linked Chatwoot contact, its
 // conversations, and a box to reply or leave a private note. Shown while API access is on, to
-// System Managers and Chatwoot Agents.
+// System Managers and Chatwoot Agents. Loaded with each of those forms (hooks.py, doctype_js),
+// before the line of that DocType's own script that adds the section to it.
 
 frappe.provide("chat_bridge");
 
-chat_bridge.FORM_DOCTYPES = ["Contact", "Lead", "Customer"];
 chat_bridge.HISTORY_LENGTH = 10; // the latest messages shown under a conversation; Chatwoot has all
-
-// A customer who signed in to the website widget has proven who they are (identity validation).
-chat_bridge.verified_pill = (conversation) =>
-	conversation.identity_verified
-		? ` <span class="indicator-pill green" title="${__(
-				"Signed in on the website: Chatwoot verified who this customer is"
-		  )}">${__("Verified")}</span>`
-		: "";
-
-chat_bridge.api_enabled = () =>
-	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.boot.chat_bridge.can_use);
 
 chat_bridge.ConversationPanel = class ConversationPanel {
 	constructor(frm) {
@@ -214,19 +203,18 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 	}
 };
 
-chat_bridge.FORM_DOCTYPES.forEach((doctype) => {
-	frappe.ui.form.on(doctype, {
-		refresh(frm) {
-			if (!chat_bridge.api_enabled() || frm.is_new()) return;
-			chat_bridge.listen_for_updates();
-			if (frm.chatwoot_panel && frm.chatwoot_panel.shows(frm)) {
-				frm.chatwoot_panel.load();
-			} else {
-				frm.chatwoot_panel = new chat_bridge.ConversationPanel(frm);
-			}
-		},
-	});
-});
+// The events of a form that shows the section.
+chat_bridge.conversation_section = {
+	refresh(frm) {
+		if (!chat_bridge.api_enabled() || frm.is_new()) return;
+		chat_bridge.listen_for_updates();
+		if (frm.chatwoot_panel && frm.chatwoot_panel.shows(frm)) {
+			frm.chatwoot_panel.load();
+		} else {
+			frm.chatwoot_panel = new chat_bridge.ConversationPanel(frm);
+		}
+	},
+};
 
 // The sync announces new messages to the rooms of the records they belong to; an open form of
 // one of them reloads its panel. The listener is attached from a form, not when this script
@@ -235,7 +223,7 @@ chat_bridge.listen_for_updates = () => {
 	if (chat_bridge.listening || !frappe.realtime.socket) return;
 	frappe.realtime.on("chat_bridge_update", () => {
 		const frm = window.cur_frm;
-		if (frm && frm.chatwoot_panel && chat_bridge.FORM_DOCTYPES.includes(frm.doctype)) {
+		if (frm && frm.chatwoot_panel && frm.chatwoot_panel.shows(frm)) {
 			frm.chatwoot_panel.load();
 		}
 	});

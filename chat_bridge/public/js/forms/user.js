@@ -1,37 +1,10 @@
 // Copyright (c) 2026, The chat_bridge contributors
 // License: MIT. See license.txt
 
-// Chatwoot agents from ERPNext: the User form's Chatwoot actions for System Managers, and the
-// "Open in Chatwoot" links, which sign a provisioned agent in to Chatwoot with one click.
+// The User form's Chatwoot actions, for System Managers: provision the user as a Chatwoot agent,
+// change their role or inboxes, or take them out of Chatwoot. Loaded with the User form (doctype_js).
 
 frappe.provide("chat_bridge");
-
-// Open Chatwoot at `url` in a new tab, signed in as the current user when they are an agent the
-// Platform API provisioned. The one-time link is fetched on each click and never kept; the tab is
-// opened on the click itself, or the browser would block it.
-chat_bridge.open_in_chatwoot = (url, conversation_id) => {
-	const boot = frappe.boot.chat_bridge || {};
-	if (!boot.can_sign_in || !boot.api) {
-		window.open(url, "_blank", "noopener");
-		return;
-	}
-	const tab = window.open("", "_blank");
-	if (!tab) return;
-	tab.opener = null;
-	frappe
-		.call({
-			method: "chat_bridge.api.agents.get_sign_in_link",
-			type: "POST",
-			args: { conversation_id: conversation_id || null },
-		})
-		.then((r) => (tab.location = (r.message.data && r.message.data.url) || url))
-		.catch(() => (tab.location = url));
-};
-
-$(document).on("click", "a.chatwoot-open", function (event) {
-	event.preventDefault();
-	chat_bridge.open_in_chatwoot(this.href, $(this).data("conversation"));
-});
 
 chat_bridge.can_provision = () =>
 	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.user.has_role("System Manager"));

@@ -1,0 +1,66 @@
+// Copyright (c) 2026, The chat_bridge contributors
+// License: MIT. See license.txt
+
+// What the desk's Chat Bridge scripts share, loaded on every desk page: what the boot says is on,
+// the "Open in Chatwoot" links, and the support reports' helpers. Form scripts are loaded by Frappe
+// with their DocType's form (doctype_js in hooks.py) and use what is here.
+
+frappe.provide("chat_bridge.reports");
+
+// A customer who signed in to the website widget has proven who they are (identity validation).
+chat_bridge.verified_pill = (conversation) =>
+	conversation.identity_verified
+		? ` <span class="indicator-pill green" title="${__(
+				"Signed in on the website: Chatwoot verified who this customer is"
+		  )}">${__("Verified")}</span>`
+		: "";
+
+chat_bridge.api_enabled = () =>
+	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.boot.chat_bridge.can_use);
+
+// Open Chatwoot at `url` in a new tab, signed in as the current user when they are an agent the
+// Platform API provisioned. The one-time link is fetched on each click and never kept; the tab is
+// opened on the click itself, or the browser would block it.
+chat_bridge.open_in_chatwoot = (url, conversation_id) => {
+	const boot = frappe.boot.chat_bridge || {};
+	if (!boot.can_sign_in || !boot.api) {
+		window.open(url, "_blank", "noopener");
+		return;
+	}
+	const tab = window.open("", "_blank");
+	if (!tab) return;
+	tab.opener = null;
+	frappe
+		.call({
+			method: "chat_bridge.api.agents.get_sign_in_link",
+			type: "POST",
+			args: { conversation_id: conversation_id || null },
+		})
+		.then((r) => (tab.location = (r.message.data && r.message.data.url) || url))
+		.catch(() => (tab.location = url));
+};
+
+$(document).on("click", "a.chatwoot-open", function (event) {
+	event.preventDefault();
+	chat_bridge.open_in_chatwoot(this.href, $(this).data("conversation"));
+});
+
+// Frappe shows an empty Duration as "0s", which reads as an instant answer: a conversation nobody
+// answered (or resolved) yet shows nothing instead.
+chat_bridge.reports.formatter = (value, row, column, data, default_formatter) =>
+	column.fieldtype === "Duration" && (value === null || value === undefined || value === "")
+		? ""
+		: default_formatter(value, row, column, data);
+
+// A chart over many days: Frappe's query report sets the chart's axis options itself, and
+// without xIsSeries the day labels are cut to "..." rather than spaced out.
+chat_bridge.reports.chart_days_as_a_series = (report) => {
+	if (report.chat_bridge_series) return;
+	report.chat_bridge_series = true;
+	const chart_options = report.get_chart_options.bind(report);
+	report.get_chart_options = (data) => {
+		const options = chart_options(data);
+		if (options && options.chat_bridge_series) options.axisOptions.xIsSeries = 1;
+		return options;
+	};
+};

@@ -1,0 +1,4 @@
+// Copyright (c) 2026, The chat_bridge contributors
+// License: MIT. See license.txt
+
+frappe.ui.form.on("Contact", chat_bridge.conversation_section);
