@@ -4,17 +4,18 @@ Both walk the same pages of the same mock Chatwoot (run in its own process, so t
 memory are not counted here), in the same run, alternating, best of several rounds. Prints the time
 ratio (goal: at most 1.2) and how much the client's memory grows while iterating (goal: under 50 MB).
 
-	python -m benchmarks.bench_client_paging --contacts 100000
+	python -m benchmarks.bench_client_paging --contacts 100000     # --smoke: a few pages
 """
 
 import argparse
+import math
 import subprocess
 import sys
-import time
 import tracemalloc
 
 import requests
 
+from benchmarks.stats import interleaved_best, ratio_line
 from chat_bridge.chatwoot import ChatwootAPI
 from chat_bridge.chatwoot.ratelimit import RateLimiter
 from chat_bridge.chatwoot.transport import Transport
@@ -57,14 +58,8 @@ def bare_requests(url: str) -> int:
 
 def with_client(url: str) -> int:
 	# Unthrottled: this measures the client's own cost, not the pace it keeps with a real Chatwoot.
-	transport = Transport(url, TOKEN, limiter=RateLimiter(float("inf")))
+	transport = Transport(url, TOKEN, limiter=RateLimiter(math.inf))
 	return sum(1 for _ in ChatwootAPI(url, TOKEN, ACCOUNT, transport=transport).iter_contacts())
-
-
-def timed(fn, url: str) -> tuple[float, int]:
-	started = time.perf_counter()
-	count = fn(url)
-	return time.perf_counter() - started, count
 
 
 def peak_growth_mb(url: str) -> float:
@@ -80,27 +75,27 @@ def main() -> None:
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--contacts", type=int, default=100_000)
 	parser.add_argument("--rounds", type=int, default=3)
+	parser.add_argument("--smoke", action="store_true", help="a few pages: does it run")
 	args = parser.parse_args()
+	if args.smoke:
+		args.contacts, args.rounds = 60, 2
 
 	process, url = start_mock(args.contacts)
 	try:
-		bare_times, client_times = [], []
-		for _ in range(args.rounds):
-			seconds, bare_count = timed(bare_requests, url)
-			bare_times.append(seconds)
-			seconds, client_count = timed(with_client, url)
-			client_times.append(seconds)
-		assert bare_count == client_count, (bare_count, client_count)
+		counts = {"bare": bare_requests(url), "client": with_client(url)}
+		assert counts["bare"] == counts["client"], counts
+		best = interleaved_best(
+			{"bare": lambda: bare_requests(url), "client": lambda: with_client(url)}, args.rounds
+		)
 		growth = peak_growth_mb(url)
 	finally:
 		process.terminate()
 		process.wait()
 
-	ratio = min(client_times) / min(bare_times)
-	print(f"contacts iterated:        {client_count} ({client_count // 15 + 1} pages)")
-	print(f"bare requests loop:       {min(bare_times):.2f} s (best of {args.rounds})")
-	print(f"ChatwootAPI.iter_contacts: {min(client_times):.2f} s (best of {args.rounds})")
-	print(f"time ratio client/bare:   {ratio:.3f}  (goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})")
+	print(f"contacts iterated:         {counts['client']} ({counts['client'] // 15 + 1} pages)")
+	print(f"bare requests loop:        {best['bare']:.2f} s (best of {args.rounds})")
+	print(f"ChatwootAPI.iter_contacts: {best['client']:.2f} s (best of {args.rounds})")
+	print(ratio_line("client/bare time", best["client"] / best["bare"], 1.2))
 	print(
 		f"client peak memory growth: {growth:.2f} MB  (goal < 50 MB: {'met' if growth < 50 else 'NOT met'})"
 	)

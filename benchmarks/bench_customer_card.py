@@ -21,14 +21,14 @@ import time
 
 import requests
 
-from benchmarks.stats import percentile
+from benchmarks.stats import percentile, ratio_line
 
 INVOICES, ORDERS = 2000, 500
 VIEWER = "card.bench@example.test"
 ROLES = ("Sales User", "Accounts User", "Support Team")
 
 
-def seed(frappe, tag: str) -> dict:
+def seed(frappe, tag: str, invoices: int = INVOICES, orders: int = ORDERS) -> dict:
 	from frappe.utils import add_days, now_datetime, nowdate
 
 	customer = frappe.get_doc({"doctype": "Customer", "customer_name": f"Bench Customer {tag}"}).insert(
@@ -66,7 +66,7 @@ def seed(frappe, tag: str) -> dict:
 			"USD",
 			*common.values(),
 		)
-		for n in range(INVOICES)
+		for n in range(invoices)
 	]
 	frappe.db.bulk_insert(
 		"Sales Invoice",
@@ -97,7 +97,7 @@ def seed(frappe, tag: str) -> dict:
 			"USD",
 			*common.values(),
 		)
-		for n in range(ORDERS)
+		for n in range(orders)
 	]
 	frappe.db.bulk_insert(
 		"Sales Order",
@@ -181,7 +181,11 @@ def main() -> None:
 	parser.add_argument("--url", required=True, help="where the site is served, e.g. http://127.0.0.1:8001")
 	parser.add_argument("--host", help="the Host header, when the server serves several sites")
 	parser.add_argument("--rounds", type=int, default=200)
+	parser.add_argument("--smoke", action="store_true", help="a small customer, a few rounds: does it run")
 	args = parser.parse_args()
+	sizes = {"invoices": INVOICES, "orders": ORDERS}
+	if args.smoke:
+		sizes, args.rounds = {"invoices": 20, "orders": 5}, 5
 
 	import frappe
 
@@ -204,7 +208,7 @@ def main() -> None:
 	tag = frappe.generate_hash(length=6)
 	for field, value in needed.items():
 		frappe.db.set_single_value(SETTINGS_DOCTYPE, field, value)
-	seeded = seed(frappe, tag)
+	seeded = seed(frappe, tag, **sizes)
 	token = issue_card_token(VIEWER)
 	try:
 		frappe.db.commit()
@@ -223,16 +227,15 @@ def main() -> None:
 
 	ping = times.pop("ping")
 	ping_p95 = percentile(ping, 0.95)
-	print(f"customer with {INVOICES} invoices and {ORDERS} orders, {len(ping)} rounds")
+	print(f"customer with {sizes['invoices']} invoices and {sizes['orders']} orders, {len(ping)} rounds")
 	print(f"ping: median {statistics.median(ping):.1f} ms, p95 {ping_p95:.1f} ms")
 	for kind, card in times.items():
 		card_p95 = percentile(card, 0.95)
 		print(
 			f"{kind}: median {statistics.median(card):.1f} ms, p95 {card_p95:.1f} ms; "
-			f"ratio to ping: median {statistics.median(card) / statistics.median(ping):.2f}, p95 {card_p95 / ping_p95:.2f}; "
-			f"p95 < 300 ms: {'met' if card_p95 < 300 else 'missed'}, "
-			f"p95 within 3x ping: {'met' if card_p95 <= 3 * ping_p95 else 'missed'}"
+			f"p95 < 300 ms: {'met' if card_p95 < 300 else 'missed'}"
 		)
+		print(ratio_line(f"{kind}/ping p95", card_p95 / ping_p95, 3))
 
 
 if __name__ == "__main__":

@@ -725,6 +725,20 @@ def test_requests_to_one_chatwoot_keep_to_the_rate():
 	assert limiter.wait() == pytest.approx(0.02)
 
 
+def test_a_limiter_without_a_limit_never_waits_and_a_rate_must_be_positive():
+	import math
+
+	from chat_bridge.chatwoot.ratelimit import RateLimiter
+
+	slept = []
+	limiter = RateLimiter(math.inf, clock=lambda: 100.0, sleep=slept.append)
+	assert [limiter.wait() for _ in range(1000)] == [0.0] * 1000
+	assert slept == []
+	for rate in (0, -1, math.nan):
+		with pytest.raises(ValueError):
+			RateLimiter(rate)
+
+
 def test_every_client_of_one_chatwoot_shares_its_pace():
 	from chat_bridge.chatwoot.ratelimit import limiter_for
 	from chat_bridge.chatwoot.transport import Transport

@@ -9,6 +9,7 @@ threads of the process. Across processes (a worker's reconciliation beside a bac
 command line), a limiter also asks a `shared` store for its slot before each request.
 """
 
+import math
 import threading
 import time
 from collections import deque
@@ -28,13 +29,15 @@ class RateLimiter:
 		shared: Callable[[], float] | None = None,
 	):
 		"""`shared()` takes a slot among every process's requests to the same Chatwoot, or says how
-		many seconds to wait before asking again."""
-		if rate <= 0:
+		many seconds to wait before asking again. A rate of `math.inf` keeps no pace (a benchmark
+		measuring the client's own cost, a test)."""
+		if not rate > 0:
 			raise ValueError("A rate limit must be a positive number of requests a second.")
 		self.interval = 1.0 / rate
 		self._clock, self._sleep = clock, sleep
 		self._next = float("-inf")
-		self._recent: deque[float] = deque(maxlen=max(1, int(rate)))  # when the last `rate` went
+		# When the last `rate` requests went (none are counted without a limit).
+		self._recent: deque[float] = deque(maxlen=max(1, int(rate)) if math.isfinite(rate) else 0)
 		self._lock = threading.Lock()
 		self.shared = shared
 
@@ -43,7 +46,7 @@ class RateLimiter:
 		with self._lock:
 			now = self._clock()
 			start = max(now, self._next)
-			if len(self._recent) == self._recent.maxlen:
+			if self._recent.maxlen and len(self._recent) == self._recent.maxlen:
 				start = max(start, self._recent[0] + 1.0 + SPARE)
 			self._next = start + self.interval
 			self._recent.append(start)
