@@ -27,7 +27,7 @@ from chat_bridge.widget.placement import parse_routes, sdk_settings, shows_widge
 
 # What the pages' widget and the desk's boot are made from; a change to any means re-rendering them.
 WIDGET_INPUTS = (MASTER_FLAG, Feature.WIDGET.value, "chatwoot_url", "widget_hmac_token")
-LOADER = Path(__file__).resolve().parents[1] / "public" / "js" / "chatwoot_widget.js"
+LOADER = Path(__file__).resolve().parent / "public" / "js" / "chatwoot_widget.js"
 CONFIG_ELEMENT = "chat-bridge-widget"
 
 

@@ -66,13 +66,13 @@ class Import:
 	line: int
 
 
-def app_modules(package: Path = APP_PACKAGE) -> dict[str, Path]:
-	"""The app's modules by their path under the app ("webhook.handlers"), tests left out."""
+def app_modules(package: Path = APP_PACKAGE, with_tests: bool = False) -> dict[str, Path]:
+	"""The app's modules by their path under the app ("webhook.handlers"), its tests only when asked."""
 	modules = {}
 	for path in sorted(package.rglob("*.py")):
 		relative = path.relative_to(package).with_suffix("")
 		parts = list(relative.parts)
-		if "tests" in parts or parts[-1].startswith("test_"):
+		if not with_tests and ("tests" in parts or parts[-1].startswith("test_")):
 			continue
 		if parts[-1] == "__init__":
 			parts = parts[:-1] or ["__init__"]

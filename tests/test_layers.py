@@ -37,6 +37,11 @@ def test_imported_names_exist():
 	assert check_imported_names(MODULES) == []
 
 
+def test_the_site_tests_import_only_what_exists():
+	# Frappe's runner stops at the first test module that does not import, so one left behind hides all.
+	assert check_imported_names(app_modules(with_tests=True)) == []
+
+
 def test_dotted_paths_in_code_hooks_json_and_scripts_resolve():
 	assert check_named_paths(source_files()) == []
 

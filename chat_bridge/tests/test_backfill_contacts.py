@@ -6,7 +6,8 @@ from unittest.mock import patch
 import frappe
 
 from chat_bridge.chatwoot.events import ContactView
-from chat_bridge.records import backfill_contacts, pull
+from chat_bridge.pull import backfill as pull
+from chat_bridge.records import bulk_contacts
 from chat_bridge.records.bulk_contacts import write_batch
 from chat_bridge.records.contacts import MAPPING_DOCTYPE, sync_contact
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
@@ -137,7 +138,7 @@ class TestContactBatches(ChatBridgeTestCase):
 		outcome = write_batch([chatwoot_contact(self.base, 1)], ACCOUNT)
 		self.assertEqual(outcome.created, [contact_of(self.base + 1)])
 		with patch.object(backfill_contacts, "update_global_search") as indexed:
-			backfill_contacts.queue_insert_hooks(outcome.created)
+			bulk_contacts.queue_insert_hooks(outcome.created)
 		self.assertEqual([c.args[0].name for c in indexed.call_args_list], outcome.created)
 
 
@@ -145,7 +146,7 @@ class TestBackfillInBatches(WithChatwoot):
 	def test_an_interrupted_backfill_keeps_the_batches_written_and_the_next_run_adds_the_rest(self):
 		self.mock.add_contacts(40, prefix="interrupted")  # a few pages: a batch each
 		calls = []
-		real = backfill_contacts.write_batch
+		real = bulk_contacts.write_batch
 
 		def interrupted_at_the_second_batch(batch, account_id):
 			calls.append(len(batch))
