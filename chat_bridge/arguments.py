@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from chat_bridge.chatwoot.client import CONVERSATION_STATUSES
 from chat_bridge.chatwoot.values import record_id
+from chat_bridge.i18n import _
 
 MAX_MESSAGE_LENGTH = 20_000
 MAX_LABELS = 50
@@ -23,7 +24,9 @@ def positive_int(value: object, name: str) -> int:
 	try:
 		return record_id(value)
 	except ValueError:
-		raise ArgumentError(f"{name} must be a positive whole number, not {value!r}.") from None
+		raise ArgumentError(
+			_("{0} must be a positive whole number, not {1!r}.").format(name, value)
+		) from None
 
 
 def optional_positive_int(value: object, name: str) -> int | None:
@@ -34,7 +37,7 @@ def status(value: object, *, allow_all: bool = False) -> str:
 	allowed = (*CONVERSATION_STATUSES, "all") if allow_all else CONVERSATION_STATUSES
 	text = str(value or "").strip().lower()
 	if text not in allowed:
-		raise ArgumentError(f"status must be one of {', '.join(allowed)}, not {value!r}.")
+		raise ArgumentError(_("status must be one of {0}, not {1!r}.").format(", ".join(allowed), value))
 	return text
 
 
@@ -48,9 +51,9 @@ def flag(value: object) -> bool:
 def message_content(value: object) -> str:
 	text = str(value or "").strip() if not isinstance(value, dict | list) else ""
 	if not text:
-		raise ArgumentError("A message needs some text.")
+		raise ArgumentError(_("A message needs some text."))
 	if len(text) > MAX_MESSAGE_LENGTH:
-		raise ArgumentError(f"A message may be at most {MAX_MESSAGE_LENGTH} characters long.")
+		raise ArgumentError(_("A message may be at most {0} characters long.").format(MAX_MESSAGE_LENGTH))
 	return text
 
 
@@ -62,16 +65,16 @@ def labels(value: object) -> list[str]:
 			try:
 				value = json.loads(text)
 			except ValueError:
-				raise ArgumentError("labels is not a valid JSON list.") from None
+				raise ArgumentError(_("labels is not a valid JSON list.")) from None
 		else:
 			value = text.split(",")
 	if not isinstance(value, Iterable) or isinstance(value, dict):
-		raise ArgumentError("labels must be a list of label names.")
+		raise ArgumentError(_("labels must be a list of label names."))
 	names = list(dict.fromkeys(str(label).strip() for label in value if str(label).strip()))
 	if not names:
-		raise ArgumentError("Give at least one label.")
+		raise ArgumentError(_("Give at least one label."))
 	if len(names) > MAX_LABELS:
-		raise ArgumentError(f"At most {MAX_LABELS} labels at a time.")
+		raise ArgumentError(_("At most {0} labels at a time.").format(MAX_LABELS))
 	return names
 
 
@@ -80,5 +83,5 @@ def search_text(value: object) -> str:
 	text = " ".join(str(value or "").split()) if not isinstance(value, dict | list) else ""
 	shortest, longest = SEARCH_LENGTH
 	if not shortest <= len(text) <= longest:
-		raise ArgumentError(f"Search for {shortest} to {longest} characters.")
+		raise ArgumentError(_("Search for {0} to {1} characters.").format(shortest, longest))
 	return text

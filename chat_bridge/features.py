@@ -14,6 +14,7 @@ from enum import Enum
 
 from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url, parse_account_id
+from chat_bridge.i18n import _
 from chat_bridge.widget.placement import LISTED_ROUTES, parse_routes
 
 MASTER_FLAG = "enabled"
@@ -107,18 +108,21 @@ def configuration_problems(settings: Mapping[str, object], bench_command: str = 
 		f for f in (Feature.DASHBOARD, Feature.API, Feature.SYNC, Feature.WIDGET) if is_enabled(settings, f)
 	]
 	if needs_url and not url:
-		problems.append(f"Chatwoot URL is required while {needs_url[0].label} is on.")
+		problems.append(_("Chatwoot URL is required while {0} is on.").format(_(needs_url[0].label)))
 	if is_enabled(settings, Feature.WIDGET):
 		problems.extend(_widget_problems(settings))
 	needs_account = [f for f in needs_url if f is not Feature.WIDGET]
 	if needs_account and not account_id:
-		problems.append(f"Chatwoot Account ID is required while {needs_account[0].label} is on.")
+		problems.append(
+			_("Chatwoot Account ID is required while {0} is on.").format(_(needs_account[0].label))
+		)
 
 	calls_api = [f for f in (Feature.API, Feature.SYNC, Feature.CHATWOOT_APP) if is_enabled(settings, f)]
 	if calls_api and not settings.get("api_access_token"):
 		problems.append(
-			f"An administrator's API Access Token is required while {calls_api[0].label} is on: "
-			"copy it from Chatwoot, Profile Settings → Access Token."
+			_(
+				"An administrator's API Access Token is required while {0} is on: copy it from Chatwoot, Profile Settings → Access Token."
+			).format(_(calls_api[0].label))
 		)
 
 	if is_enabled(settings, Feature.SYNC):
@@ -130,12 +134,15 @@ def _widget_problems(settings: Mapping[str, object]) -> list[str]:
 	problems = []
 	if not settings.get("widget_website_token"):
 		problems.append(
-			f"A Widget Website Token is required while {Feature.WIDGET.label} is on: copy it from the website inbox in Chatwoot "
-			"(Settings → Inboxes → the inbox → Configuration)."
+			_(
+				"A Widget Website Token is required while {0} is on: copy it from the website inbox in Chatwoot (Settings → Inboxes → the inbox → Configuration)."
+			).format(_(Feature.WIDGET.label))
 		)
 	if settings.get("widget_pages") == LISTED_ROUTES and not parse_routes(settings.get("widget_routes")):
 		problems.append(
-			"Show the Widget On is Listed routes, but Widget Routes lists none: add one a line, such as /contact."
+			_(
+				"Show the Widget On is Listed routes, but Widget Routes lists none: add one a line, such as /contact."
+			)
 		)
 	return problems
 
@@ -144,14 +151,15 @@ def _webhook_problems(settings: Mapping[str, object], bench_command: str) -> lis
 	if settings.get("allow_unsigned_webhooks"):
 		if not settings.get("webhook_token"):
 			return [
-				"Allow Unsigned Webhooks is on but no Webhook Token is set: "
-				"set one and add it to the webhook URL in Chatwoot as ?token=…"
+				_(
+					"Allow Unsigned Webhooks is on but no Webhook Token is set: set one and add it to the webhook URL in Chatwoot as ?token=…"
+				)
 			]
 		return []
 	if not settings.get("webhook_secret"):
 		return [
-			"A Webhook Secret is required while Enable Sync is on: copy it from the webhook in Chatwoot "
-			f"(Settings → Integrations → Webhooks), or run `{bench_command} chatwoot register-webhook`. "
-			"For Chatwoot 4.11.1 or older, which signs nothing, turn on Allow Unsigned Webhooks with a Webhook Token instead."
+			_(
+				"A Webhook Secret is required while Enable Sync is on: copy it from the webhook in Chatwoot (Settings → Integrations → Webhooks), or run `{0} chatwoot register-webhook`. For Chatwoot 4.11.1 or older, which signs nothing, turn on Allow Unsigned Webhooks with a Webhook Token instead."
+			).format(bench_command)
 		]
 	return []

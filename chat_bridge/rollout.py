@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from chat_bridge.chatwoot.events import HANDLED_EVENTS
 from chat_bridge.features import ANY_SITE, MASTER_FLAG, Feature, is_enabled
+from chat_bridge.i18n import _
 from chat_bridge.sync.summary import counted
 
 SYNC_SUB_FLAGS = {
@@ -80,22 +81,25 @@ class Check:
 
 	def line(self) -> str:
 		text = f"{self.verdict}  {self.name}: {self.detail}"
-		return text if self.verdict == "PASS" or not self.fix else f"{text}\n      fix: {self.fix}"
+		return text if self.verdict == "PASS" or not self.fix else f"{text}\n      {_('fix')}: {self.fix}"
 
 
 def check_reachable(url: str | None, error: str | None) -> Check:
 	if not url:
 		return Check(
-			"reachable", False, "no Chatwoot URL is set", "Set Chatwoot URL in Chatwoot Integration Settings."
+			"reachable",
+			False,
+			_("no Chatwoot URL is set"),
+			_("Set Chatwoot URL in Chatwoot Integration Settings."),
 		)
 	if error:
 		return Check(
 			"reachable",
 			False,
-			f"{url} did not answer ({error})",
-			f"Check that this server can reach {url} (DNS, firewall, proxy).",
+			_("{0} did not answer ({1})").format(url, error),
+			_("Check that this server can reach {0} (DNS, firewall, proxy).").format(url),
 		)
-	return Check("reachable", True, f"{url} answers")
+	return Check("reachable", True, _("{0} answers").format(url))
 
 
 def check_token(profile: Mapping | None, error_kind: str | None, account_id: int | None) -> Check:
@@ -103,74 +107,74 @@ def check_token(profile: Mapping | None, error_kind: str | None, account_id: int
 		return Check(
 			"token",
 			False,
-			"no API Access Token is set",
-			"Paste an administrator's access token (Chatwoot → Profile Settings) into the settings.",
+			_("no API Access Token is set"),
+			_("Paste an administrator's access token (Chatwoot → Profile Settings) into the settings."),
 		)
 	if error_kind == "token":
 		return Check(
 			"token",
 			False,
-			"Chatwoot rejects the API Access Token",
-			"Copy the token again from Chatwoot → Profile Settings → Access Token.",
+			_("Chatwoot rejects the API Access Token"),
+			_("Copy the token again from Chatwoot → Profile Settings → Access Token."),
 		)
 	if profile is None:
 		return Check(
 			"token",
 			False,
-			f"could not check the token ({error_kind})",
-			"Run doctor again once Chatwoot is reachable.",
+			_("could not check the token ({0})").format(error_kind),
+			_("Run doctor again once Chatwoot is reachable."),
 		)
 	accounts = {
 		int(a.get("id", 0)): a for a in profile.get("accounts") or [] if str(a.get("id", "")).isdigit()
 	}
-	who = profile.get("email") or profile.get("name") or "the token's user"
+	who = profile.get("email") or profile.get("name") or _("the token's user")
 	membership = accounts.get(account_id or 0)
 	if membership is None:
 		return Check(
 			"token",
 			False,
-			f"{who} is not a member of account {account_id}",
-			"Use a token of an administrator of that account, or fix the Account ID.",
+			_("{0} is not a member of account {1}").format(who, account_id),
+			_("Use a token of an administrator of that account, or fix the Account ID."),
 		)
 	if membership.get("role") != "administrator":
 		return Check(
 			"token",
 			False,
-			f"{who} is an {membership.get('role') or 'agent'}, not an administrator",
-			"Use an administrator's token: agents cannot see every inbox or manage webhooks.",
+			_("{0} is an {1}, not an administrator").format(who, membership.get("role") or "agent"),
+			_("Use an administrator's token: agents cannot see every inbox or manage webhooks."),
 		)
-	return Check("token", True, f"valid, {who} is an administrator of account {account_id}")
+	return Check("token", True, _("valid, {0} is an administrator of account {1}").format(who, account_id))
 
 
 def check_account(account: Mapping | None, error_kind: str | None, account_id: int | None) -> Check:
 	if account is not None:
-		return Check("account", True, f"account {account_id} is {account.get('name')!r}")
+		return Check("account", True, _("account {0} is {1!r}").format(account_id, account.get("name")))
 	if not account_id:
 		return Check(
 			"account",
 			False,
-			"no Account ID is set",
-			"Set Chatwoot Account ID: the number after /app/accounts/ in Chatwoot's address bar.",
+			_("no Account ID is set"),
+			_("Set Chatwoot Account ID: the number after /app/accounts/ in Chatwoot's address bar."),
 		)
 	if error_kind == "missing":
 		return Check(
 			"account",
 			False,
-			f"account {account_id} was not checked: no API Access Token is set",
-			"Set the token first.",
+			_("account {0} was not checked: no API Access Token is set").format(account_id),
+			_("Set the token first."),
 		)
 	if error_kind in ("not_found", "token", "forbidden"):
 		return Check(
 			"account",
 			False,
-			f"account {account_id} cannot be opened with this token ({error_kind})",
-			"Fix the Account ID: it is the number after /app/accounts/ in Chatwoot's address bar.",
+			_("account {0} cannot be opened with this token ({1})").format(account_id, error_kind),
+			_("Fix the Account ID: it is the number after /app/accounts/ in Chatwoot's address bar."),
 		)
 	return Check(
 		"account",
 		False,
-		f"could not check account {account_id} ({error_kind})",
-		"Run doctor again once Chatwoot is reachable.",
+		_("could not check account {0} ({1})").format(account_id, error_kind),
+		_("Run doctor again once Chatwoot is reachable."),
 	)
 
 
@@ -192,49 +196,60 @@ def find_site_webhook(
 def check_webhook(
 	webhook: Mapping | None, site_url: str, error_kind: str | None, bench_command: str = ANY_SITE
 ) -> Check:
-	register = f"Run `{bench_command} chatwoot register-webhook`."
+	register = _("Run `{0} chatwoot register-webhook`.").format(bench_command)
 	if error_kind:
 		return Check(
 			"webhook",
 			False,
-			f"could not list Chatwoot's webhooks ({error_kind})",
-			"Use an administrator's token; " + register,
+			_("could not list Chatwoot's webhooks ({0})").format(error_kind),
+			_("Use an administrator's token; {0}").format(register),
 		)
 	if webhook is None:
-		return Check("webhook", False, f"no webhook in Chatwoot posts to {site_url}", register)
+		return Check("webhook", False, _("no webhook in Chatwoot posts to {0}").format(site_url), register)
 	missing = sorted(set(WEBHOOK_EVENTS) - set(webhook.get("subscriptions") or []))
 	if missing:
 		return Check(
-			"webhook", False, f"webhook {webhook.get('id')} does not send {', '.join(missing)}", register
+			"webhook",
+			False,
+			_("webhook {0} does not send {1}").format(webhook.get("id"), ", ".join(missing)),
+			register,
 		)
-	return Check("webhook", True, f"webhook {webhook.get('id')} posts every needed event to {site_url}")
+	return Check(
+		"webhook", True, _("webhook {0} posts every needed event to {1}").format(webhook.get("id"), site_url)
+	)
 
 
 def check_secret(
 	webhook: Mapping | None, stored_secret: str | None, allow_unsigned: bool, bench_command: str = ANY_SITE
 ) -> Check:
 	if webhook is None:
-		return Check("secret", False, "there is no webhook to compare with", "Register the webhook first.")
+		return Check(
+			"secret", False, _("there is no webhook to compare with"), _("Register the webhook first.")
+		)
 	chatwoot_secret = webhook.get("secret")
 	if not chatwoot_secret:
 		if allow_unsigned:
 			return Check(
-				"secret", True, "Chatwoot signs nothing (4.11.1 or older); the legacy URL token is in use"
+				"secret", True, _("Chatwoot signs nothing (4.11.1 or older); the legacy URL token is in use")
 			)
 		return Check(
 			"secret",
 			False,
-			"Chatwoot shows no secret for the webhook (4.11.1 or older?)",
-			"Upgrade Chatwoot to 4.11.2 or newer, or turn on Allow Unsigned Webhooks with a Webhook Token.",
+			_("Chatwoot shows no secret for the webhook (4.11.1 or older?)"),
+			_(
+				"Upgrade Chatwoot to 4.11.2 or newer, or turn on Allow Unsigned Webhooks with a Webhook Token."
+			),
 		)
 	if chatwoot_secret != stored_secret:
 		return Check(
 			"secret",
 			False,
-			"the Webhook Secret differs from the webhook's secret in Chatwoot",
-			f"Run `{bench_command} chatwoot register-webhook`, or paste Chatwoot's secret into the settings.",
+			_("the Webhook Secret differs from the webhook's secret in Chatwoot"),
+			_("Run `{0} chatwoot register-webhook`, or paste Chatwoot's secret into the settings.").format(
+				bench_command
+			),
 		)
-	return Check("secret", True, "the Webhook Secret matches Chatwoot's")
+	return Check("secret", True, _("the Webhook Secret matches Chatwoot's"))
 
 
 def check_workers(count: int) -> Check:
@@ -242,10 +257,10 @@ def check_workers(count: int) -> Check:
 		return Check(
 			"workers",
 			False,
-			"no background worker is running",
-			"Start the bench's workers (`bench start`, or supervisor/systemd in production).",
+			_("no background worker is running"),
+			_("Start the bench's workers (`bench start`, or supervisor/systemd in production)."),
 		)
-	return Check("workers", True, f"{counted(count, 'background worker')} running")
+	return Check("workers", True, _("{0} running").format(counted(count, "background worker")))
 
 
 def check_scheduler(active: bool, bench_command: str = ANY_SITE) -> Check:
@@ -253,10 +268,10 @@ def check_scheduler(active: bool, bench_command: str = ANY_SITE) -> Check:
 		return Check(
 			"scheduler",
 			False,
-			"the scheduler is off for this site",
-			f"Run `{bench_command} enable-scheduler` and keep `bench schedule` running.",
+			_("the scheduler is off for this site"),
+			_("Run `{0} enable-scheduler` and keep `bench schedule` running.").format(bench_command),
 		)
-	return Check("scheduler", True, "the scheduler is on")
+	return Check("scheduler", True, _("the scheduler is on"))
 
 
 def check_guest_errors(show_full_error: bool) -> Check:
@@ -266,12 +281,13 @@ def check_guest_errors(show_full_error: bool) -> Check:
 		return Check(
 			"guest_errors",
 			True,
-			"the site shows Python tracebacks to guests (System Settings: Show Full Error is on)",
-			"Uncheck System Settings → Show Full Error and Allow Reporting of Issues to the Developer: "
-			"the webhook is open to the internet.",
+			_("the site shows Python tracebacks to guests (System Settings: Show Full Error is on)"),
+			_(
+				"Uncheck System Settings → Show Full Error and Allow Reporting of Issues to the Developer: the webhook is open to the internet."
+			),
 			warning=True,
 		)
-	return Check("guest_errors", True, "errors reach guests without tracebacks")
+	return Check("guest_errors", True, _("errors reach guests without tracebacks"))
 
 
 def check_widget(
@@ -289,20 +305,20 @@ def check_widget(
 	does not show it, as to a token that is not an administrator's).
 	"""
 	if not enabled:
-		return Check("widget", True, "off (Enable Website Widget is not ticked)")
+		return Check("widget", True, _("off (Enable Website Widget is not ticked)"))
 	if not website_token:
 		return Check(
 			"widget",
 			False,
-			"no Widget Website Token is set",
-			"Copy the websiteToken of the website inbox (Chatwoot → Settings → Inboxes → Configuration).",
+			_("no Widget Website Token is set"),
+			_("Copy the websiteToken of the website inbox (Chatwoot → Settings → Inboxes → Configuration)."),
 		)
 	if inboxes is None:
 		return Check(
 			"widget",
 			True,
-			f"the inbox of the Widget Website Token was not checked ({inboxes_error})",
-			"Set an administrator's API Access Token so that doctor can check it.",
+			_("the inbox of the Widget Website Token was not checked ({0})").format(inboxes_error),
+			_("Set an administrator's API Access Token so that doctor can check it."),
 			warning=True,
 		)
 	inbox = next((i for i in inboxes if i.get("website_token") == website_token), None)
@@ -310,33 +326,35 @@ def check_widget(
 		return Check(
 			"widget",
 			False,
-			"no website inbox of the account has the Widget Website Token",
-			"Copy the websiteToken again from the inbox's Configuration in Chatwoot.",
+			_("no website inbox of the account has the Widget Website Token"),
+			_("Copy the websiteToken again from the inbox's Configuration in Chatwoot."),
 		)
-	name = f"inbox {inbox.get('id')} ({inbox.get('name')})"
+	name = _("inbox {0} ({1})").format(inbox.get("id"), inbox.get("name"))
 	if not hmac_token_set:
 		return Check(
 			"widget",
 			True,
-			f"{name}; visitors are not identified: no Widget HMAC Token is set",
-			"Copy the inbox's identity validation token into Widget HMAC Token to sign customers in to the chat.",
+			_("{0}; visitors are not identified: no Widget HMAC Token is set").format(name),
+			_(
+				"Copy the inbox's identity validation token into Widget HMAC Token to sign customers in to the chat."
+			),
 			warning=True,
 		)
 	if hmac_token_matches is False:
 		return Check(
 			"widget",
 			False,
-			f"the Widget HMAC Token is not {name}'s identity validation token",
-			"Copy it again from the inbox's Configuration → Identity Validation in Chatwoot.",
+			_("the Widget HMAC Token is not {0}'s identity validation token").format(name),
+			_("Copy it again from the inbox's Configuration → Identity Validation in Chatwoot."),
 		)
 	if not inbox.get("hmac_mandatory"):
 		return Check(
 			"widget",
 			False,
-			f"{name} does not enforce identity validation: a visitor can claim any identity",
-			"Tick Enforce User Identity Validation in the inbox's Configuration → Identity Validation.",
+			_("{0} does not enforce identity validation: a visitor can claim any identity").format(name),
+			_("Tick Enforce User Identity Validation in the inbox's Configuration → Identity Validation."),
 		)
-	return Check("widget", True, f"{name} signs customers in, with identity validation enforced")
+	return Check("widget", True, _("{0} signs customers in, with identity validation enforced").format(name))
 
 
 def frame_urls(app: Mapping) -> list[str]:
@@ -358,26 +376,34 @@ def find_dashboard_app(apps: Iterable[Mapping], card_url: str, app_id: int | Non
 def check_dashboard_app(
 	enabled: bool, app: Mapping | None, card_url: str, error_kind: str | None, bench_command: str = ANY_SITE
 ) -> Check:
-	register = f"Run `{bench_command} chatwoot register-dashboard-app`."
+	register = _("Run `{0} chatwoot register-dashboard-app`.").format(bench_command)
 	if not enabled:
-		return Check("dashboard_app", True, "off (Enable ERPNext in Chatwoot is not ticked)")
+		return Check("dashboard_app", True, _("off (Enable ERPNext in Chatwoot is not ticked)"))
 	if error_kind:
 		return Check(
 			"dashboard_app",
 			False,
-			f"could not list Chatwoot's Dashboard Apps ({error_kind})",
-			"Use an administrator's token; " + register,
+			_("could not list Chatwoot's Dashboard Apps ({0})").format(error_kind),
+			_("Use an administrator's token; {0}").format(register),
 		)
 	if app is None:
-		return Check("dashboard_app", False, f"no Dashboard App in Chatwoot shows {card_url}", register)
+		return Check(
+			"dashboard_app", False, _("no Dashboard App in Chatwoot shows {0}").format(card_url), register
+		)
 	if card_url not in frame_urls(app):
 		return Check(
 			"dashboard_app",
 			False,
-			f"Dashboard App {app.get('id')} shows {', '.join(frame_urls(app)) or 'nothing'}, not {card_url}",
+			_("Dashboard App {0} shows {1}, not {2}").format(
+				app.get("id"), ", ".join(frame_urls(app)) or "nothing", card_url
+			),
 			register,
 		)
-	return Check("dashboard_app", True, f"Dashboard App {app.get('id')} shows the customer card ({card_url})")
+	return Check(
+		"dashboard_app",
+		True,
+		_("Dashboard App {0} shows the customer card ({1})").format(app.get("id"), card_url),
+	)
 
 
 @dataclass(frozen=True)
@@ -426,16 +452,16 @@ def check_scheduled_jobs(
 		return Check(
 			"scheduled_jobs",
 			False,
-			f"no Scheduled Job Type for {', '.join(missing)}",
-			f"Run `{bench_command} migrate`, which creates the app's scheduled jobs.",
+			_("no Scheduled Job Type for {0}").format(", ".join(missing)),
+			_("Run `{0} migrate`, which creates the app's scheduled jobs.").format(bench_command),
 		)
 	stopped = sorted(method for method in expected if jobs[method].stopped)
 	if stopped:
 		return Check(
 			"scheduled_jobs",
 			False,
-			f"stopped: {', '.join(stopped)}",
-			"Uncheck Stopped on these Scheduled Job Types.",
+			_("stopped: {0}").format(", ".join(stopped)),
+			_("Uncheck Stopped on these Scheduled Job Types."),
 		)
 	late = sorted(
 		method
@@ -446,19 +472,21 @@ def check_scheduled_jobs(
 		return Check(
 			"scheduled_jobs",
 			False,
-			f"not run lately: {', '.join(f'{m} (last {jobs[m].last_execution:%Y-%m-%d %H:%M})' for m in late)}",
-			"Keep `bench schedule` (or the supervisor's scheduler process) running.",
+			_("not run lately: {0}").format(
+				", ".join(_("{0} (last {1:%Y-%m-%d %H:%M})").format(m, jobs[m].last_execution) for m in late)
+			),
+			_("Keep `bench schedule` (or the supervisor's scheduler process) running."),
 		)
 	never = sorted(method for method in expected if jobs[method].last_execution is None)
 	if never:
 		return Check(
 			"scheduled_jobs",
 			True,
-			f"not run yet: {', '.join(never)}",
-			"Give the scheduler a few minutes; if this stays, check that `bench schedule` runs.",
+			_("not run yet: {0}").format(", ".join(never)),
+			_("Give the scheduler a few minutes; if this stays, check that `bench schedule` runs."),
 			warning=True,
 		)
-	return Check("scheduled_jobs", True, f"all {len(expected)} of the app's jobs have run lately")
+	return Check("scheduled_jobs", True, _("all {0} of the app's jobs have run lately").format(len(expected)))
 
 
 # A webhook whose secret no longer matches is refused every time, and Chatwoot gives up without
@@ -483,19 +511,22 @@ def check_refusals(refusals: Iterable[Refusal], now: datetime, bench_command: st
 	"""Deliveries refused with 401 lately: the sign of a secret that differs from Chatwoot's."""
 	recent = sorted(recent_refusals(refusals, now), key=lambda r: r.at)
 	if len(recent) < REFUSALS_ALARM:
-		deliveries = "delivery" if len(recent) == 1 else "deliveries"
-		return Check(
-			"refusals", True, f"{len(recent)} {deliveries} refused as unauthenticated in the last hour"
+		detail = (
+			_("1 delivery refused as unauthenticated in the last hour")
+			if len(recent) == 1
+			else _("{0} deliveries refused as unauthenticated in the last hour").format(len(recent))
 		)
+		return Check("refusals", True, detail)
 	last = recent[-1]
 	return Check(
 		"refusals",
 		False,
-		f"{len(recent)} deliveries refused as unauthenticated in the last hour; the last at "
-		f"{last.at:%Y-%m-%d %H:%M}: {last.reason}",
-		"If they come from Chatwoot, the Webhook Secret here is not the webhook's: paste the secret "
-		f"Chatwoot shows for it, or run `{bench_command} chatwoot register-webhook` (which keeps that "
-		"webhook's secret). Then `chatwoot backfill --since` the first refusal brings back what was refused.",
+		_(
+			"{0} deliveries refused as unauthenticated in the last hour; the last at {1:%Y-%m-%d %H:%M}: {2}"
+		).format(len(recent), last.at, last.reason),
+		_(
+			"If they come from Chatwoot, the Webhook Secret here is not the webhook's: paste the secret Chatwoot shows for it, or run `{0} chatwoot register-webhook` (which keeps that webhook's secret). Then `chatwoot backfill --since` the first refusal brings back what was refused."
+		).format(bench_command),
 	)
 
 
@@ -504,7 +535,7 @@ def blockers(stage: str, checks: Mapping[str, Check]) -> list[Check]:
 	if stage not in STAGES:
 		raise ValueError(f"Unknown stage {stage!r}: one of {', '.join(STAGES)}.")
 	return [
-		checks.get(name) or Check(name, False, "not checked")
+		checks.get(name) or Check(name, False, _("not checked"))
 		for name in STAGE_CHECKS[stage]
 		if not (checks.get(name) and checks[name].ok)
 	]

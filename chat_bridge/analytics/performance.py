@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import frappe
+from frappe import _
 from frappe.utils import get_fullname, getdate
 
 from chat_bridge.analytics.figures import FIRST_RESPONSE, RESOLUTION, AgentFigures, from_chatwoot
@@ -49,7 +50,9 @@ def agent_performance(account_id: int, from_date: date, to_date: date) -> Perfor
 			return Performance(
 				from_synced_data(account_id, start, end),
 				FROM_SYNC,
-				f"Chatwoot could not be asked ({type(error).__name__}): these figures are the synced ones.",
+				_("Chatwoot could not be asked ({0}): these figures are the synced ones.").format(
+					type(error).__name__
+				),
 			)
 	return Performance(from_synced_data(account_id, start, end), FROM_SYNC)
 

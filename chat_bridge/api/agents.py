@@ -6,6 +6,7 @@ API stage and never return a token or a password.
 """
 
 import frappe
+from frappe import _
 
 from chat_bridge import arguments
 from chat_bridge.api.rest_api import chatwoot_method
@@ -56,7 +57,7 @@ def _role(value) -> str | None:
 	if value in (None, ""):
 		return None
 	if value not in ROLES:
-		raise ArgumentError(f"role must be agent or administrator, not {value!r}.")
+		raise ArgumentError(_("role must be agent or administrator, not {0!r}.").format(value))
 	return value
 
 

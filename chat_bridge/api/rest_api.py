@@ -82,7 +82,7 @@ _EXCEPTION_FOR_KIND = {
 
 def explain_chatwoot_error(error: ChatwootError):
 	kind, message = describe_for_user(error, get_settings().chatwoot_url)
-	frappe.throw(_(message), _EXCEPTION_FOR_KIND.get(kind, ChatwootRequestError), title=_("Chatwoot"))
+	frappe.throw(message, _EXCEPTION_FOR_KIND.get(kind, ChatwootRequestError), title=_("Chatwoot"))
 
 
 def _location() -> tuple[str, int]:
@@ -125,7 +125,7 @@ def get_conversations(
 	"""One page (25) of conversations, summed up for a list: contact, last message, assignee, links."""
 	if assignee_type not in ("me", "unassigned", "assigned", "all"):
 		raise ArgumentError(
-			f"assignee_type must be one of me, unassigned, assigned, all, not {assignee_type!r}."
+			_("assignee_type must be one of me, unassigned, assigned, all, not {0!r}.").format(assignee_type)
 		)
 	answer = user_client().list_conversations(
 		status=arguments.status(status, allow_all=True),
@@ -197,7 +197,7 @@ def chatwoot_agent_id(client, assignee) -> int:
 	for agent in client.list_agents() or []:
 		if normalize_email(agent.get("email")) == email:
 			return int(agent["id"])
-	raise ArgumentError(f"{user} is not a Chatwoot agent of this account.")
+	raise ArgumentError(_("{0} is not a Chatwoot agent of this account.").format(user))
 
 
 @chatwoot_method(methods=("POST",))
@@ -251,7 +251,7 @@ def get_record_conversations(doctype: str, name: str) -> dict:
 	"""For a Contact, Lead or Customer form: its Chatwoot contacts and their recent conversations."""
 	if doctype not in FORM_DOCTYPES:
 		raise ArgumentError(
-			f"Chatwoot conversations are shown for {', '.join(FORM_DOCTYPES)}, not {doctype}."
+			_("Chatwoot conversations are shown for {0}, not {1}.").format(", ".join(FORM_DOCTYPES), doctype)
 		)
 	frappe.get_doc(doctype, name).check_permission("read")
 	contacts = (

@@ -51,7 +51,7 @@ def account(account_id) -> int:
 	configured = get_settings().account_id
 	if account_id in (None, "") or arguments.positive_int(account_id, "account_id") == configured:
 		return configured
-	raise ArgumentError(f"Chatwoot account {account_id} is not connected to this site.")
+	raise ArgumentError(_("Chatwoot account {0} is not connected to this site.").format(account_id))
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
@@ -125,7 +125,7 @@ def link_party(contact_id, doctype, name, account_id=None) -> dict:
 	"""Link the Chatwoot contact to an existing Customer or Lead."""
 	if doctype not in PARTY_DOCTYPES or not has_erpnext():
 		raise ArgumentError(
-			f"A Chatwoot contact is linked to a {' or a '.join(PARTY_DOCTYPES)}, not {doctype}."
+			_("A Chatwoot contact is linked to a Customer or a Lead, not {0}.").format(doctype)
 		)
 	frappe.get_doc(doctype, name).check_permission("read")
 	account_id, chatwoot_id = account(account_id), arguments.positive_int(contact_id, "contact_id")
@@ -138,7 +138,7 @@ def link_party(contact_id, doctype, name, account_id=None) -> dict:
 def create_lead(contact_id, account_id=None) -> dict:
 	"""Make a Lead of the Chatwoot contact, and link them."""
 	if not has_erpnext():
-		raise ArgumentError("Leads need ERPNext.")
+		raise ArgumentError(_("Leads need ERPNext."))
 	account_id, chatwoot_id = account(account_id), arguments.positive_int(contact_id, "contact_id")
 	contact = frappe.get_doc("Contact", contact_for_card(account_id, chatwoot_id))
 	lead = frappe.get_doc(
@@ -159,7 +159,7 @@ def create_lead(contact_id, account_id=None) -> dict:
 def create_issue(conversation_id, account_id=None) -> dict:
 	"""Open an Issue for the conversation, filed under its mapping."""
 	if not has_erpnext():
-		raise ArgumentError("Issues need ERPNext.")
+		raise ArgumentError(_("Issues need ERPNext."))
 	account_id, conversation = account(account_id), arguments.positive_int(conversation_id, "conversation_id")
 	mapping = frappe.db.get_value(
 		CONVERSATION_MAPPING,
@@ -168,10 +168,12 @@ def create_issue(conversation_id, account_id=None) -> dict:
 		as_dict=True,
 	)
 	if mapping is None:
-		raise ArgumentError("This conversation is not in ERPNext yet: the sync brings it in.")
+		raise ArgumentError(_("This conversation is not in ERPNext yet: the sync brings it in."))
 	if mapping.reference_doctype and mapping.reference_name:
 		raise ArgumentError(
-			f"This conversation is filed under {mapping.reference_doctype} {mapping.reference_name} already."
+			_("This conversation is filed under {0} {1} already.").format(
+				mapping.reference_doctype, mapping.reference_name
+			)
 		)
 	contact = (
 		frappe.db.get_value("Contact", mapping.contact, ["full_name", "email_id"], as_dict=True)

@@ -3,6 +3,8 @@
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from chat_bridge.i18n import _
+
 
 def money(amount: float | None, currency: str | None) -> str:
 	return f"{currency or ''} {float(amount or 0):,.2f}".strip()
@@ -12,18 +14,22 @@ def order_note(order: Mapping, items: Iterable[Mapping]) -> str:
 	"""A private note for the agents about a Sales Order: what, how much, how far it has come."""
 	items = list(items)
 	lines = [
-		f"Sales Order {order['name']} of {order.get('transaction_date')}: "
-		f"{money(order.get('grand_total'), order.get('currency'))}, {order.get('status')}."
+		_("Sales Order {0} of {1}: {2}, {3}.").format(
+			order["name"],
+			order.get("transaction_date"),
+			money(order.get("grand_total"), order.get("currency")),
+			_(order.get("status") or ""),
+		)
 	]
 	delivered = float(order.get("per_delivered") or 0)
 	if order.get("delivery_date"):
-		lines.append(f"Delivery by {order['delivery_date']}; {delivered:.0f}% delivered.")
+		lines.append(_("Delivery by {0}; {1:.0f}% delivered.").format(order["delivery_date"], delivered))
 	else:
-		lines.append(f"{delivered:.0f}% delivered.")
+		lines.append(_("{0:.0f}% delivered.").format(delivered))
 	for item in items[:10]:
 		lines.append(f"- {item.get('qty'):g} x {item.get('item_name') or item.get('item_code')}")
 	if len(items) > 10:
-		lines.append(f"- and {len(items) - 10} more items")
+		lines.append(_("- and {0} more items").format(len(items) - 10))
 	return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ only ever travels in a request header.
 
 from collections.abc import Sequence
 
+from chat_bridge.i18n import _
+
 
 class ConfigurationError(ValueError):
 	"""A Chatwoot URL or account id that cannot be used; the message says why."""
@@ -113,21 +115,25 @@ def describe_for_user(error: ChatwootError, chatwoot_url: str | None) -> tuple[s
 	if isinstance(error, AuthenticationError):
 		return (
 			"token",
-			"Chatwoot rejected the access token: check it in Chatwoot User Token or Chatwoot Integration Settings.",
+			_(
+				"Chatwoot rejected the access token: check it in Chatwoot User Token or Chatwoot Integration Settings."
+			),
 		)
 	if isinstance(error, ForbiddenError):
 		return (
 			"forbidden",
-			"Chatwoot does not allow this token to do that; an administrator's token may be needed.",
+			_("Chatwoot does not allow this token to do that; an administrator's token may be needed."),
 		)
 	if isinstance(error, NotFoundError):
-		return "not_found", "Chatwoot has no such record in this account."
+		return "not_found", _("Chatwoot has no such record in this account.")
 	if isinstance(error, ValidationError):
-		return "invalid", f"Chatwoot refused the data: {error.detail or 'no reason given'}."
+		return "invalid", _("Chatwoot refused the data: {0}.").format(error.detail or _("no reason given"))
 	if isinstance(error, RateLimitError):
-		return "unavailable", "Chatwoot is rate limiting requests; try again in a minute."
+		return "unavailable", _("Chatwoot is rate limiting requests; try again in a minute.")
 	if isinstance(error, ChatwootConnectionError):
-		return "unavailable", f"Chatwoot is unreachable at {chatwoot_url or 'the configured URL'}."
+		return "unavailable", _("Chatwoot is unreachable at {0}.").format(
+			chatwoot_url or _("the configured URL")
+		)
 	if isinstance(error, ServerError):
-		return "unavailable", f"Chatwoot failed ({error.status}); try again later."
-	return "failed", f"Chatwoot did not do it: {error}"
+		return "unavailable", _("Chatwoot failed ({0}); try again later.").format(error.status)
+	return "failed", _("Chatwoot did not do it: {0}").format(error)

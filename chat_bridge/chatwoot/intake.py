@@ -26,6 +26,7 @@ from chat_bridge.chatwoot.signature import (
 	verify_signature,
 	verify_token,
 )
+from chat_bridge.i18n import _
 
 MAX_BODY_BYTES = 1024 * 1024
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
@@ -95,10 +96,10 @@ def authenticate(
 				tolerance=config.tolerance,
 			)
 		except WebhookSignatureError as error:
-			raise Rejection(401, f"Invalid webhook signature: {error.reason}.") from None
+			raise Rejection(401, _("Invalid webhook signature: {0}.").format(error.reason)) from None
 		return True
 	if not verify_token(config.token, url_token):
-		raise Rejection(401, "Unsigned webhook without the right token in the URL.")
+		raise Rejection(401, _("Unsigned webhook without the right token in the URL."))
 	return False
 
 
@@ -106,17 +107,17 @@ def parse(body: bytes) -> dict:
 	try:
 		payload = json.loads(body)
 	except ValueError:  # UnicodeDecodeError included
-		raise Rejection(400, "The body is not valid JSON in UTF-8.") from None
+		raise Rejection(400, _("The body is not valid JSON in UTF-8.")) from None
 	except RecursionError:
-		raise Rejection(400, "The body is JSON nested too deeply to be a Chatwoot event.") from None
+		raise Rejection(400, _("The body is JSON nested too deeply to be a Chatwoot event.")) from None
 	if not isinstance(payload, dict):
-		raise Rejection(400, "The body must be a JSON object.")
+		raise Rejection(400, _("The body must be a JSON object."))
 	return payload
 
 
 def check_size(body: bytes, config: IntakeConfig) -> None:
 	if len(body) > config.max_body:
-		raise Rejection(413, f"The body is larger than {config.max_body} bytes.")
+		raise Rejection(413, _("The body is larger than {0} bytes.").format(config.max_body))
 
 
 def check_content_type(content_type: str | None) -> None:
@@ -125,13 +126,17 @@ def check_content_type(content_type: str | None) -> None:
 		return  # judged by its body alone
 	media_type = content_type.split(";", 1)[0].strip().lower()
 	if media_type != JSON_MEDIA_TYPE:
-		raise Rejection(415, f"Send the event as {JSON_MEDIA_TYPE}, not {media_type or 'an empty type'}.")
+		raise Rejection(
+			415, _("Send the event as {0}, not {1}.").format(JSON_MEDIA_TYPE, media_type or "an empty type")
+		)
 
 
 def check_delivery_id(delivery_id: str | None) -> None:
 	"""A delivery id too long to keep whole is refused: cut short, two ids could be taken for one."""
 	if delivery_id and len(delivery_id.strip()) > DELIVERY_ID_LIMIT:
-		raise Rejection(400, f"{DELIVERY_HEADER} is longer than {DELIVERY_ID_LIMIT} characters.")
+		raise Rejection(
+			400, _("{0} is longer than {1} characters.").format(DELIVERY_HEADER, DELIVERY_ID_LIMIT)
+		)
 
 
 def receive(
@@ -171,16 +176,17 @@ def receive_installation_event(
 	check_size(body, IntakeConfig())
 	check_content_type(content_type)
 	if not verify_token(expected_token, url_token):
-		raise Rejection(401, "Installation event without the right token in the URL.")
+		raise Rejection(401, _("Installation event without the right token in the URL."))
 	payload = parse(body)
 	event = normalize_event(payload.get("event"))
 	if event != ACCOUNT_CREATED:
 		raise Rejection(
-			400, f"Only account_created is accepted here, not {event or 'an event without a name'}."
+			400,
+			_("Only account_created is accepted here, not {0}.").format(event or "an event without a name"),
 		)
 	account_id = event_object_id(event, payload)
 	if account_id is None:
-		raise Rejection(400, "account_created without an account id.")
+		raise Rejection(400, _("account_created without an account id."))
 	return Delivery(
 		event=event,
 		kind=EventKind.HANDLED,

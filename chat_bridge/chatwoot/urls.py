@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from chat_bridge.chatwoot.errors import ConfigurationError
+from chat_bridge.i18n import _
 
 
 def normalize_base_url(url: str) -> str:
@@ -14,21 +15,25 @@ def normalize_base_url(url: str) -> str:
 	"""
 	text = (url or "").strip()
 	if not text:
-		raise ConfigurationError("Chatwoot URL is empty.")
+		raise ConfigurationError(_("Chatwoot URL is empty."))
 	parts = urlsplit(text)
 	if parts.scheme.lower() not in ("http", "https"):
-		raise ConfigurationError(f"Chatwoot URL must start with http:// or https://, got {text!r}.")
+		raise ConfigurationError(
+			_("Chatwoot URL must start with http:// or https://, got {0!r}.").format(text)
+		)
 	if parts.username is not None or parts.password is not None:
-		raise ConfigurationError("Chatwoot URL must not contain a user name or password.")
+		raise ConfigurationError(_("Chatwoot URL must not contain a user name or password."))
 	try:
 		port = parts.port
 	except ValueError:
-		raise ConfigurationError(f"Chatwoot URL has an invalid port: {text!r}.") from None
+		raise ConfigurationError(_("Chatwoot URL has an invalid port: {0!r}.").format(text)) from None
 	if not parts.hostname:
-		raise ConfigurationError(f"Chatwoot URL has no host name: {text!r}.")
+		raise ConfigurationError(_("Chatwoot URL has no host name: {0!r}.").format(text))
 	if parts.path.rstrip("/") or parts.query or parts.fragment:
 		raise ConfigurationError(
-			f"Chatwoot URL must be the address of the installation only, like https://chat.example.com, got {text!r}."
+			_(
+				"Chatwoot URL must be the address of the installation only, like https://chat.example.com, got {0!r}."
+			).format(text)
 		)
 	host = parts.hostname
 	if ":" in host:  # an IPv6 literal keeps its brackets
@@ -39,14 +44,20 @@ def normalize_base_url(url: str) -> str:
 def parse_account_id(value: object) -> int:
 	"""`value` as a Chatwoot account id (a positive integer), or ConfigurationError."""
 	if isinstance(value, bool):
-		raise ConfigurationError(f"Chatwoot Account ID must be a positive whole number, got {value!r}.")
+		raise ConfigurationError(
+			_("Chatwoot Account ID must be a positive whole number, got {0!r}.").format(value)
+		)
 	if isinstance(value, int):
 		number = value
 	else:
 		text = str(value).strip()
 		if not (text.isascii() and text.isdigit()):
-			raise ConfigurationError(f"Chatwoot Account ID must be a positive whole number, got {value!r}.")
+			raise ConfigurationError(
+				_("Chatwoot Account ID must be a positive whole number, got {0!r}.").format(value)
+			)
 		number = int(text)
 	if number <= 0:
-		raise ConfigurationError(f"Chatwoot Account ID must be a positive whole number, got {value!r}.")
+		raise ConfigurationError(
+			_("Chatwoot Account ID must be a positive whole number, got {0!r}.").format(value)
+		)
 	return number

@@ -4,6 +4,7 @@ import click
 from frappe.commands import pass_context
 
 from chat_bridge.commands.group import chatwoot, on_site
+from chat_bridge.i18n import _
 
 
 @chatwoot.command("provision-agent")
@@ -38,15 +39,18 @@ def provision_agent(context, user, role, inboxes):
 			user, get_settings().account_id, role=role, inboxes=list(inboxes) if inboxes else None
 		)
 		frappe.db.commit()
-		for step, label in STEP_LINES:
-			click.echo(f"{label:<20}{record.get(f'{step}_step') or 'not yet'}")
-		click.echo(f"Status:             {record.status} (Chatwoot user {record.chatwoot_user_id or '-'})")
+		for step, label in step_labels():
+			outcome = record.get(f"{step}_step")
+			click.echo(f"{label + ':':<20}{_(outcome) if outcome else _('Not yet')}")
+		status = _("{0} (Chatwoot user {1})").format(_(record.status), record.chatwoot_user_id or "-")
+		click.echo(f"{_('Status') + ':':<20}{status}")
 		if record.last_error:
 			raise click.ClickException(record.last_error)
 		if record.status == "Invited":
 			click.echo(
-				"Chatwoot has e-mailed an invitation (no Platform API Token is set); their token is linked "
-				"when they store it in Chatwoot User Token after accepting."
+				_(
+					"Chatwoot has e-mailed an invitation (no Platform API Token is set); their token is linked when they store it in Chatwoot User Token after accepting."
+				)
 			)
 
 
@@ -72,9 +76,10 @@ def deprovision_agent(context, user, delete_user):
 		)
 
 
-STEP_LINES = (
-	("user", "Chatwoot user:"),
-	("account", "Account:"),
-	("inboxes", "Inboxes:"),
-	("token", "Access token:"),
-)
+def step_labels() -> tuple[tuple[str, str], ...]:
+	return (
+		("user", _("Chatwoot user")),
+		("account", _("Account")),
+		("inboxes", _("Inboxes")),
+		("token", _("Access token")),
+	)

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 import click
 from frappe.commands import get_site
 
+from chat_bridge.i18n import _
+
 
 @click.group("chatwoot")
 def chatwoot():
@@ -25,10 +27,12 @@ def on_site(context):
 
 	frappe.init(site=get_site(context))
 	frappe.connect()
+	# A command speaks the site's language (System Settings), as the desk does.
+	frappe.local.lang = frappe.db.get_default("lang") or frappe.local.lang
 	try:
 		yield
 	except ChatwootError as error:
-		raise click.ClickException(f"Chatwoot: {error}") from None
+		raise click.ClickException(_("Chatwoot: {0}").format(error)) from None
 	except frappe.ValidationError as error:
 		raise click.ClickException(refusal(error)) from None
 	finally:
@@ -50,11 +54,11 @@ def parse_date(value: str | None, option: str):
 	try:
 		return get_datetime(value) if value else None
 	except Exception:
-		raise click.BadParameter(f"{value!r} is not a date", param_hint=option) from None
+		raise click.BadParameter(_("{0!r} is not a date").format(value), param_hint=option) from None
 
 
 def moment(value, timezone: str) -> str:
 	"""A stored time as the site keeps it (in its system time zone), saying which zone that is."""
 	from frappe.utils import get_datetime
 
-	return f"{get_datetime(value):%Y-%m-%d %H:%M:%S} {timezone}" if value else "never"
+	return f"{get_datetime(value):%Y-%m-%d %H:%M:%S} {timezone}" if value else _("never")

@@ -4,6 +4,7 @@ import click
 from frappe.commands import pass_context
 
 from chat_bridge.commands.group import chatwoot, on_site
+from chat_bridge.i18n import _
 
 
 @chatwoot.command("register-webhook")
@@ -16,17 +17,25 @@ def register_webhook(context, webhook_url):
 	with on_site(context):
 		result = register_site_webhook(webhook_url)
 		click.echo(
-			f"{'Created' if result['created'] else 'Updated'} webhook {result['id']} posting to {result['url']}."
+			(
+				_("Created webhook {0} posting to {1}.")
+				if result["created"]
+				else _("Updated webhook {0} posting to {1}.")
+			).format(result["id"], result["url"])
 		)
 		if result["moved_from"]:
-			click.echo(f"It posted to {result['moved_from']} before.")
+			click.echo(_("It posted to {0} before.").format(result["moved_from"]))
 		if result["secret_replaced"]:
 			click.echo(
-				"The stored Webhook Secret was replaced by this webhook's: deliveries signed with the old one are refused now."
+				_(
+					"The stored Webhook Secret was replaced by this webhook's: deliveries signed with the old one are refused now."
+				)
 			)
 		if not result["signed"]:
 			click.echo(
-				"Chatwoot returned no secret (4.11.1 or older): use Allow Unsigned Webhooks with a Webhook Token."
+				_(
+					"Chatwoot returned no secret (4.11.1 or older): use Allow Unsigned Webhooks with a Webhook Token."
+				)
 			)
 
 
@@ -40,10 +49,14 @@ def register_dashboard_app(context, url):
 	with on_site(context):
 		result = register_card_app(url)
 		click.echo(
-			f"{'Created' if result['created'] else 'Updated'} Dashboard App {result['id']} showing {result['url']}."
+			(
+				_("Created Dashboard App {0} showing {1}.")
+				if result["created"]
+				else _("Updated Dashboard App {0} showing {1}.")
+			).format(result["id"], result["url"])
 		)
 		if result["moved_from"]:
-			click.echo(f"It showed {result['moved_from']} before.")
+			click.echo(_("It showed {0} before.").format(result["moved_from"]))
 
 
 def register_site_webhook(webhook_url: str | None = None) -> dict:

@@ -4,6 +4,7 @@ import click
 from frappe.commands import pass_context
 
 from chat_bridge.commands.group import chatwoot, moment, on_site
+from chat_bridge.i18n import _
 
 
 @chatwoot.command("status")
@@ -15,24 +16,30 @@ def status(context):
 
 	with on_site(context):
 		report = status_report()
-		click.echo(f"Stage:            {report['stage']}")
-		click.echo(
-			"Flags:            "
-			+ ", ".join(f"{flag} {'on' if on else 'off'}" for flag, on in report["flags"].items())
+		not_set = _("(not set)")
+		flags = ", ".join(f"{flag} {_('on') if on else _('off')}" for flag, on in report["flags"].items())
+		events = ", ".join(f"{count} {_(state)}" for state, count in sorted(report["events"].items()))
+		mapped = (
+			counted(report["contacts_mapped"], "contact"),
+			counted(report["conversations_mapped"], "conversation"),
 		)
-		click.echo(
-			f"Chatwoot:         {report['chatwoot_url'] or '(not set)'}, account {report['account_id'] or '(not set)'}"
-		)
-		click.echo(f"Webhook URL:      {report['webhook_url']}")
-		click.echo(f"Last webhook:     {moment(report['last_webhook_at'], report['timezone'])}")
-		click.echo(f"Last sync:        {moment(report['last_sync_at'], report['timezone'])}")
-		click.echo(
-			f"Mapped:           {counted(report['contacts_mapped'], 'contact')}, "
-			f"{counted(report['conversations_mapped'], 'conversation')}"
-		)
-		events = ", ".join(f"{count} {state}" for state, count in sorted(report["events"].items())) or "none"
-		click.echo(f"Webhook events:   {events}")
-		click.echo(f"Refused (401):    {report['refused_last_hour']} in the last hour")
+		for label, value in (
+			(_("Stage"), report["stage"]),
+			(_("Flags"), flags),
+			(
+				_("Chatwoot"),
+				_("{0}, account {1}").format(
+					report["chatwoot_url"] or not_set, report["account_id"] or not_set
+				),
+			),
+			(_("Webhook URL"), report["webhook_url"]),
+			(_("Last webhook"), moment(report["last_webhook_at"], report["timezone"])),
+			(_("Last sync"), moment(report["last_sync_at"], report["timezone"])),
+			(_("Mapped"), ", ".join(mapped)),
+			(_("Webhook events"), events or _("none")),
+			(_("Refused (401)"), _("{0} in the last hour").format(report["refused_last_hour"])),
+		):
+			click.echo(f"{label + ':':<18}{value}")
 
 
 @chatwoot.command("doctor")
@@ -51,9 +58,11 @@ def doctor(context, webhook_url):
 			click.echo(check.line())
 		failed = [c for c in checks.values() if not c.ok]
 		warnings = [c for c in checks.values() if c.verdict == "WARN"]
+		passed = len(checks) - len(failed)
 		click.echo(
-			f"{len(checks) - len(failed)} of {len(checks)} checks passed"
-			+ (f", {len(warnings)} with a warning." if warnings else ".")
+			_("{0} of {1} checks passed, {2} with a warning.").format(passed, len(checks), len(warnings))
+			if warnings
+			else _("{0} of {1} checks passed.").format(passed, len(checks))
 		)
 		if failed:
 			raise SystemExit(1)
@@ -73,12 +82,14 @@ def rollout(context, stage, webhook_url):
 	with on_site(context):
 		failing = apply_stage(stage, checks=gather_checks(webhook_url) if stage != "off" else {})
 		if failing:
-			click.echo(f"Not switched to {stage}. Fix these first:")
+			click.echo(_("Not switched to {0}. Fix these first:").format(stage))
 			for check in failing:
 				click.echo(check.line())
 			raise SystemExit(1)
 		click.echo(
-			f"Switched to {stage}." if stage != "off" else "Switched off: nothing of Chat Bridge runs now."
+			_("Switched to {0}.").format(stage)
+			if stage != "off"
+			else _("Switched off: nothing of Chat Bridge runs now.")
 		)
 
 

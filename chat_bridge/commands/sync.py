@@ -4,6 +4,7 @@ import click
 from frappe.commands import pass_context
 
 from chat_bridge.commands.group import chatwoot, on_site, parse_date
+from chat_bridge.i18n import _
 
 
 @chatwoot.command("replay")
@@ -19,20 +20,21 @@ def replay(context, failed, since, event_name):
 	from chat_bridge.webhook.replay import events_to_replay, replay_events
 
 	if not failed and not since:
-		raise click.UsageError("Say which events to replay: --failed, --since DATE, or both.")
+		raise click.UsageError(_("Say which events to replay: --failed, --since DATE, or both."))
 	since_at = parse_date(since, "--since")
 	with on_site(context):
 		names = events_to_replay(
 			failed_only=failed, since=since_at, event=normalize_event(event_name) or None
 		)
 		if not names:
-			click.echo("No events match.")
+			click.echo(_("No events match."))
 			return
 		summary = replay_events(
 			names,
-			report=lambda number, total, name, status: click.echo(f"[{number}/{total}] {name}: {status}"),
+			report=lambda number, total, name, status: click.echo(f"[{number}/{total}] {name}: {_(status)}"),
 		)
-		click.echo("Done: " + ", ".join(f"{count} {status}" for status, count in sorted(summary.items())))
+		ended = ", ".join(f"{count} {_(status)}" for status, count in sorted(summary.items()))
+		click.echo(_("Done: {0}").format(ended))
 
 
 @chatwoot.command("send-test-webhook")
@@ -56,7 +58,9 @@ def send_test_webhook(context, event, url):
 		token = get_secret("webhook_token") if settings.allow_unsigned_webhooks else None
 		if not secret and not token:
 			raise click.ClickException(
-				"Set a Webhook Secret (or the legacy Webhook Token) in Chatwoot Integration Settings first."
+				_(
+					"Set a Webhook Secret (or the legacy Webhook Token) in Chatwoot Integration Settings first."
+				)
 			)
 		target = webhook_target(url)
 		result = send_probe(
@@ -99,7 +103,7 @@ def backfill(context, contacts, conversations, messages, since, quiet, verbose):
 	everything = not (contacts or conversations or messages)
 	with on_site(context):
 		if not feature_enabled(Feature.SYNC):
-			raise click.ClickException("Sync is off: turn on Enable Integration and Enable Sync first.")
+			raise click.ClickException(_("Sync is off: turn on Enable Integration and Enable Sync first."))
 		progress = Progress(shown=False if quiet or verbose else None)
 		try:
 			summary = pull(
@@ -117,18 +121,20 @@ def backfill(context, contacts, conversations, messages, since, quiet, verbose):
 			frappe.db.rollback()
 			progress.close()
 			click.echo(
-				"\nInterrupted. What was pulled so far is kept; run the same command again to go on.",
+				"\n" + _("Interrupted. What was pulled so far is kept; run the same command again to go on."),
 				err=True,
 			)
 			raise SystemExit(130) from None
 		progress.close()
 		for failure in summary.failures:
-			click.echo(f"failed: {failure}", err=True)
-		click.echo(f"Done: {summary}")
+			click.echo(_("failed: {0}").format(failure), err=True)
+		click.echo(_("Done: {0}").format(summary))
 		for kind, seconds in summary.seconds.items():
 			pulled = summary.of_kind(kind)
 			click.echo(
-				f"  {counted(pulled, kind)} in {seconds:.0f} s ({pulled / max(seconds, 0.001):.0f} a second)"
+				_("  {0} in {1:.0f} s ({2:.0f} a second)").format(
+					counted(pulled, kind), seconds, pulled / max(seconds, 0.001)
+				)
 			)
 		if summary.failures:
 			raise SystemExit(1)
@@ -148,22 +154,25 @@ def push_context(context, customer):
 	with on_site(context):
 		if not pushing():
 			raise click.ClickException(
-				"Customer context is off: turn on Enable ERPNext in Chatwoot and Contact Sync first."
+				_("Customer context is off: turn on Enable ERPNext in Chatwoot and Contact Sync first.")
 			)
 		if not has_erpnext():
-			raise click.ClickException("Customer context needs ERPNext, which is not installed on this site.")
+			raise click.ClickException(
+				_("Customer context needs ERPNext, which is not installed on this site.")
+			)
 		client = system_client()
 		customers = customers_with_contacts(client.account_id, only=customer)
 		if customer and not customers:
-			raise click.ClickException(f"There is no Customer {customer}.")
+			raise click.ClickException(_("There is no Customer {0}.").format(customer))
 		with click.progressbar(length=len(customers), label="Customers", show_eta=True, show_pos=True) as bar:
 			summary = push_all(client, customers, report=lambda _customer, _sent: bar.update(1))
 		frappe.db.commit()
 		click.echo(
-			f"Done: {summary['customers']} customers, {summary['contacts']} Chatwoot contacts updated, "
-			f"{len(summary['failed'])} failed."
+			_("Done: {0} customers, {1} Chatwoot contacts updated, {2} failed.").format(
+				summary["customers"], summary["contacts"], len(summary["failed"])
+			)
 		)
 		for failure in summary["failed"]:
-			click.echo(f"failed: {failure}", err=True)
+			click.echo(_("failed: {0}").format(failure), err=True)
 		if summary["failed"]:
 			raise SystemExit(1)

@@ -14,6 +14,8 @@ import string
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from chat_bridge.i18n import _
+
 STEPS = ("user", "account", "inboxes", "token")
 DONE, FAILED, WAITING = "Done", "Failed", "Waiting"
 
@@ -55,10 +57,9 @@ def limit_refusal(max_agents: int | None, agents: int, email: str) -> str | None
 	"""Why one more agent may not be added, or None when it may (no limit, or room left)."""
 	if not max_agents or agents < max_agents:
 		return None
-	return (
-		f"The account has {agents} agents and Max Agents is {max_agents}: {email} was not added. "
-		"Remove an agent, or raise Max Agents in Chatwoot Integration Settings."
-	)
+	return _(
+		"The account has {0} agents and Max Agents is {1}: {2} was not added. Remove an agent, or raise Max Agents in Chatwoot Integration Settings."
+	).format(agents, max_agents, email)
 
 
 def inboxes_to_join(wanted: Iterable[int], members: Mapping[int, Iterable[int]], user_id: int) -> list[int]:

@@ -1,6 +1,7 @@
 """Communications (and, for private notes, Comments) for Chatwoot messages: exactly one per message."""
 
 import frappe
+from frappe import _
 from frappe.core.doctype.communication.communication import add_contact_links_to_communication
 from frappe.utils import now_datetime
 
@@ -26,9 +27,13 @@ class NotAMessage(Exception):
 def sync_message(message: MessageView) -> Written:
 	"""Write the message's Communication (or the note's Comment), creating what it belongs to first."""
 	if message.id is None or message.conversation.id is None:
-		raise NotAMessage("The message has no id or no conversation.")
+		raise NotAMessage(_("The message has no id or no conversation."))
 	if message.message_type not in ("incoming", "outgoing", "template"):
-		raise NotAMessage(f"{message.message_type or 'An untyped'} message is not kept.")
+		raise NotAMessage(
+			_("A message of type {0} is not kept.").format(message.message_type)
+			if message.message_type
+			else _("A message without a type is not kept.")
+		)
 	mapping = message_mapping(message)
 	# The message belongs to the conversation, or to its Issue when it has one; the Contact (and
 	# the Customer or Lead it is linked to) see it through timeline links.
@@ -83,7 +88,7 @@ def message_mapping(message: MessageView) -> frappe._dict:
 		document.save(ignore_permissions=True)
 		mapping = frappe._dict({field: document.get(field) for field in MAPPING_FIELDS})
 	if not mapping.contact:
-		raise NotAMessage("The conversation has no contact to file the message under.")
+		raise NotAMessage(_("The conversation has no contact to file the message under."))
 	return mapping
 
 

@@ -10,6 +10,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from chat_bridge.chatwoot.events import Attachment, MessageView
+from chat_bridge.i18n import _
 from chat_bridge.sync.contacts import normalize_email
 
 SUBJECT_LIMIT = 140
@@ -57,13 +58,13 @@ def attachment_html(attachments: tuple[Attachment, ...]) -> str:
 			if url
 			else f"<li>{label}</li>"
 		)
-	return f"<p>Attachments:</p><ul>{''.join(items)}</ul>" if items else ""
+	return f"<p>{_('Attachments:')}</p><ul>{''.join(items)}</ul>" if items else ""
 
 
 def message_html(message: MessageView) -> str:
 	body = sanitized_html(message.content)
 	if message.is_deleted:
-		body = "<em>This message was deleted in Chatwoot.</em>"
+		body = f"<em>{_('This message was deleted in Chatwoot.')}</em>"
 	return body + attachment_html(message.attachments)
 
 
@@ -92,7 +93,7 @@ def communication_values(message: MessageView, agent_email: str | None = None) -
 		"subject": subject(message),
 		"content": message_html(message),
 		"sender": email,
-		"sender_full_name": full_name or email or ("Customer" if incoming else "Agent"),
+		"sender_full_name": full_name or email or (_("Customer") if incoming else _("Agent")),
 		"message_id": message_key(message.account_id, message.id),
 	}
 
@@ -102,8 +103,8 @@ def note_values(message: MessageView, author_email: str | None = None) -> dict:
 	sender = message.sender
 	return {
 		"comment_type": "Comment",
-		"content": f"<p><strong>Chatwoot note</strong> (conversation #{message.conversation.id})</p>"
-		+ message_html(message),
+		"content": f"<p><strong>{_('Chatwoot note')}</strong> "
+		f"({_('conversation #{0}').format(message.conversation.id)})</p>" + message_html(message),
 		"comment_email": normalize_email(author_email or (sender.email if sender else None)),
 		"comment_by": (sender.name if sender else None) or "Chatwoot",
 	}

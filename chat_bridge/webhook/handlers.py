@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import frappe
+from frappe import _
 
 from chat_bridge.chatwoot.events import (
 	ACCOUNT_CREATED,
@@ -46,14 +47,14 @@ def on_account_created(payload: dict) -> None:
 def on_contact_created(payload: dict) -> None:
 	contact = ContactView.from_payload(payload)
 	if contact.id is None:
-		raise Ignore("The contact has no id.")
+		raise Ignore(_("The contact has no id."))
 	sync_contact(contact)
 
 
 def on_contact_updated(payload: dict) -> None:
 	contact = ContactView.from_payload(payload)
 	if contact.id is None:
-		raise Ignore("The contact has no id.")
+		raise Ignore(_("The contact has no id."))
 	changes = changed_attributes(payload) if payload.get("changed_attributes") is not None else None
 	if changes and "custom_attributes" in changes:
 		recheck_contact(contact.account_id, contact.id, contact.custom_attributes)  # an agent's edit?
@@ -62,14 +63,18 @@ def on_contact_updated(payload: dict) -> None:
 	)
 	if known and not worth_writing(changes):
 		# Every customer message touches last_activity_at: not worth a write.
-		raise Ignore(f"Only {', '.join(sorted(changes)) or 'nothing'} changed, which ERPNext does not keep.")
+		raise Ignore(
+			_("Only {0} changed, which ERPNext does not keep.").format(
+				", ".join(sorted(changes)) or _("nothing")
+			)
+		)
 	sync_contact(contact, changes)
 
 
 def on_conversation_event(payload: dict) -> None:
 	conversation = ConversationView.from_payload(payload)
 	if conversation.id is None:
-		raise Ignore("The conversation has no id.")
+		raise Ignore(_("The conversation has no id."))
 	sync_conversation(conversation)
 
 
@@ -96,16 +101,18 @@ HANDLERS: dict[str, tuple[Feature | None, Callable[[dict], None]]] = {
 def dispatch(event: str, payload: dict) -> Outcome:
 	entry = HANDLERS.get(event)
 	if entry is None:
-		return Outcome("Ignored", f"Chat Bridge has no handler for {event}.")
+		return Outcome("Ignored", _("Chat Bridge has no handler for {0}.").format(event))
 	feature, handler = entry
 	if feature is not None and not feature_enabled(feature):
-		return Outcome("Ignored", f"{feature.label} is off.")
+		return Outcome("Ignored", _("{0} is off.").format(_(feature.label)))
 	if event != ACCOUNT_CREATED:
 		configured, received = get_settings().account_id, event_account_id(event, payload)
 		if received is not None and received != configured:
 			return Outcome(
 				"Ignored",
-				f"The event is for Chatwoot account {received}; this site syncs account {configured}.",
+				_("The event is for Chatwoot account {0}; this site syncs account {1}.").format(
+					received, configured
+				),
 			)
 	try:
 		handler(payload)

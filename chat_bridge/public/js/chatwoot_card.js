@@ -20,6 +20,13 @@
 	let popup = null;
 	let refreshing = false; // the agent asked for the card afresh
 
+	// The page has no desk scripts: the site sends this script's own strings, translated into the
+	// viewer's language, with the page (Frappe's translations of this file).
+	function __(text, values) {
+		const translated = (config.messages && config.messages[text]) || text;
+		return translated.replace(/\{(\d+)\}/g, (whole, index) => (values && index in values ? values[index] : whole));
+	}
+
 	function read_token() {
 		try {
 			return window.sessionStorage.getItem(TOKEN_KEY);
@@ -77,7 +84,7 @@
 		} catch (e) {
 			// fall through to the generic sentence
 		}
-		return error.body.exception || `The card could not be loaded (${error.status}).`;
+		return error.body.exception || __("The card could not be loaded ({0}).", [error.status]);
 	}
 
 	// Chatwoot's side
@@ -116,11 +123,12 @@
 
 	function load(fresh) {
 		if (!config.enabled) {
-			$card.innerHTML = `<p class="muted">ERPNext in Chatwoot is switched off.</p>`;
+			$card.innerHTML = `<p class="muted">${__("ERPNext in Chatwoot is switched off.")}</p>`;
 			return;
 		}
-		if (!context || !context.contact) {
-			$card.innerHTML = `<p class="muted">Waiting for Chatwoot to say which contact is open…</p>`;
+		// Chatwoot sends an empty contact while its dashboard has not loaded the conversation's one.
+		if (!context || !context.contact || !context.contact.id) {
+			$card.innerHTML = `<p class="muted">${__("Waiting for Chatwoot to say which contact is open…")}</p>`;
 			return;
 		}
 		call("viewer").then((viewer) => {
@@ -143,8 +151,8 @@
 
 	function show_sign_in() {
 		$card.innerHTML = `<h2>ERPNext</h2>
-			<p class="muted">Sign in to see this customer's ERPNext records here.</p>
-			<button class="primary" id="sign-in">Sign in to ERPNext</button>`;
+			<p class="muted">${__("Sign in to see this customer's ERPNext records here.")}</p>
+			<button class="primary" id="sign-in">${__("Sign in to ERPNext")}</button>`;
 		document.getElementById("sign-in").onclick = () => {
 			popup = window.open("/chatwoot-app/sign-in", "chat_bridge_card_sign_in", "width=520,height=560");
 		};
@@ -155,16 +163,16 @@
 		if (!card.contact) {
 			parts.push(unknown(card));
 		} else if (!card.contact.permitted) {
-			parts.push(`<p class="muted">You may not see this customer's records in ERPNext.</p>`);
+			parts.push(`<p class="muted">${__("You may not see this customer's records in ERPNext.")}</p>`);
 		} else {
 			parts.push(contact_head(card), figures(card), orders(card), invoices(card), issues(card));
 			if (!card.erpnext || !card.party) parts.push(communications(card), todos(card));
 		}
 		parts.push(actions(card));
 		parts.push(
-			`<p class="muted" style="margin-top:14px">As ${esc(viewer.full_name || viewer.user)} · <a href="#" id="refresh">Refresh</a>${
-				token ? ` · <a href="#" id="sign-out">Sign out</a>` : ""
-			}</p>`
+			`<p class="muted" style="margin-top:14px">${esc(__("As {0}", [viewer.full_name || viewer.user]))} · <a href="#" id="refresh">${__(
+				"Refresh"
+			)}</a>${token ? ` · <a href="#" id="sign-out">${__("Sign out")}</a>` : ""}</p>`
 		);
 		$card.innerHTML = parts.join("");
 		bind(card);
@@ -172,23 +180,23 @@
 
 	function unknown(card) {
 		const who = context.contact.name || context.contact.email || `#${context.contact.id}`;
-		return `<h2>${esc(who)}</h2><p><span class="pill warn">Not in ERPNext</span></p>
-			<p class="muted">No ERPNext contact is this Chatwoot contact yet.</p>`;
+		return `<h2>${esc(who)}</h2><p><span class="pill warn">${__("Not in ERPNext")}</span></p>
+			<p class="muted">${__("No ERPNext contact is this Chatwoot contact yet.")}</p>`;
 	}
 
 	function contact_head(card) {
 		const c = card.contact;
 		const party = card.party
-			? `<div>${esc(card.party.doctype)}: ${link(card.party.doctype, card.party.name, card.party.title)}
+			? `<div>${esc(__(card.party.doctype))}: ${link(card.party.doctype, card.party.name, card.party.title)}
 				${card.party.group ? `<span class="muted">· ${esc(card.party.group)}</span>` : ""}
 				${card.party.territory ? `<span class="muted">· ${esc(card.party.territory)}</span>` : ""}
 				${card.party.status ? `<span class="pill">${esc(card.party.status)}</span>` : ""}</div>`
 			: card.erpnext
-			? `<div class="muted">Not linked to a Customer or Lead.</div>`
+			? `<div class="muted">${__("Not linked to a Customer or Lead.")}</div>`
 			: "";
 		const verified =
 			card.conversation && card.conversation.identity_verified
-				? ` <span class="pill good" title="Signed in on the website">Verified</span>`
+				? ` <span class="pill good" title="${__("Signed in on the website")}">${__("Verified")}</span>`
 				: "";
 		return `<h2>${link("Contact", c.name, c.full_name)}${verified}</h2>
 			<div class="muted">${esc([c.email, c.phone, c.company_name].filter(Boolean).join(" · "))}</div>${party}`;
@@ -197,8 +205,8 @@
 	function figures(card) {
 		if (!card.finance) return "";
 		const f = card.finance;
-		const limit = f.credit_limit ? `<div><b>${esc(f.credit_limit_text)}</b><span class="muted">credit limit</span></div>` : "";
-		return `<div class="figures"><div><b>${esc(f.outstanding_text)}</b><span class="muted">outstanding</span></div>${limit}</div>`;
+		const limit = f.credit_limit ? `<div><b>${esc(f.credit_limit_text)}</b><span class="muted">${__("credit limit")}</span></div>` : "";
+		return `<div class="figures"><div><b>${esc(f.outstanding_text)}</b><span class="muted">${__("outstanding")}</span></div>${limit}</div>`;
 	}
 
 	function section(title, rows, empty) {
@@ -208,85 +216,87 @@
 
 	function orders(card) {
 		return section(
-			"Sales Orders",
+			__("Sales Orders"),
 			card.orders &&
 				card.orders.map(
 					(o) => `<div class="row"><span>${link("Sales Order", o.name)} <span class="muted">${esc(o.transaction_date)}</span></span>
-					<span><span class="pill">${esc(o.status)}</span> ${Math.round(o.per_delivered || 0)}% delivered${
-						o.delivery_date ? ` · by ${esc(o.delivery_date)}` : ""
-					}${card.can.order_note ? ` <button data-note="${esc(o.name)}">Note</button>` : ""}</span></div>`
+					<span><span class="pill">${esc(__(o.status))}</span> ${esc(__("{0}% delivered", [Math.round(o.per_delivered || 0)]))}${
+						o.delivery_date ? ` · ${esc(__("by {0}", [o.delivery_date]))}` : ""
+					}${card.can.order_note ? ` <button data-note="${esc(o.name)}">${__("Note")}</button>` : ""}</span></div>`
 				),
-			"No orders."
+			__("No orders.")
 		);
 	}
 
 	function invoices(card) {
 		const tone = { Paid: "good", Overdue: "bad" };
 		return section(
-			"Sales Invoices",
+			__("Sales Invoices"),
 			card.invoices &&
 				card.invoices.map(
-					(i) => `<div class="row"><span>${link("Sales Invoice", i.name)} <span class="muted">due ${esc(i.due_date || "")}</span></span>
-					<span>${esc(i.outstanding_text)} <span class="pill ${tone[i.state] || "warn"}">${esc(i.state)}</span></span></div>`
+					(i) => `<div class="row"><span>${link("Sales Invoice", i.name)} <span class="muted">${esc(__("due {0}", [i.due_date || ""]))}</span></span>
+					<span>${esc(i.outstanding_text)} <span class="pill ${tone[i.state] || "warn"}">${esc(__(i.state))}</span></span></div>`
 				),
-			"No invoices."
+			__("No invoices.")
 		);
 	}
 
 	function issues(card) {
 		return section(
-			"Open Issues",
+			__("Open Issues"),
 			card.issues &&
 				card.issues.map(
-					(i) => `<div class="row"><span>${link("Issue", i.name, i.subject)}</span><span class="pill">${esc(i.status)}</span></div>`
+					(i) => `<div class="row"><span>${link("Issue", i.name, i.subject)}</span><span class="pill">${esc(__(i.status))}</span></div>`
 				),
-			"No open issues."
+			__("No open issues.")
 		);
 	}
 
 	function communications(card) {
 		return section(
-			"Recent communications",
+			__("Recent communications"),
 			card.communications &&
 				card.communications.map(
 					(c) => `<div class="row"><span>${link("Communication", c.name, c.subject)}</span><span class="muted">${esc(
 						c.communication_date
 					)}</span></div>`
 				),
-			"None."
+			__("None.")
 		);
 	}
 
 	function todos(card) {
 		return section(
-			"Open ToDos",
+			__("Open ToDos"),
 			card.todos &&
 				card.todos.map(
 					(t) => `<div class="row"><span>${link("ToDo", t.name, (t.description || "").replace(/<[^>]*>/g, "").slice(0, 80))}</span><span class="muted">${esc(
 						t.allocated_to
 					)}</span></div>`
 				),
-			"None."
+			__("None.")
 		);
 	}
 
 	function actions(card) {
 		const can = card.can || {};
 		const buttons = [];
-		if (can.link) buttons.push(`<button id="link">Link to a Customer or Lead</button>`);
-		if (can.create_lead) buttons.push(`<button id="create-lead">Create a Lead</button>`);
-		if (can.create_issue) buttons.push(`<button id="create-issue">Create an Issue</button>`);
+		if (can.link) buttons.push(`<button id="link">${__("Link to a Customer or Lead")}</button>`);
+		if (can.create_lead) buttons.push(`<button id="create-lead">${__("Create a Lead")}</button>`);
+		if (can.create_issue) buttons.push(`<button id="create-issue">${__("Create an Issue")}</button>`);
 		const filed = card.conversation && card.conversation.reference;
-		const under = filed ? `<div class="muted">This conversation is filed under ${link(filed.doctype, filed.name)}.</div>` : "";
-		return buttons.length || under ? `<h3>Actions</h3>${buttons.join("")}${under}<div id="search"></div>` : "";
+		const under = filed
+			? `<div class="muted">${__("This conversation is filed under {0}.", [link(filed.doctype, filed.name)])}</div>`
+			: "";
+		return buttons.length || under ? `<h3>${__("Actions")}</h3>${buttons.join("")}${under}<div id="search"></div>` : "";
 	}
 
 	function act(question, method, args) {
 		if (!window.confirm(question)) return;
-		$status.textContent = "Working…";
+		$status.textContent = __("Working…");
 		call(method, args, true)
 			.then(() => {
-				$status.textContent = "Done.";
+				$status.textContent = __("Done.");
 				load(true);
 			})
 			.catch((error) => ($status.textContent = complaint(error)));
@@ -305,10 +315,10 @@
 		});
 		on("sign-out", () => call("sign_out", {}, true).finally(() => (keep_token(null), load())));
 		on("create-lead", () =>
-			act("Create a Lead from this Chatwoot contact?", "create_lead", { contact_id: context.contact.id, account_id })
+			act(__("Create a Lead from this Chatwoot contact?"), "create_lead", { contact_id: context.contact.id, account_id })
 		);
 		on("create-issue", () =>
-			act(`Create an Issue for conversation #${conversation.id}?`, "create_issue", {
+			act(__("Create an Issue for conversation #{0}?", [conversation.id]), "create_issue", {
 				conversation_id: conversation.id,
 				account_id,
 			})
@@ -316,7 +326,7 @@
 		on("link", () => show_search(account_id));
 		document.querySelectorAll("[data-note]").forEach((button) => {
 			button.onclick = () =>
-				act(`Add a private note about ${button.dataset.note} to conversation #${conversation.id}?`, "add_order_note", {
+				act(__("Add a private note about {0} to conversation #{1}?", [button.dataset.note, conversation.id]), "add_order_note", {
 					conversation_id: conversation.id,
 					sales_order: button.dataset.note,
 				});
@@ -325,21 +335,21 @@
 
 	function show_search(account_id) {
 		const $search = document.getElementById("search");
-		$search.innerHTML = `<input id="q" placeholder="Customer or Lead name"><div id="found"></div>`;
+		$search.innerHTML = `<input id="q" placeholder="${esc(__("Customer or Lead name"))}"><div id="found"></div>`;
 		const $q = document.getElementById("q");
 		$q.focus();
 		$q.oninput = () =>
 			call("search_parties", { q: $q.value }).then((answer) => {
 				document.getElementById("found").innerHTML = answer.data
 					.map(
-						(p) => `<div class="row"><span>${esc(p.title || p.name)} <span class="muted">${esc(p.doctype)} ${esc(
+						(p) => `<div class="row"><span>${esc(p.title || p.name)} <span class="muted">${esc(__(p.doctype))} ${esc(
 							p.name
-						)}</span></span><button data-doctype="${esc(p.doctype)}" data-name="${esc(p.name)}">Link</button></div>`
+						)}</span></span><button data-doctype="${esc(p.doctype)}" data-name="${esc(p.name)}">${__("Link")}</button></div>`
 					)
 					.join("");
 				document.querySelectorAll("#found button").forEach((button) => {
 					button.onclick = () =>
-						act(`Link this contact to ${button.dataset.doctype} ${button.dataset.name}?`, "link_party", {
+						act(__("Link this contact to {0} {1}?", [__(button.dataset.doctype), button.dataset.name]), "link_party", {
 							contact_id: context.contact.id,
 							doctype: button.dataset.doctype,
 							name: button.dataset.name,
@@ -350,7 +360,9 @@
 	}
 
 	if (window.parent === window) {
-		$card.innerHTML = `<p class="muted">This page is the ERPNext customer card: Chatwoot shows it beside a conversation.</p>`;
+		$card.innerHTML = `<p class="muted">${__(
+			"This page is the ERPNext customer card: Chatwoot shows it beside a conversation."
+		)}</p>`;
 	} else {
 		load();
 		ask_chatwoot();

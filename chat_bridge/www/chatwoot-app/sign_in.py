@@ -19,5 +19,6 @@ def get_context(context):
 		frappe.local.flags.redirect_location = "/login?redirect-to=" + quote(CARD_SIGN_IN_PAGE)
 		raise frappe.Redirect
 	context.no_header = context.no_breadcrumbs = True
+	context.lang = frappe.local.lang
 	context.full_name = frappe.utils.get_fullname(frappe.session.user)
 	context.user = frappe.session.user

@@ -53,9 +53,7 @@ class ChatwootUserToken(Document):
 			)
 		except ChatwootError as error:
 			frappe.msgprint(
-				_("Saved, but not verified: {0}").format(
-					_(describe_for_user(error, settings.chatwoot_url)[1])
-				),
+				_("Saved, but not verified: {0}").format(describe_for_user(error, settings.chatwoot_url)[1]),
 				indicator="orange",
 			)
 			return None

@@ -32,10 +32,15 @@ def execute(filters=None):
 		}
 		for row in performance.rows
 	]
-	message = _("Figures from {0}.").format(_(performance.source))
+	from_chatwoot = performance.source == FROM_CHATWOOT
+	message = (
+		_("Figures from Chatwoot's reports.")
+		if from_chatwoot
+		else _("Figures from the synced conversations.")
+	)
 	if performance.note:
-		message += " " + _(performance.note)
-	if performance.source == FROM_CHATWOOT:
+		message += " " + performance.note
+	if from_chatwoot:
 		message += " " + _("Resolved counts the resolutions Chatwoot recorded in the period.")
 	else:
 		message += " " + _(

@@ -11,18 +11,21 @@ from chat_bridge.analytics.analysis import analyse
 from chat_bridge.analytics.performance import period
 from chat_bridge.settings import get_settings
 
-LABELS = {
-	"Day": _("Day"),
-	"Status": _("Status"),
-	"Inbox": _("Inbox"),
-	"Team": _("Team"),
-	"Label": _("Label"),
-	"Priority": _("Priority"),
-	"Assignee": _("Assignee"),
-	"Hour of Day": _("Hour of Day"),
-	"First Response Time": _("First Response Time"),
-	"Resolution Time": _("Resolution Time"),
-}
+
+def label_of(view: str) -> str:
+	"""The name of the column a view counts by."""
+	return {
+		"Day": _("Day"),
+		"Status": _("Status"),
+		"Inbox": _("Inbox"),
+		"Team": _("Team"),
+		"Label": _("Label"),
+		"Priority": _("Priority"),
+		"Assignee": _("Assignee"),
+		"Hour of Day": _("Hour of Day"),
+		"First Response Time": _("First Response Time"),
+		"Resolution Time": _("Resolution Time"),
+	}.get(view, view)
 
 
 def execute(filters=None):
@@ -43,15 +46,15 @@ def shown(view: str, value):
 		return f"{int(value):02d}:00"
 	if view == "Inbox":
 		return _("Inbox {0}").format(value)
-	if view in ("First Response Time", "Resolution Time"):
-		return _(value)  # a bucket's label
-	return value
+	if view in ("Status", "Priority"):
+		return _(value)  # Chatwoot's words, as the mapping's options translate them
+	return value  # a day, a status, a name, or a bucket of times like "1-5m"
 
 
 def columns(view: str) -> list[dict]:
 	first = {
 		"fieldname": "value",
-		"label": LABELS.get(view, view),
+		"label": label_of(view),
 		"fieldtype": "Date" if view == "Day" else "Data",
 		"width": 180,
 	}
