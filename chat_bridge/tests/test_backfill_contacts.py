@@ -137,7 +137,7 @@ class TestContactBatches(ChatBridgeTestCase):
 	def test_the_insert_hooks_run_for_the_new_contacts(self):
 		outcome = write_batch([chatwoot_contact(self.base, 1)], ACCOUNT)
 		self.assertEqual(outcome.created, [contact_of(self.base + 1)])
-		with patch.object(backfill_contacts, "update_global_search") as indexed:
+		with patch.object(bulk_contacts, "update_global_search") as indexed:
 			bulk_contacts.queue_insert_hooks(outcome.created)
 		self.assertEqual([c.args[0].name for c in indexed.call_args_list], outcome.created)
 
@@ -180,7 +180,7 @@ class TestBackfillInBatches(WithChatwoot):
 		listed = self.mock.listed_contacts()
 		sync_contact(ContactView.from_payload(self.mock.contact_json(listed[0]), account_id=3))
 		frappe.db.commit()
-		with patch.object(backfill_contacts, "mappings_of", return_value={}):  # as if not seen yet
+		with patch.object(bulk_contacts, "mappings_of", return_value={}):  # as if not seen yet
 			summary = pull.backfill(api, conversations=False, messages=False)
 		self.assertEqual(summary.failures, [])
 		mapped = frappe.get_all(MAPPING_DOCTYPE, filters={"account_id": 3}, pluck="chatwoot_contact_id")
