@@ -163,7 +163,7 @@ def check_account(account: Mapping | None, error_kind: str | None, account_id: i
 			_("account {0} was not checked: no API Access Token is set").format(account_id),
 			_("Set the token first."),
 		)
-	if error_kind in ("not_found", "token", "forbidden"):
+	if error_kind in ("not_found", "token", "forbidden", "account"):
 		return Check(
 			"account",
 			False,

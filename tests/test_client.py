@@ -11,6 +11,7 @@ import responses
 from responses import matchers
 
 from chat_bridge.chatwoot import (
+	AccountAccessError,
 	AuthenticationError,
 	ChatwootAPI,
 	ChatwootConnectionError,
@@ -19,6 +20,7 @@ from chat_bridge.chatwoot import (
 	ChatwootTimeoutError,
 	ForbiddenError,
 	NotFoundError,
+	NotPermissibleError,
 	RateLimitError,
 	RetryPolicy,
 	ServerError,
@@ -618,6 +620,12 @@ def test_backoff_jitter_stays_between_half_and_full_ceiling():
 	[
 		(401, {"error": "Invalid Access Token"}, AuthenticationError, "Invalid Access Token"),
 		(403, {"error": "You are not authorized to do this action"}, ForbiddenError, "not authorized"),
+		# Chatwoot refuses a valid token with 401 and says why only in the message
+		# (app/controllers/concerns/request_exception_handler.rb:15-17).
+		(401, {"error": "You are not authorized to do this action"}, ForbiddenError, "not authorized"),
+		(401, {"error": "You are not authorized to access this account"}, AccountAccessError, "this account"),
+		(401, {"error": "Account is suspended"}, AccountAccessError, "suspended"),
+		(401, {"error": "Non permissible resource"}, NotPermissibleError, "Non permissible"),
 		(404, {"error": "Resource could not be found"}, NotFoundError, "Resource could not be found"),
 		(500, {"error": "boom"}, ServerError, "boom"),
 		(418, "I'm a teapot", ChatwootHTTPError, "teapot"),

@@ -131,6 +131,27 @@ SPEC_LAGS = [
 	),
 	SpecLag(
 		"GET",
+		r"/api/v1/accounts/\d+",
+		"domain and support_email are null until set (models/_account.json.jbuilder writes them as they are)",
+		drop_null=frozenset({"domain", "support_email"}),
+	),
+	SpecLag(
+		"GET",
+		r".*/inboxes",
+		"a channel's own keys are null on the others (_inbox.json.jbuilder: resource.channel.try(...))",
+		drop_null=frozenset(
+			{
+				"website_token",
+				"phone_number",
+				"hmac_mandatory",
+				"allowed_domains",
+				"provider",
+				"greeting_message",
+			}
+		),
+	),
+	SpecLag(
+		"GET",
 		r".*/conversations(/\d+)?",
 		"meta.assignee is null while a conversation is unassigned; the spec allows only an object",
 		drop_null=frozenset({"assignee"}),

@@ -8,11 +8,13 @@ import pytest
 from chat_bridge import arguments
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import (
+	AccountAccessError,
 	AuthenticationError,
 	ChatwootConnectionError,
 	ChatwootError,
 	ForbiddenError,
 	NotFoundError,
+	NotPermissibleError,
 	RateLimitError,
 	ServerError,
 	ValidationError,
@@ -200,7 +202,13 @@ def test_long_messages_are_shortened_in_lists():
 	"error, kind, fragment",
 	[
 		(AuthenticationError("x", status=401), "token", "rejected the access token"),
-		(ForbiddenError("x", status=403), "forbidden", "administrator"),
+		(ForbiddenError("x", status=401), "forbidden", "administrator"),
+		(
+			AccountAccessError("x", status=401, detail="You are not authorized to access this account"),
+			"account",
+			"member of it",
+		),
+		(NotPermissibleError("x", status=401), "not_permissible", "created or was given"),
 		(NotFoundError("x", status=404), "not_found", "no such record"),
 		(
 			ValidationError("x", status=422, detail="Email has already been taken"),

@@ -15,7 +15,7 @@ from chat_bridge.provisioning.plan import (
 	sign_in_link,
 	status_of,
 )
-from tests.mock_chatwoot_api.mock_server import password_errors
+from tests.mock_chatwoot_api.platform import password_errors
 
 
 def test_steps_run_in_order_and_what_is_done_is_not_run_again():
@@ -47,7 +47,11 @@ def test_passwords_pass_chatwoots_rules_and_differ():
 
 def test_the_mock_refuses_what_chatwoot_refuses():
 	assert password_errors("abc") != []
-	assert password_errors("alllowercase1!") == ["Password must contain at least 1 uppercase letter"]
+	assert password_errors("alllowercase1!") == [
+		"Password must contain at least 1 uppercase character  (A..Z)"
+	]
+	assert password_errors("Abcdef1.") == []  # a full stop is special to Chatwoot
+	assert password_errors("Abcdef1!é") == ["Password contains 1 invalid character (é)"]
 
 
 @pytest.mark.parametrize("length", [7, 129])

@@ -20,7 +20,7 @@ from chat_bridge.widget.placement import (
 	sdk_settings,
 	shows_widget,
 )
-from tests.mock_chatwoot_api.mock_server import MockChatwoot
+from tests.mock_chatwoot_api import MockChatwoot
 
 KEY = identity_key("the site's encryption key")
 

@@ -9,6 +9,7 @@ webhook signatures and event payloads.
 
 from chat_bridge.chatwoot.client import ChatwootAPI
 from chat_bridge.chatwoot.errors import (
+	AccountAccessError,
 	AuthenticationError,
 	ChatwootConnectionError,
 	ChatwootError,
@@ -17,6 +18,7 @@ from chat_bridge.chatwoot.errors import (
 	ConfigurationError,
 	ForbiddenError,
 	NotFoundError,
+	NotPermissibleError,
 	RateLimitError,
 	ServerError,
 	ValidationError,
@@ -26,6 +28,7 @@ from chat_bridge.chatwoot.retry import NO_RETRY, RetryPolicy
 
 __all__ = [
 	"NO_RETRY",
+	"AccountAccessError",
 	"AuthenticationError",
 	"ChatwootAPI",
 	"ChatwootConnectionError",
@@ -35,6 +38,7 @@ __all__ = [
 	"ConfigurationError",
 	"ForbiddenError",
 	"NotFoundError",
+	"NotPermissibleError",
 	"PlatformAPI",
 	"RateLimitError",
 	"RetryPolicy",

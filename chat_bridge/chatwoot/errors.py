@@ -58,11 +58,23 @@ class ChatwootHTTPError(ChatwootError):
 
 
 class AuthenticationError(ChatwootHTTPError):
-	"""401: Chatwoot rejected the access token."""
+	"""401 "Invalid Access Token": Chatwoot does not know the token."""
 
 
 class ForbiddenError(ChatwootHTTPError):
-	"""403: the token is valid but may not do this (often: an agent's token where an administrator's is needed)."""
+	"""The token is valid but may not do this: an agent's token where an administrator's is needed.
+
+	Chatwoot answers a refusal with 401, like a bad token, and tells them apart only by its message
+	(app/controllers/concerns/request_exception_handler.rb:15-17); a proxy may answer 403.
+	"""
+
+
+class AccountAccessError(ForbiddenError):
+	"""The token's user is not a member of the account, or the account is suspended."""
+
+
+class NotPermissibleError(ForbiddenError):
+	"""Platform API: the platform app neither created nor was given this user or account."""
 
 
 class NotFoundError(ChatwootHTTPError):
@@ -98,8 +110,23 @@ _BY_STATUS = {
 }
 
 
-def error_class_for_status(status: int) -> type[ChatwootHTTPError]:
-	"""The error class that stands for an HTTP error `status` from Chatwoot."""
+# What Chatwoot says with each 401 that is not about the token itself
+# (app/controllers/concerns/request_exception_handler.rb:17, ensure_current_account_helper.rb:11,24,31,
+# access_token_auth_helper.rb:34; app/controllers/platform_controller.rb:35).
+_REFUSALS_BY_MESSAGE = {
+	"You are not authorized to do this action": ForbiddenError,
+	"Access to this endpoint is not authorized for bots": ForbiddenError,
+	"You are not authorized to access this account": AccountAccessError,
+	"Bot is not authorized to access this account": AccountAccessError,
+	"Account is suspended": AccountAccessError,
+	"Non permissible resource": NotPermissibleError,
+}
+
+
+def error_class_for_status(status: int, detail: str | None = None) -> type[ChatwootHTTPError]:
+	"""The error class that stands for an HTTP error `status` from Chatwoot, whose body said `detail`."""
+	if status == 401 and detail in _REFUSALS_BY_MESSAGE:
+		return _REFUSALS_BY_MESSAGE[detail]
 	if status in _BY_STATUS:
 		return _BY_STATUS[status]
 	if status >= 500:
@@ -110,8 +137,22 @@ def error_class_for_status(status: int) -> type[ChatwootHTTPError]:
 def describe_for_user(error: ChatwootError, chatwoot_url: str | None) -> tuple[str, str]:
 	"""(kind, sentence) for a person who asked for something Chatwoot refused or failed.
 
-	Kinds: token, forbidden, not_found, invalid, unavailable, failed.
+	Kinds: token, forbidden, account, not_permissible, not_found, invalid, unavailable, failed.
 	"""
+	if isinstance(error, AccountAccessError):
+		return (
+			"account",
+			_(
+				"Chatwoot refuses this token for the account: {0}. Check the account id and that the token's user is a member of it."
+			).format(error.detail),
+		)
+	if isinstance(error, NotPermissibleError):
+		return (
+			"not_permissible",
+			_(
+				"The platform app may only manage the Chatwoot users and accounts it created or was given access to."
+			),
+		)
 	if isinstance(error, AuthenticationError):
 		return (
 			"token",
@@ -122,7 +163,9 @@ def describe_for_user(error: ChatwootError, chatwoot_url: str | None) -> tuple[s
 	if isinstance(error, ForbiddenError):
 		return (
 			"forbidden",
-			_("Chatwoot does not allow this token to do that; an administrator's token may be needed."),
+			_(
+				"The token is valid, but its Chatwoot user's role may not do that: use an administrator's access token."
+			),
 		)
 	if isinstance(error, NotFoundError):
 		return "not_found", _("Chatwoot has no such record in this account.")

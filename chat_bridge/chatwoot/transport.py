@@ -155,7 +155,7 @@ def _error_from_response(method: str, path: str, response: requests.Response) ->
 	message = f"{method} {path}: Chatwoot answered {status} {response.reason or ''}".rstrip()
 	if detail:
 		message += f": {detail}"
-	cls = error_class_for_status(status)
+	cls = error_class_for_status(status, detail)
 	kwargs: dict[str, Any] = {"status": status, "method": method, "path": path, "detail": detail}
 	if cls is ValidationError:
 		kwargs["attributes"] = attributes

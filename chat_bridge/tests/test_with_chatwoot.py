@@ -35,7 +35,7 @@ AGENT_USER = "sam.agent@erp.example"
 def start_mock():
 	if str(REPOSITORY) not in sys.path:
 		sys.path.insert(0, str(REPOSITORY))
-	from tests.mock_chatwoot_api.mock_server import MockChatwoot
+	from tests.mock_chatwoot_api import MockChatwoot
 
 	return MockChatwoot().start()
 
