@@ -28,6 +28,7 @@ __all__ = [
 	"PlatformAPI",
 	"platform_client",
 	"system_client",
+	"token_client",
 	"user_client",
 ]
 
@@ -90,20 +91,28 @@ def _location() -> tuple[str, int]:
 	return settings.chatwoot_url, settings.account_id
 
 
+def token_client(
+	token: str, account_id: int | None = None, *, retry: RetryPolicy | None = None
+) -> ChatwootAPI:
+	"""A client with `token` on the settings' Chatwoot (and account, unless `account_id` names
+	another), keeping to the bench's one pace like every other client."""
+	url, default_account = _location()
+	return paced(ChatwootAPI(url, token, account_id or default_account, retry=retry))
+
+
 def system_client(*, account_id: int | None = None, retry: RetryPolicy | None = None) -> ChatwootAPI:
 	"""A client with the administrator token of the settings, for jobs and system-level calls.
 
 	On the settings' account unless `account_id` names another one.
 	"""
-	url, default_account = _location()
-	account_id = account_id or default_account
+	_location()  # the URL and account are missing more often than the token: say that first
 	token = get_secret("api_access_token")
 	if not token:
 		frappe.throw(
 			_("Set an administrator's API Access Token in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	return paced(ChatwootAPI(url, token, account_id, retry=retry))
+	return token_client(token, account_id, retry=retry)
 
 
 def user_client(user: str | None = None, *, retry: RetryPolicy | None = INTERACTIVE_RETRY) -> ChatwootAPI:
@@ -115,8 +124,7 @@ def user_client(user: str | None = None, *, retry: RetryPolicy | None = INTERACT
 	user = user or frappe.session.user
 	token, account_id = _user_token(user)
 	if token:
-		url, default_account = _location()
-		return paced(ChatwootAPI(url, token, account_id or default_account, retry=retry))
+		return token_client(token, account_id, retry=retry)
 	if is_chatwoot_admin(user):
 		return system_client(retry=retry)
 	frappe.throw(

@@ -15,7 +15,7 @@ from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
-from chat_bridge.clients import INTERACTIVE_RETRY, ChatwootAPI
+from chat_bridge.clients import INTERACTIVE_RETRY, ChatwootAPI, token_client
 from chat_bridge.features import Feature, is_enabled
 from chat_bridge.rollout import (
 	Check,
@@ -65,7 +65,7 @@ def admin_client() -> ChatwootAPI | None:
 	token = get_secret("api_access_token")
 	if not (settings.chatwoot_url and settings.account_id and token):
 		return None
-	return ChatwootAPI(settings.chatwoot_url, token, settings.account_id, retry=INTERACTIVE_RETRY)
+	return token_client(token, retry=INTERACTIVE_RETRY)
 
 
 def _ask(call) -> tuple[object, str | None]:

@@ -38,6 +38,8 @@ class PlatformAPI:
 		return self.transport.request("POST", "/platform/api/v1/accounts", json_body={"name": name, **fields})
 
 	def add_account_user(self, account_id: int, user_id: int, role: str = "agent") -> dict:
+		"""Only on an account the platform app created or was given; others answer 401 "Non permissible
+		resource" (app/controllers/platform_controller.rb:31-36), where POST /agents is the way in."""
 		check_choice("role", role, ("agent", "administrator"))
 		return self.transport.request(
 			"POST",

@@ -5,11 +5,15 @@ for, and the outcome of each step (`chat_bridge.provisioning.plan`). Running `pr
 again finishes what an earlier run left, so an agent that was created but not added to its inbox
 is put right with one action.
 
-With the settings' Platform API Token, the user is created (or claimed) through Chatwoot's Platform
-API with a password nobody sees, and their access token is stored as their Chatwoot User Token.
-Without it, Chatwoot e-mails the agent an invitation, and their token is linked when they store it
-themselves after accepting. Chatwoot is always asked with the account passed in, never the
-settings' account read deep inside.
+With the settings' Platform API Token, the user is created (or claimed, when Chatwoot already has
+the e-mail) through Chatwoot's Platform API with a password nobody sees, and their access token is
+stored as their Chatwoot User Token. Membership of the account always goes through the account's
+own agents API with the administrator token: the Platform API may only add members to accounts
+the platform app created (app/controllers/platform_controller.rb:31-36), which the company's
+account usually is not, while POST /agents takes an existing user as they are
+(app/builders/agent_builder.rb:28-35). Without a Platform API Token, that same call invites the
+agent by e-mail, and their token is linked when they store it themselves after accepting.
+Chatwoot is always asked with the account passed in, never the settings' account read deep inside.
 """
 
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
 
-from chat_bridge.chatwoot.errors import ChatwootError, NotFoundError
+from chat_bridge.chatwoot.errors import ChatwootError, ChatwootHTTPError, NotFoundError, NotPermissibleError
 from chat_bridge.clients import (
 	USER_TOKEN_DOCTYPE,
 	ChatwootAPI,
@@ -101,7 +105,8 @@ def provision_agent(user: str, account_id: int, *, role: str | None = None, inbo
 		frappe.throw(_("{0} has no e-mail address for Chatwoot.").format(user))
 	record = agent_record(user, account_id)
 	if record.status == DEPROVISIONED:
-		record.update({f"{step}_step": None for step in STEPS if step != "user"})
+		# Every step again, the user's too: Chatwoot deletes a user it took out of their last account.
+		record.update({f"{step}_step": None for step in STEPS})
 	if role:
 		record.role = role
 	if inboxes is not None:
@@ -152,17 +157,33 @@ STEP_LABELS = {
 def make_user(record, person, chatwoot: Chatwoot) -> str:
 	"""The Chatwoot user: created (or claimed by e-mail) through the Platform API, or invited."""
 	if chatwoot.platform is None:
-		record.chatwoot_user_id = invite(record, person, chatwoot)
+		record.chatwoot_user_id = account_member(record, person, chatwoot)["id"]
 		record.account_step = DONE  # the invitation made them a member
 		return DONE
-	if record.chatwoot_user_id:
-		chatwoot.platform.get_user(record.chatwoot_user_id)  # still there, and still ours to manage
+	if record.chatwoot_user_id and platform_user_exists(record.chatwoot_user_id, chatwoot):
 		return DONE
+	# Claiming an e-mail Chatwoot has answers that user; a user deleted since is made again.
 	created = chatwoot.platform.create_user(
 		person.full_name or person.email, normalize_email(person.email), generate_password()
 	)
 	record.chatwoot_user_id = created["id"]
 	return DONE
+
+
+def platform_user_exists(user_id: int, chatwoot: Chatwoot) -> bool:
+	"""Whether the Chatwoot user is still there for the platform app; Chatwoot deletes a user taken
+	out of their last account (app/controllers/api/v1/accounts/agents_controller.rb:108-110)."""
+	try:
+		chatwoot.platform.get_user(user_id)
+	except NotFoundError:
+		return False
+	except NotPermissibleError as error:
+		raise StepFailed(
+			_(
+				"Chatwoot user {0} was not made or claimed by this platform app: Deprovision, then Provision again to claim the user by e-mail."
+			).format(user_id)
+		) from error
+	return True
 
 
 def refuse_over_limit(email: str, chatwoot: Chatwoot) -> None:
@@ -178,18 +199,41 @@ def refuse_over_limit(email: str, chatwoot: Chatwoot) -> None:
 		frappe.throw(_(refusal), AgentLimitReached, title=_("Max Agents reached"))
 
 
-def invite(record, person, chatwoot: Chatwoot) -> int:
-	email = normalize_email(person.email)
-	agents = chatwoot.admin.list_agents() or []
-	existing = next((a for a in agents if normalize_email(a.get("email")) == email), None)
-	if existing:
-		return existing["id"]
-	return chatwoot.admin.create_agent(person.full_name or email, email, role=record.role or "agent")["id"]
-
-
 def join_account(record, person, chatwoot: Chatwoot) -> str:
-	chatwoot.platform.add_account_user(chatwoot.account_id, record.chatwoot_user_id, record.role or "agent")
+	member = account_member(record, person, chatwoot)
+	if record.chatwoot_user_id and member["id"] != record.chatwoot_user_id:
+		raise StepFailed(
+			_("Account {0} has {1} as Chatwoot user {2}, not {3}.").format(
+				chatwoot.account_id, member.get("email"), member["id"], record.chatwoot_user_id
+			)
+		)
 	return DONE
+
+
+def account_member(record, person, chatwoot: Chatwoot) -> dict:
+	"""The user as a member of the account with the role asked for, through the account's agents
+	API: an existing Chatwoot user joins as they are, a new e-mail is invited. A member keeps their
+	membership; an agent asked to be an administrator becomes one, and an administrator stays one
+	(the record says so), since taking a role away is for a person to decide in Chatwoot."""
+	email = normalize_email(person.email)
+	role = record.role or "agent"
+	agents = chatwoot.admin.list_agents() or []
+	member = next((a for a in agents if normalize_email(a.get("email")) == email), None)
+	if member is None:
+		try:
+			member = chatwoot.admin.create_agent(person.full_name or email, email, role=role)
+		except ChatwootHTTPError as error:
+			if error.status == 402:  # app/controllers/api/v1/accounts/agents_controller.rb:96-106
+				raise StepFailed(
+					_(
+						"Chatwoot says the account has no agent seat left ({0}): free one in Chatwoot or raise the account's agent limit, then Provision again."
+					).format(error.detail)
+				) from error
+			raise
+	elif role == "administrator" and member.get("role") != role:
+		member = chatwoot.admin.update_agent(member["id"], role=role)
+	record.role = member.get("role") or role
+	return member
 
 
 def join_inboxes(record, person, chatwoot: Chatwoot) -> str:
@@ -251,21 +295,20 @@ def deprovision_agent(user: str, account_id: int, *, delete_chatwoot_user: bool 
 	if delete_chatwoot_user and chatwoot.platform is None:
 		frappe.throw(_("Deleting a Chatwoot user needs the Platform API Token."))
 	if agent_id:
+		# The account's API, whoever made the user: the Platform API may only take members out of
+		# accounts the platform app created. Chatwoot deletes a user left in no account.
 		try:
-			if chatwoot.platform and record.provisioned_via == VIA_PLATFORM:
-				chatwoot.platform.remove_account_user(account_id, agent_id)
-			else:
-				chatwoot.admin.delete_agent(agent_id)
+			chatwoot.admin.delete_agent(agent_id)
 		except NotFoundError:
 			pass  # no longer in the account
 		if delete_chatwoot_user:
-			chatwoot.platform.delete_user(agent_id)
+			try:
+				chatwoot.platform.delete_user(agent_id)
+			except NotFoundError:
+				pass  # Chatwoot deleted them with their last membership
 	frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})
-	record.update({f"{step}_step": None for step in STEPS if step != "user"})
-	if delete_chatwoot_user:
-		record.user_step, record.chatwoot_user_id = None, None
-	else:
-		record.chatwoot_user_id = agent_id
+	record.update({f"{step}_step": None for step in STEPS})
+	record.chatwoot_user_id = None if delete_chatwoot_user else agent_id
 	record.status = DEPROVISIONED
 	record.last_error = None
 	record.last_run_at = now_datetime()

@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from chat_bridge.chatwoot.errors import AuthenticationError, ChatwootError, describe_for_user
-from chat_bridge.clients import INTERACTIVE_RETRY, ChatwootAPI
+from chat_bridge.clients import INTERACTIVE_RETRY, token_client
 from chat_bridge.features import MASTER_FLAG
 from chat_bridge.permissions import is_chatwoot_admin
 from chat_bridge.provisioning.agents import link_accepted_invitation
@@ -37,14 +37,10 @@ class ChatwootUserToken(Document):
 				_("Saved. The token will be checked with Chatwoot once the integration is switched on.")
 			)
 			return None
-		api = ChatwootAPI(
-			settings.chatwoot_url,
-			self.api_access_token,
-			self.account_id or settings.account_id,
-			retry=INTERACTIVE_RETRY,
-		)
+		account_id = self.account_id or settings.account_id
+		api = token_client(self.api_access_token, account_id, retry=INTERACTIVE_RETRY)
 		try:
-			return api.get_profile().get("id")
+			profile = api.get_profile()
 		except AuthenticationError:
 			frappe.throw(
 				_(
@@ -57,3 +53,10 @@ class ChatwootUserToken(Document):
 				indicator="orange",
 			)
 			return None
+		if not any(str(a.get("id")) == str(account_id) for a in profile.get("accounts") or []):
+			frappe.throw(
+				_(
+					"This token's Chatwoot user ({0}) is not a member of account {1}: add them to the account in Chatwoot, or use their token for it."
+				).format(profile.get("email") or profile.get("id"), account_id)
+			)
+		return profile.get("id")
