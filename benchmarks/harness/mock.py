@@ -20,6 +20,8 @@ class MockProcess:
 		self.url = f"http://127.0.0.1:{self.port}"
 		self.account = account
 		argv = [sys.executable, "-m", "tests.mock_chatwoot_api.mock_server", "--port", str(self.port)]
+		# The site it delivers to is on loopback, which Chatwoot posts to only when allowed.
+		argv.append("--allow-private-network")
 		argv += [
 			"--account",
 			str(account),

@@ -93,7 +93,7 @@ def story() -> list[dict]:
 class AnalyticsTestCase(WithChatwoot):
 	def setUp(self):
 		super().setUp()
-		self.mock.account = {**self.mock.account, "id": ACCOUNT}
+		self.mock.renumber_account(self.mock.account["id"], ACCOUNT)
 		self.configure(
 			enabled=1,
 			enable_dashboard=1,
@@ -186,13 +186,14 @@ class TestAgentPerformanceFromChatwoot(AnalyticsTestCase):
 			resolved_at=middle + 7200,
 			status="resolved",
 		)
-		message = self.mock._store_message(
+		message = self.mock.store_message(
 			conversation, {"content": "On its way", "sender_id": 12}, middle + 600
 		)
 		message["created_at"] = middle + 600
+		rating = {"account_id": ACCOUNT, "conversation_id": conversation["id"], "assigned_agent_id": 12}
 		self.mock.csat_responses += [
-			{"conversation_id": 58, "rating": 5, "assigned_agent_id": 12, "created_at": middle + 8000},
-			{"conversation_id": 58, "rating": 2, "assigned_agent_id": 12, "created_at": middle + 9000},
+			{**rating, "rating": stars, "created_at": middle + later}
+			for stars, later in ((5, 8000), (2, 9000))
 		]
 		result = self.report("Chatwoot Agent Performance")
 		self.assertIn("Chatwoot's reports", result["message"])

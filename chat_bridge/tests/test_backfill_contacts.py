@@ -178,7 +178,7 @@ class TestBackfillInBatches(WithChatwoot):
 	def test_a_contact_mapped_by_another_job_meanwhile_sends_the_batch_the_careful_way(self):
 		api = self.client()
 		listed = self.mock.listed_contacts()
-		sync_contact(ContactView.from_payload(self.mock.contact_json(listed[0]), account_id=3))
+		sync_contact(ContactView.from_payload(self.mock.presenters.contact_rest(listed[0]), account_id=3))
 		frappe.db.commit()
 		with patch.object(bulk_contacts, "mappings_of", return_value={}):  # as if not seen yet
 			summary = pull.backfill(api, conversations=False, messages=False)

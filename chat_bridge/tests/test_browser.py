@@ -286,7 +286,7 @@ class TestAgentsInABrowser(InABrowser):
 		page.wait_for_timeout(1000)
 		self.assertEqual(frappe.db.get_value("Chatwoot Agent", self.agent, "status"), "Provisioned")
 		[chatwoot] = [u for u in self.mock.users.values() if u["email"] == self.agent]
-		self.assertEqual(chatwoot["inbox_ids"], [7])
+		self.assertEqual(chatwoot["inbox_ids"], {7})
 		self.screenshot(page, "user-form-provisioned")
 
 		page.goto(f"{SITE_URL}/app/chatwoot-agents", wait_until="networkidle")
@@ -346,7 +346,7 @@ class TestCardInABrowser(InABrowser):
 	def test_same_site_the_session_reaches_the_card(self):
 		port = urlsplit(self.mock.url).port
 		page = self.chatwoot_at(f"http://chatwoot.example.test:{port}")
-		card = page.frame_locator("#app")
+		card = page.frame_locator("iframe")
 		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
 		self.assertIn("Verified", card.locator("h2").inner_text())
 		self.assertGreaterEqual(page.evaluate("window.__fetchInfoRequests"), 1)
@@ -354,7 +354,7 @@ class TestCardInABrowser(InABrowser):
 
 	def test_cross_site_the_agent_signs_in_through_the_cards_window(self):
 		page = self.chatwoot_at(self.mock.url)
-		card = page.frame_locator("#app")
+		card = page.frame_locator("iframe")
 		card.get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)
 		self.screenshot(page, "card-cross-site-before-sign-in")
 		with page.context.expect_page() as opened:

@@ -447,7 +447,10 @@ class TestCustomerContext(CardTestCase):
 		from chat_bridge.webhook.handlers import dispatch
 
 		contact = self.mock.contacts[JANE]
-		payload = {**self.mock.contact_webhook(contact), "changed_attributes": [{"custom_attributes": {}}]}
+		payload = {
+			**self.mock.presenters.contact_webhook(contact),
+			"changed_attributes": [{"custom_attributes": {}}],
+		}
 		self.assertEqual(dispatch("contact_updated", payload).status, "Ignored")  # nothing for the Contact
 		push_due_contexts()
 		self.assertEqual(

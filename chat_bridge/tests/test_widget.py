@@ -60,10 +60,14 @@ class WidgetTestCase(WithChatwoot):
 			frappe.set_user("Administrator")
 
 	def chatwoot_accepts(self, identifier: str, attributes: dict) -> requests.Response:
-		"""What Chatwoot says when the widget calls setUser with these arguments."""
+		"""What Chatwoot says when the widget, in a browser it has just met, calls setUser with these
+		arguments: the widget's page starts the visitor's session, and setUser runs in it."""
+		inbox = {"website_token": "widget-token"}
+		session = requests.get(f"{self.mock.url}/widget", params=inbox, timeout=5).json()
 		return requests.patch(
 			f"{self.mock.url}/api/v1/widget/contact/set_user",
-			params={"website_token": "widget-token"},
+			params=inbox,
+			headers={"X-Auth-Token": session["auth_token"]},
 			json={"identifier": identifier, **attributes},
 			timeout=5,
 		)
@@ -184,9 +188,9 @@ class TestWidgetConversations(WidgetTestCase):
 		answer = self.chatwoot_accepts(identifier, attributes)
 		contact = self.mock.contacts[answer.json()["id"]]
 		self.mock.visitor_says(contact["id"], "Where is my order?")
-		self.deliver("contact_created", self.mock.contact_webhook(contact))
+		self.deliver("contact_created", self.mock.presenters.contact_webhook(contact))
 		conversation = next(c for c in self.mock.conversations.values() if c["contact_id"] == contact["id"])
-		self.deliver("conversation_created", self.mock.conversation_json(conversation))
+		self.deliver("conversation_created", self.mock.presenters.conversation_webhook(conversation))
 		return conversation["id"]
 
 	def mapping_of(self, conversation_id: int):
@@ -214,11 +218,13 @@ class TestWidgetConversations(WidgetTestCase):
 				"email_ids": [{"email_id": "ann.guess@example.test", "is_primary": 1}],
 			}
 		).insert(ignore_permissions=True)
-		anonymous = self.mock._create_contact({"name": "Ann", "email": "ann.guess@example.test"})
-		self.deliver("contact_created", self.mock.contact_webhook(anonymous))
+		anonymous = self.mock.create_contact({"name": "Ann", "email": "ann.guess@example.test"})
+		self.deliver("contact_created", self.mock.presenters.contact_webhook(anonymous))
 		mapping = {"chatwoot_contact_id": anonymous["id"]}
 		self.assertEqual(frappe.db.get_value("Chatwoot Contact Mapping", mapping, "contact"), stranger.name)
 		given = self.identity_as(self.user)
 		self.chatwoot_accepts(given["identifier"], {**given["attributes"], "email": "ann.guess@example.test"})
-		self.deliver("contact_updated", self.mock.contact_webhook(self.mock.contacts[anonymous["id"]]))
+		self.deliver(
+			"contact_updated", self.mock.presenters.contact_webhook(self.mock.contacts[anonymous["id"]])
+		)
 		self.assertEqual(frappe.db.get_value("Chatwoot Contact Mapping", mapping, "contact"), self.contact)

@@ -37,7 +37,8 @@ def start_mock():
 		sys.path.insert(0, str(REPOSITORY))
 	from tests.mock_chatwoot_api import MockChatwoot
 
-	return MockChatwoot().start()
+	# The site is on loopback: Chatwoot delivers there only with SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true.
+	return MockChatwoot(allow_private_network=True).start()
 
 
 class WithChatwoot(ChatBridgeTestCase):
@@ -111,7 +112,7 @@ class TestBackfillAndReconcile(WithChatwoot):
 		before = self.counts()["communications"]
 		self.mock.customer_says(58, "Lost: the site was away when this came")  # no webhook is registered
 		arrived = self.mock.customer_says(58, "This one was delivered")
-		sync_message(MessageView.from_payload(self.mock.message_webhook(arrived)))
+		sync_message(MessageView.from_payload(self.mock.presenters.message_webhook(arrived)))
 		frappe.db.commit()
 		self.assertEqual(self.counts()["communications"], before + 1)
 		reconcile()
@@ -336,20 +337,14 @@ class TestWholeChain(WithChatwoot):
 		self.assertEqual(
 			frappe.db.count("Comment", {"name": ("like", "CW-3-%"), "reference_name": contact_name}), 1
 		)
-		self.assertEqual(
-			[
-				t.status
-				for t in frappe.get_all(
-					"ToDo",
-					filters={
-						"reference_name": contact_name,
-						"description": ("like", "Chatwoot conversation #%"),
-					},
-					fields=["status"],
-				)
-			],
-			["Closed"],
+		# Chatwoot builds each payload when its delivery job runs, so the assignment may first be
+		# seen on a conversation already resolved: then there is no ToDo to open. None stays open.
+		todos = frappe.get_all(
+			"ToDo",
+			filters={"reference_name": contact_name, "description": ("like", "Chatwoot conversation #%")},
+			pluck="status",
 		)
+		self.assertNotIn("Open", todos)
 
 		# The backfill also brings the mock's seeded story, which no webhook carried; of the
 		# scripted conversation it must create nothing.
@@ -360,7 +355,9 @@ class TestWholeChain(WithChatwoot):
 		chain_actions = [
 			a for a in actions if (a[0], a[1]) in chain_items or a[1].startswith(f"{conversation['id']}/")
 		]
-		self.assertEqual(len(chain_actions), 2 + 3)  # contact, conversation, and its three messages
+		# The contact, the conversation, its three messages and the two activity messages Chatwoot
+		# added (the assignment and the resolution).
+		self.assertEqual(len(chain_actions), 2 + 3 + 2)
 		self.assertNotIn("created", [a[2] for a in chain_actions], chain_actions)
 		frappe.db.rollback()
 		self.assertEqual(
