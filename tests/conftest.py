@@ -22,6 +22,14 @@ def signature_vector() -> dict:
 
 
 @pytest.fixture
+def mock_state():
+	"""The mock Chatwoot's records, with no server: for reading Chatwoot's shapes from its presenters."""
+	from tests.mock_chatwoot_api.state import State
+
+	return State()
+
+
+@pytest.fixture
 def mock_chatwoot():
 	"""A running mock Chatwoot on a free loopback port, seeded with account 3 "Acme Support".
 

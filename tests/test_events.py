@@ -21,6 +21,7 @@ from chat_bridge.chatwoot.events import (
 	parse_time,
 )
 from tests.conftest import WEBHOOKS, webhook_body, webhook_payload
+from tests.mock_chatwoot_api.accounts import add_agent_bot
 from tests.static_checks import APP_PACKAGE
 
 EXAMPLES = sorted(p.stem for p in WEBHOOKS.glob("*.json") if p.stem != "signature_test_vector")
@@ -129,6 +130,17 @@ def with_verified(meta, contact_inbox) -> dict:
 )
 def test_a_verified_widget_identity_is_read_from_meta_or_the_contact_inbox(meta, contact_inbox, verified):
 	assert ConversationView.from_payload(with_verified(meta, contact_inbox)).hmac_verified is verified
+
+
+def test_a_bot_assignee_in_a_rest_conversation_is_not_taken_for_a_user(mock_state):
+	bot = add_agent_bot(mock_state, "Triage", 3)
+	conversation = mock_state.conversations[58]
+	conversation.update(assignee_id=None, assignee_agent_bot_id=bot["id"])
+	assignee = ConversationView.from_payload(mock_state.presenters.conversation_rest(conversation)).assignee
+	assert (assignee.kind, assignee.id) == ("agent_bot", bot["id"])
+	conversation.update(assignee_id=12, assignee_agent_bot_id=None)
+	assignee = ConversationView.from_payload(mock_state.presenters.conversation_rest(conversation)).assignee
+	assert (assignee.kind, assignee.id) == ("user", 12)
 
 
 def test_conversation_status_changed_has_no_changed_attributes():

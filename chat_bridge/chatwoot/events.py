@@ -197,6 +197,11 @@ class AgentView:
 		)
 
 
+# A REST conversation's assignee carries no `type`; its meta says which kind it is
+# (app/views/api/v1/conversations/partials/_conversation.json.jbuilder).
+ASSIGNEE_KINDS = {"User": "user", "AgentBot": "agent_bot"}
+
+
 @dataclass(frozen=True)
 class ConversationView:
 	id: int | None  # the display id
@@ -238,7 +243,9 @@ class ConversationView:
 			priority=_text(data.get("priority")),
 			labels=tuple(str(label) for label in _list(data.get("labels")) if _text(label)),
 			contact=contact,
-			assignee=AgentView.from_payload(meta.get("assignee"), "user"),
+			assignee=AgentView.from_payload(
+				meta.get("assignee"), ASSIGNEE_KINDS.get(_text(meta.get("assignee_type")) or "", "user")
+			),
 			team_id=_int(team.get("id")),
 			team_name=_text(team.get("name")),
 			created_at=parse_time(data.get("created_at")),
