@@ -18,7 +18,7 @@ from chat_bridge import arguments
 from chat_bridge.analytics.search import search_conversations as search_said
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
-from chat_bridge.chatwoot.events import message_type_name
+from chat_bridge.chatwoot.events import AgentView, ConversationView, message_type_name
 from chat_bridge.chatwoot.presenters import conversation_summary, scrub_secrets
 from chat_bridge.clients import USER_TOKEN_DOCTYPE, user_client
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError
@@ -173,7 +173,28 @@ def send_message(conversation_id, content, private=0) -> dict:
 
 @chatwoot_method(methods=("POST",))
 def update_conversation_status(id, status) -> dict:
-	return user_client().toggle_status(arguments.positive_int(id, "id"), arguments.status(status))
+	"""Set the status. Reopening leaves the conversation with whoever had it: Chatwoot gives a
+	conversation to the agent who reopens it, even from a colleague
+	(app/controllers/api/v1/accounts/conversations_controller.rb:100-102,185-188)."""
+	client, display_id, status = user_client(), arguments.positive_int(id, "id"), arguments.status(status)
+	before = ConversationView.from_payload(client.get_conversation(display_id)) if status == "open" else None
+	answer = client.toggle_status(display_id, status)
+	if before is not None:
+		keep_assignee(client, display_id, before.assignee)
+	return answer
+
+
+def keep_assignee(client, display_id: int, assignee: AgentView | None) -> None:
+	"""Give the conversation back to `assignee` (or to nobody) if Chatwoot took it from them."""
+	now = ConversationView.from_payload(client.get_conversation(display_id)).assignee
+	if (now and (now.kind, now.id)) == (assignee and (assignee.kind, assignee.id)):
+		return
+	if assignee is None:
+		client.assign_conversation(display_id)
+	elif assignee.kind == "agent_bot":
+		client.assign_conversation(display_id, agent_bot_id=assignee.id)
+	else:
+		client.assign_conversation(display_id, assignee_id=assignee.id)
 
 
 @chatwoot_method(methods=("POST",))
@@ -186,18 +207,22 @@ def assign_conversation(id, assignee=None) -> dict:
 
 
 def chatwoot_agent_id(client, assignee) -> int:
-	"""The Chatwoot agent an ERPNext user is (their token's agent, else the agent with their email)."""
-	if str(assignee).strip().isdigit():
-		return int(assignee)
+	"""The Chatwoot agent an ERPNext user is (their token's agent, else the agent with their email),
+	or the agent id given; always a member of the account, since Chatwoot answers an assignment to
+	anyone else by unassigning the conversation."""
+	agents = client.list_agents() or []
+	members = {int(agent["id"]) for agent in agents if agent.get("id") is not None}
 	user = str(assignee).strip()
-	by_token = frappe.db.get_value(USER_TOKEN_DOCTYPE, user, "chatwoot_user_id")
-	if by_token:
-		return int(by_token)
-	email = normalize_email(frappe.db.get_value("User", user, "email") or user)
-	for agent in client.list_agents() or []:
-		if normalize_email(agent.get("email")) == email:
-			return int(agent["id"])
-	raise ArgumentError(_("{0} is not a Chatwoot agent of this account.").format(user))
+	if user.isdigit():
+		agent_id = int(user)
+	else:
+		agent_id = cint(frappe.db.get_value(USER_TOKEN_DOCTYPE, user, "chatwoot_user_id"))
+		if agent_id not in members:
+			email = normalize_email(frappe.db.get_value("User", user, "email") or user)
+			agent_id = next((int(a["id"]) for a in agents if normalize_email(a.get("email")) == email), 0)
+	if agent_id not in members:
+		raise ArgumentError(_("{0} is not a Chatwoot agent of this account.").format(user))
+	return agent_id
 
 
 @chatwoot_method(methods=("POST",))

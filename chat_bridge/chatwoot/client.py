@@ -225,14 +225,26 @@ class ChatwootAPI:
 		)
 
 	def assign_conversation(
-		self, display_id: int, assignee_id: int | None = None, team_id: int | None = None
+		self,
+		display_id: int,
+		assignee_id: int | None = None,
+		team_id: int | None = None,
+		*,
+		agent_bot_id: int | None = None,
 	) -> Any:
-		"""Assign an agent, a team, or both; with neither, unassign the agent. Returns Chatwoot's last answer."""
+		"""Assign an agent (or an agent bot), a team, or both; with none, unassign the agent.
+		Returns Chatwoot's last answer.
+
+		Chatwoot unassigns, and answers 200 with null, for an agent who is not a member of the
+		account (app/services/conversations/assignment_service.rb:16-21,32-34)."""
 		path = self._account(f"/conversations/{record_id(display_id)}/assignments")
 		result = None
 		if team_id is not None:
 			result = self._post(path, {"team_id": record_id(team_id)}, idempotent=True)
-		if assignee_id is not None or team_id is None:
+		if agent_bot_id is not None:
+			body = {"assignee_id": record_id(agent_bot_id), "assignee_type": "AgentBot"}
+			result = self._post(path, body, idempotent=True)
+		elif assignee_id is not None or team_id is None:
 			agent = record_id(assignee_id) if assignee_id is not None else None
 			result = self._post(path, {"assignee_id": agent}, idempotent=True)
 		return result

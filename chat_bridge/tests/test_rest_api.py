@@ -117,6 +117,28 @@ class TestAsSystemManager(RestTestCase):
 		self.assertEqual(rest_api.add_labels(58, "vip, billing")["data"], ["vip", "billing"])
 		self.assertEqual(rest_api.add_labels(58, '["urgent"]')["data"], ["vip", "billing", "urgent"])
 
+	def test_an_agent_who_reopens_does_not_take_the_conversation_from_a_colleague(self):
+		conversation = self.mock.conversations[58]
+		conversation.update(assignee_id=1, status="resolved")  # Ada's
+		self.as_agent_with_own_token()  # Sam, an agent in Chatwoot
+		rest_api.update_conversation_status(58, "open")
+		frappe.set_user("Administrator")
+		self.assertEqual((conversation["status"], conversation["assignee_id"]), ("open", 1))
+		conversation.update(assignee_id=None, status="resolved")  # nobody's stays nobody's
+		frappe.set_user(AGENT)
+		rest_api.update_conversation_status(58, "open")
+		frappe.set_user("Administrator")
+		self.assertIsNone(conversation["assignee_id"])
+
+	def test_an_assignee_who_is_not_an_agent_of_the_account_is_refused(self):
+		self.mock.conversations[58]["assignee_id"] = 12
+		stranger = self.mock.add_user("Other Account", "other@elsewhere.example")
+		self.mock.add_membership(stranger, 99)
+		for assignee in (stranger["id"], 424242, "nobody@erp.example"):
+			with self.subTest(assignee), self.assertRaises(frappe.ValidationError):
+				rest_api.assign_conversation(58, assignee)
+		self.assertEqual(self.mock.conversations[58]["assignee_id"], 12)  # not unassigned
+
 	def test_contacts_search_and_link(self):
 		self.assertEqual([c["id"] for c in rest_api.get_contacts(q="jane")["data"]], [1042])
 		self.assertEqual(rest_api.get_contact(1042)["data"]["email"], "jane.doe@example.com")
