@@ -239,3 +239,14 @@ def test_mock_answers_validate_against_the_spec(mock_chatwoot):
 	assert len(session.answers) >= 20
 	for method, path, body in session.answers:
 		validate(method, path, body)
+
+
+def test_the_contact_walk_sees_every_contact_while_contacts_change(mock_chatwoot):
+	mock_chatwoot.add_contacts(40)
+	api = ChatwootAPI(mock_chatwoot.url, "admin-token", 3)
+	seen = []
+	for number, (page, _total) in enumerate(api.contact_pages()):
+		seen += [contact["id"] for contact in page]
+		if number == 0:  # a customer already read writes, and Chatwoot updates their contact
+			mock_chatwoot.update_contact(mock_chatwoot.contacts[page[0]["id"]], {"name": "Changed Meanwhile"})
+	assert sorted(set(seen)) == sorted(contact["id"] for contact in mock_chatwoot.listed_contacts())

@@ -105,10 +105,15 @@ class ChatwootAPI:
 		return _iter_pages(lambda page: self.list_contacts(page=page, sort=sort).get("payload"))
 
 	def contact_pages(self) -> Iterator[tuple[list[dict], int | None]]:
-		"""Every page of contacts, with how many Chatwoot says there are in all."""
+		"""Every page of contacts, with how many Chatwoot says there are in all.
+
+		Oldest first: unsorted, Chatwoot lists contacts in table order, where a contact that changes
+		(as every customer message changes it) moves and pushes another past the page being read
+		(app/controllers/api/v1/accounts/contacts_controller.rb:133-142). Creation order only grows
+		at its end."""
 
 		def fetch(page: int):
-			answer = self.list_contacts(page=page)
+			answer = self.list_contacts(page=page, sort="created_at")
 			return answer.get("payload"), (answer.get("meta") or {}).get("count")
 
 		return _pages(fetch)
