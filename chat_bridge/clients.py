@@ -78,7 +78,7 @@ def paced(client):
 
 
 # Someone is waiting in the desk: fail within seconds rather than retry for half a minute.
-INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, max_delay=2.0, max_total=5.0)
+INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, max_delay=2.0, max_total=5.0, rate_limit_window=None)
 
 
 def _location() -> tuple[str, int]:
