@@ -7,6 +7,8 @@ with the command that makes the change (`chat_bridge.commands`).
 """
 
 import hmac
+import socket
+from urllib.parse import urlsplit
 
 import frappe
 import requests
@@ -22,6 +24,7 @@ from chat_bridge.rollout import (
 	ScheduledJob,
 	check_account,
 	check_dashboard_app,
+	check_delivery_address,
 	check_guest_errors,
 	check_reachable,
 	check_refusals,
@@ -98,6 +101,8 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 	)
 	command = bench_command()
 	checks["webhook"] = check_webhook(webhook, target, webhooks_error, command)
+	delivered_to = (webhook or {}).get("url") or target
+	checks["delivery"] = check_delivery_address(delivered_to, resolve(delivered_to))
 	checks["secret"] = check_secret(
 		webhook, get_secret("webhook_secret"), bool(settings.allow_unsigned_webhooks), command
 	)
@@ -161,6 +166,14 @@ def scheduled_jobs() -> dict[str, ScheduledJob]:
 		row.method: ScheduledJob(row.method, bool(row.stopped), get_datetime(row.last_execution) or None)
 		for row in rows
 	}
+
+
+def resolve(url: str) -> list[str] | None:
+	"""The addresses the URL's host has here (Chatwoot's resolver may know others)."""
+	try:
+		return sorted({info[4][0] for info in socket.getaddrinfo(urlsplit(url).hostname or "", None)})
+	except (OSError, UnicodeError):
+		return None
 
 
 def _reachability_error(url: str) -> str | None:

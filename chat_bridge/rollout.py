@@ -4,10 +4,12 @@
 Chatwoot, looking at the workers); everything here decides from those facts alone.
 """
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from chat_bridge.chatwoot.events import HANDLED_EVENTS
 from chat_bridge.features import ANY_SITE, MASTER_FLAG, Feature, is_enabled
@@ -217,6 +219,49 @@ def check_webhook(
 	return Check(
 		"webhook", True, _("webhook {0} posts every needed event to {1}").format(webhook.get("id"), site_url)
 	)
+
+
+def check_delivery_address(url: str, addresses: Iterable[str] | None) -> Check:
+	"""Whether Chatwoot can post to the webhook's address. Since 4.14 it posts only to public
+	addresses unless it runs with SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true (lib/safe_fetch.rb:26-40),
+	and a refused delivery is only written to Chatwoot's log (lib/webhooks/trigger.rb:26-37).
+	`addresses` are what the URL's host resolves to here, None when it does not resolve."""
+	host = urlsplit(url).hostname or url
+	if addresses is None:
+		return Check(
+			"delivery",
+			True,
+			_("{0} does not resolve from this server; Chatwoot must be able to resolve and reach it").format(
+				host
+			),
+			_("Give Chatwoot an address it can resolve: `register-webhook --url https://…`."),
+			warning=True,
+		)
+	if any(is_public_address(address) for address in addresses):
+		return Check("delivery", True, _("{0} is a public address, which Chatwoot posts to").format(host))
+	return Check(
+		"delivery",
+		True,
+		_(
+			"{0} is a private address ({1}): Chatwoot drops every delivery to it unless it runs with SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true, and says so only in its own log"
+		).format(host, ", ".join(sorted(set(addresses)))),
+		_(
+			"Set SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true in Chatwoot's environment and restart it, or register a public address with `register-webhook --url https://…`. Until then messages reach ERPNext only through reconciliation."
+		),
+		warning=True,
+	)
+
+
+def is_public_address(address: str) -> bool:
+	"""Whether Chatwoot's SSRF filter lets a webhook post to `address` (not loopback, private,
+	link-local, shared or reserved)."""
+	try:
+		ip = ipaddress.ip_address(address.split("%", 1)[0])
+	except ValueError:
+		return False
+	if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+		ip = ip.ipv4_mapped
+	return ip.is_global and not ip.is_multicast
 
 
 def check_secret(

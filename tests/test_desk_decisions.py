@@ -36,6 +36,7 @@ from chat_bridge.rollout import (
 	ScheduledJob,
 	blockers,
 	check_account,
+	check_delivery_address,
 	check_guest_errors,
 	check_reachable,
 	check_refusals,
@@ -470,3 +471,34 @@ def test_widget_checks(args, verdict, fragment):
 	assert check.name == "widget" and check.verdict == verdict
 	assert fragment in check.detail
 	assert check.ok or check.fix
+
+
+# Where Chatwoot may post
+
+
+@pytest.mark.parametrize(
+	"addresses, public",
+	[
+		(["127.0.0.1"], False),
+		(["10.1.2.3", "192.168.1.9"], False),
+		(["169.254.169.254"], False),
+		(["100.64.0.1"], False),  # shared address space, refused by Chatwoot's filter too
+		(["::1"], False),
+		(["fe80::1%eth0"], False),
+		(["::ffff:10.0.0.1"], False),
+		(["93.184.215.14"], True),
+		(["10.0.0.1", "2606:4700::6810:84e5"], True),  # one public address is enough
+	],
+)
+def test_chatwoot_posts_only_to_a_public_address(addresses, public):
+	check = check_delivery_address("http://erp.example:8000/api/method/x", addresses)
+	assert check.ok  # a warning: Chatwoot may run with private networks allowed
+	assert check.warning is not public
+	if not public:
+		assert "SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true" in check.detail + check.fix
+		assert "--url" in check.fix
+
+
+def test_an_address_that_does_not_resolve_is_a_warning():
+	check = check_delivery_address("http://erp.internal/api", None)
+	assert check.warning and "erp.internal" in check.detail

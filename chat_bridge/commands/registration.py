@@ -4,7 +4,9 @@ import click
 from frappe.commands import pass_context
 
 from chat_bridge.commands.group import chatwoot, on_site
+from chat_bridge.doctor import resolve
 from chat_bridge.i18n import _
+from chat_bridge.rollout import check_delivery_address
 
 
 @chatwoot.command("register-webhook")
@@ -25,6 +27,9 @@ def register_webhook(context, webhook_url):
 		)
 		if result["moved_from"]:
 			click.echo(_("It posted to {0} before.").format(result["moved_from"]))
+		delivery = check_delivery_address(result["url"], resolve(result["url"]))
+		if delivery.warning:
+			click.echo(delivery.line())
 		if result["secret_replaced"]:
 			click.echo(
 				_(
