@@ -249,6 +249,29 @@ class TestWidgetInABrowser(InABrowser):
 		self.assertEqual(self.widget_calls(page), [])  # reset once, not on every page
 		self.assertEqual(self.mock_contacts_with(identifier), 1)
 
+	def test_the_next_person_in_the_same_browser_chats_as_themselves(self):
+		bob, _contact = ensure_website_user("bob.browser@example.test", "Bob", "Browser")
+		update_password(bob, PASSWORD)
+		frappe.db.commit()
+		page = self.signed_in_as(self.user)
+		page.goto(f"{SITE_URL}/me", wait_until="networkidle")
+		[(_call, ann, _attributes)] = self.widget_calls(page)
+		self.assertTrue(page.context.request.post(f"{SITE_URL}/api/method/logout").ok)
+		answer = page.context.request.post(f"{SITE_URL}/api/method/login", form={"usr": bob, "pwd": PASSWORD})
+		self.assertTrue(answer.ok, answer.text())
+		page.goto(f"{SITE_URL}/me", wait_until="networkidle")
+		[(call, identifier, _attributes)] = self.widget_calls(page)
+		self.assertEqual((call, user_of_identifier(identifier, widget_identity_key())), ("setUser", bob))
+		self.assertEqual(page.evaluate("window.__mockChatwoot.set_user_status"), 200)
+		self.assertEqual(page.evaluate("window.__mockChatwoot.errors"), [])
+		self.assertIn("Chatting as Bob Browser", page.inner_text("#mock-chatwoot-bubble"))
+		self.screenshot(page, "portal-next-person")
+		# Two people, two Chatwoot contacts: Bob did not become Ann's contact.
+		[ann_contact] = [c for c in self.mock.contacts.values() if c["identifier"] == ann]
+		[bob_contact] = [c for c in self.mock.contacts.values() if c["identifier"] == identifier]
+		self.assertNotEqual(ann_contact["id"], bob_contact["id"])
+		self.assertEqual(ann_contact["name"], "Ann Browser")
+
 	def mock_contacts_with(self, identifier: str) -> int:
 		return sum(1 for c in self.mock.contacts.values() if c["identifier"] == identifier)
 

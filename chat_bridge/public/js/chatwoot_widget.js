@@ -5,9 +5,11 @@
 // Inlined into the website pages that show the widget, with its configuration in a JSON script
 // element; in the desk (only when the settings ask for it) the configuration comes with the boot.
 //
-// Whoever used the widget before in this browser is remembered (localStorage): when the visitor is
-// now someone else, or nobody signed in, the widget is reset first, so the next person does not
-// inherit the previous one's conversation.
+// Whoever used the widget before in this browser is remembered (localStorage). Someone else signed
+// in now is simply set as the user: Chatwoot answers another identifier with a session of that
+// person's own. Nobody signed in now resets the widget, so the next visitor does not inherit the
+// previous one's conversation. Never reset and then set the user: reset() reloads the widget, and
+// a setUser sent while it reloads is lost (Chatwoot's sdk/IFrameHelper.js).
 
 (function () {
 	const REMEMBERED = "chat_bridge_widget_identifier";
@@ -53,14 +55,12 @@
 	}
 
 	function identify(identity) {
-		const before = remembered();
-		if (before && (!identity || identity.identifier !== before)) {
-			window.$chatwoot.reset();
-			remember(null);
-		}
 		if (identity) {
 			window.$chatwoot.setUser(identity.identifier, identity.attributes);
 			remember(identity.identifier);
+		} else if (remembered()) {
+			window.$chatwoot.reset();
+			remember(null);
 		}
 	}
 
