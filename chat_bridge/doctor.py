@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import frappe
 import requests
-from frappe.utils import get_datetime, get_system_timezone, get_url, now_datetime
+from frappe.utils import cint, get_datetime, get_system_timezone, get_url, now_datetime
 from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
@@ -26,6 +26,7 @@ from chat_bridge.rollout import (
 	check_dashboard_app,
 	check_delivery_address,
 	check_guest_errors,
+	check_missed_deliveries,
 	check_reachable,
 	check_refusals,
 	check_scheduled_jobs,
@@ -112,6 +113,11 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 		expected_jobs(), scheduled_jobs(), now_datetime(), command
 	)
 	checks["refusals"] = check_refusals(refusals(), now_datetime(), command)
+	checks["deliveries"] = check_missed_deliveries(
+		cint(settings.missed_deliveries),
+		get_datetime(settings.missed_deliveries_since) if settings.missed_deliveries_since else None,
+		command,
+	)
 	checks["guest_errors"] = check_guest_errors(bool(frappe.get_system_settings("allow_error_traceback")))
 	checks["widget"] = widget_check(client)
 	checks["dashboard_app"] = dashboard_app_check(client)
@@ -210,4 +216,6 @@ def status_report() -> dict:
 		"conversations_mapped": frappe.db.count("Chatwoot Conversation Mapping"),
 		"events": events,
 		"refused_last_hour": len(recent_refusals(refusals(), now_datetime())),
+		"missed_deliveries": cint(settings.missed_deliveries),
+		"missed_deliveries_since": settings.missed_deliveries_since,
 	}

@@ -252,6 +252,23 @@ def check_delivery_address(url: str, addresses: Iterable[str] | None) -> Check:
 	)
 
 
+def check_missed_deliveries(missed: int, since: datetime, bench_command: str = ANY_SITE) -> Check:
+	"""Whether Chatwoot's deliveries arrive: messages that reached ERPNext only through the
+	reconciliation mean they do not (chat_bridge.sync.deliveries)."""
+	if not missed:
+		return Check("deliveries", True, _("no message reached ERPNext only through the reconciliation"))
+	return Check(
+		"deliveries",
+		False,
+		_(
+			"Chatwoot's deliveries are being lost: {0} reached ERPNext only through the reconciliation since {1:%Y-%m-%d %H:%M}"
+		).format(counted(missed, "message"), since),
+		_(
+			"Check the delivery check above and Chatwoot's log for the webhook's errors; `{0} chatwoot send-test-webhook` shows whether the site can be reached. Meanwhile the reconciliation brings the messages, minutes late."
+		).format(bench_command),
+	)
+
+
 def is_public_address(address: str) -> bool:
 	"""Whether Chatwoot's SSRF filter lets a webhook post to `address` (not loopback, private,
 	link-local, shared or reserved)."""

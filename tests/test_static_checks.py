@@ -155,7 +155,7 @@ def test_pages_workspace_cards_and_charts_pass():
 
 	assert check_records(REFERENCE) == []
 	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard", "chatwoot-agents"}
-	assert len(load_module_records("number_card")) == 7
+	assert len(load_module_records("number_card")) == 8
 	assert {r.name for r in load_module_records("report")} == {
 		"Chatwoot Agent Performance",
 		"Chatwoot Conversation Analysis",

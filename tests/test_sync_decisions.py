@@ -1,5 +1,7 @@
 """The sync's pure decisions, on the example payloads and on the edge cases that bite."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from chat_bridge.chatwoot.events import (
@@ -10,6 +12,7 @@ from chat_bridge.chatwoot.events import (
 	MessageView,
 	changed_attributes,
 )
+from chat_bridge.rollout import check_missed_deliveries
 from chat_bridge.sync.agents import agent_user
 from chat_bridge.sync.contacts import (
 	ContactState,
@@ -36,6 +39,7 @@ from chat_bridge.sync.conversations import (
 	todo_plan,
 	wants_issue,
 )
+from chat_bridge.sync.deliveries import GRACE, Tally, was_due
 from chat_bridge.sync.direction import SyncDirection
 from chat_bridge.sync.messages import (
 	communication_values,
@@ -390,3 +394,33 @@ def test_attachments_are_links_only_when_safe():
 )
 def test_safe_link(url, safe):
 	assert (safe_link(url) is not None) is safe
+
+
+# Deliveries that never came
+
+
+def test_a_run_of_misses_is_counted_from_its_first_miss():
+	first, later = datetime(2026, 12, 3, 9, 0), datetime(2026, 12, 3, 9, 5)
+	tally = Tally().after_run(missed=2, delivered=5, now=first).after_run(missed=1, delivered=0, now=later)
+	assert tally == Tally(3, first)
+
+
+def test_a_run_that_finds_every_message_delivered_ends_the_misses():
+	tally = Tally(3, datetime(2026, 12, 3, 9, 0))
+	assert tally.after_run(missed=0, delivered=0, now=datetime(2026, 12, 3, 9, 10)) == tally  # proves nothing
+	assert tally.after_run(missed=0, delivered=1, now=datetime(2026, 12, 3, 9, 10)) == Tally()
+
+
+def test_a_message_younger_than_the_grace_may_still_be_on_its_way():
+	started = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+	assert was_due(started - GRACE - timedelta(seconds=1), started)
+	assert not was_due(started - timedelta(seconds=30), started)
+	assert not was_due(None, started)
+
+
+def test_doctor_says_deliveries_are_lost_with_the_count_and_since_when():
+	assert check_missed_deliveries(0, None).ok
+	check = check_missed_deliveries(3, datetime(2026, 12, 3, 9, 0), "bench --site erp.example")
+	assert not check.ok
+	assert "3 messages" in check.detail and "2026-12-03 09:00" in check.detail
+	assert "bench --site erp.example chatwoot send-test-webhook" in check.fix

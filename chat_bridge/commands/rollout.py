@@ -38,6 +38,15 @@ def status(context):
 			(_("Mapped"), ", ".join(mapped)),
 			(_("Webhook events"), events or _("none")),
 			(_("Refused (401)"), _("{0} in the last hour").format(report["refused_last_hour"])),
+			(
+				_("Only reconciled"),
+				_("{0} since {1}").format(
+					counted(report["missed_deliveries"], "message"),
+					moment(report["missed_deliveries_since"], report["timezone"]),
+				)
+				if report["missed_deliveries"]
+				else _("none: Chatwoot's deliveries arrive"),
+			),
 		):
 			click.echo(f"{label + ':':<18}{value}")
 

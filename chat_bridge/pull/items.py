@@ -11,9 +11,11 @@ from chat_bridge.records.conversations import sync_conversation
 from chat_bridge.records.messages import NotAMessage, sync_message
 from chat_bridge.records.transactions import with_conflict_retries
 from chat_bridge.settings import SETTINGS_DOCTYPE
+from chat_bridge.sync.deliveries import was_due
 from chat_bridge.sync.summary import PullSummary
 
 Report = Callable[[str, str, str], None]  # (kind, item, what happened)
+WRITTEN = frozenset({"created", "updated", "unchanged"})  # a message that is in ERPNext now
 
 
 def record_last_sync(started: datetime) -> None:
@@ -22,8 +24,17 @@ def record_last_sync(started: datetime) -> None:
 
 
 def pull_conversation(
-	client, conversation, summary, report, *, with_state: bool, messages: Iterable[dict] | None
+	client,
+	conversation,
+	summary,
+	report,
+	*,
+	with_state: bool,
+	messages: Iterable[dict] | None,
+	due_before: datetime | None = None,
 ) -> None:
+	"""Write the conversation and its messages. With `due_before` (a reconciliation's start, in
+	UTC), count the messages old enough to have been delivered: found written, or only now."""
 	if with_state:
 		pull_item(
 			summary,
@@ -36,13 +47,15 @@ def pull_conversation(
 		message = dataclasses.replace(
 			MessageView.from_payload(data), conversation=conversation, account_id=client.account_id
 		)
-		pull_item(
+		action = pull_item(
 			summary,
 			report,
 			"message",
 			f"{conversation.id}/{message.id}",
 			lambda m=message: message_action(m),
 		)
+		if due_before and action in WRITTEN and was_due(message.created_at, due_before):
+			summary.count_delivery(missed=action == "created")
 
 
 def message_action(message: MessageView) -> str:
@@ -54,7 +67,8 @@ def message_action(message: MessageView) -> str:
 
 def pull_item(
 	summary: PullSummary, report: Report | None, kind: str, item: str, work: Callable[[], str]
-) -> None:
+) -> str:
+	"""Do `work` in a transaction of its own; what happened to the item ("failed" when it raised)."""
 	try:
 		action = with_conflict_retries(work)
 		frappe.db.commit()
@@ -66,3 +80,4 @@ def pull_item(
 		summary.add(kind, action)
 	if report:
 		report(kind, item, action)
+	return action

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import frappe
-from frappe.utils import get_datetime, now_datetime
+from frappe.utils import cint, get_datetime, now_datetime
 
 from chat_bridge.chatwoot.events import ConversationView
 from chat_bridge.clients import system_client
@@ -12,7 +12,8 @@ from chat_bridge.features import Feature
 from chat_bridge.pull.items import pull_conversation, record_last_sync
 from chat_bridge.records.conversations import resolve_pending_assignees
 from chat_bridge.records.times import to_utc
-from chat_bridge.settings import feature_enabled, get_settings
+from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
+from chat_bridge.sync.deliveries import Tally
 from chat_bridge.sync.summary import PullSummary
 
 # How far before the last reconciliation the next one looks again: what changed while it ran.
@@ -57,9 +58,27 @@ def reconcile() -> PullSummary | None:
 			# Every message of the window, not only those after the newest one written: a delivery
 			# lost between two that arrived leaves a gap below it.
 			messages=client.iter_messages_since(conversation.id, since_utc) if sync_messages else None,
+			due_before=to_utc(started),
 		)
 	if summary.failures:
 		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.
 		frappe.log_error(title=RECONCILE_ERROR_TITLE, message="\n".join(summary.failures))
+	record_deliveries(summary, started)
 	record_last_sync(started)
 	return summary
+
+
+def record_deliveries(summary: PullSummary, now) -> None:
+	"""Keep the tally of messages only the reconciliation brought (chat_bridge.sync.deliveries)."""
+	settings = get_settings()
+	before = Tally(
+		cint(settings.missed_deliveries),
+		get_datetime(settings.missed_deliveries_since) if settings.missed_deliveries_since else None,
+	)
+	after = before.after_run(summary.missed, summary.delivered, now)
+	if after != before:
+		frappe.db.set_single_value(
+			SETTINGS_DOCTYPE,
+			{"missed_deliveries": after.missed, "missed_deliveries_since": after.since},
+			update_modified=False,
+		)

@@ -11,6 +11,16 @@ class PullSummary:
 	counts: Counter = dataclasses.field(default_factory=Counter)  # "<kind> <action>" → how many
 	failures: list[str] = dataclasses.field(default_factory=list)
 	seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # kind → time its pull took
+	# Of the messages old enough to have been delivered: how many the webhook had brought, and how
+	# many only this pull wrote (chat_bridge.sync.deliveries).
+	delivered: int = 0
+	missed: int = 0
+
+	def count_delivery(self, *, missed: bool) -> None:
+		if missed:
+			self.missed += 1
+		else:
+			self.delivered += 1
 
 	def add(self, kind: str, action: str) -> None:
 		self.counts[f"{kind} {action}"] += 1

@@ -128,6 +128,45 @@ class TestBackfillAndReconcile(WithChatwoot):
 		reconcile()  # nothing new: nothing more
 		self.assertEqual(self.counts()["communications"], before + 1)
 
+	def test_doctor_says_so_when_chatwoot_drops_the_sites_deliveries(self):
+		from chat_bridge.doctor import gather_checks
+
+		backfill(system_client(), contacts=False)
+		webhook = system_client().create_webhook(
+			f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS
+		)["payload"]["webhook"]
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			webhook_secret=webhook["secret"],
+			chatwoot_webhook_id=webhook["id"],
+		)
+		self.mock.allow_private_network = False  # as Chatwoot runs by default
+		lost = self.mock.customer_says(58, "Posted to a private address, and dropped")
+		self.mock.wait_for_deliveries(1)
+		self.assertTrue(any("has no public ip addresses" in line for line in self.mock.log))
+		lost["created_at"] -= 300  # long enough ago that its delivery should have come
+		reconcile()
+		self.assertEqual(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"), 1)
+		checks = gather_checks()
+		self.assertFalse(checks["deliveries"].ok)
+		self.assertIn("1 message", checks["deliveries"].detail)
+		self.assertEqual(checks["delivery"].verdict, "WARN")
+		self.assertIn("SAFE_FETCH_ALLOW_PRIVATE_NETWORK=true", checks["delivery"].detail)
+
+		# Delivered again: the next run finds the message already there, and the misses end.
+		from chat_bridge.chatwoot.events import MessageView
+		from chat_bridge.records.messages import sync_message
+
+		delivered = self.mock.customer_says(58, "This one came")
+		sync_message(MessageView.from_payload(self.mock.presenters.message_webhook(delivered)))
+		frappe.db.commit()
+		delivered["created_at"] -= 300
+		reconcile()
+		self.assertEqual(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"), 0)
+		self.assertTrue(gather_checks()["deliveries"].ok)
+
 	def test_what_reconciliation_could_not_pull_is_in_the_error_log(self):
 		from unittest.mock import patch
 

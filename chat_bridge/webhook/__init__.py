@@ -40,14 +40,14 @@ import json
 import frappe
 import redis
 from frappe import _
-from frappe.utils import get_datetime, now_datetime
+from frappe.utils import cint, get_datetime, now_datetime
 
 from chat_bridge.chatwoot import intake
 from chat_bridge.chatwoot.events import EventKind
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_admin
 from chat_bridge.rollout import Refusal, recent_refusals
-from chat_bridge.settings import feature_enabled, get_flags, get_secret
+from chat_bridge.settings import feature_enabled, get_flags, get_secret, get_settings
 from chat_bridge.webhook.log import insert_event
 from chat_bridge.webhook.processing import wake_processing
 
@@ -147,6 +147,14 @@ def refused_delivery_count(filters=None) -> int:
 	card passes its filters; this one has none.)"""
 	require_chatwoot_admin()
 	return len(recent_refusals(refusals(), now_datetime()))
+
+
+@frappe.whitelist()
+def missed_delivery_count(filters=None) -> int:
+	"""The workspace's card: messages that reached ERPNext only through the reconciliation in the
+	current run of lost deliveries (chat_bridge.sync.deliveries)."""
+	require_chatwoot_admin()
+	return cint(get_settings().missed_deliveries)
 
 
 def status_probe() -> dict:
