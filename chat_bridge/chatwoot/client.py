@@ -485,6 +485,14 @@ class ChatwootAPI:
 		params = {"type": type, "id": id, "since": unix_time(since), "until": unix_time(until)}
 		return self._get(f"/api/v2/accounts/{self.account_id}/reports/summary", params)
 
+	def get_agent_summaries(self, since: datetime | int, until: datetime | int) -> list[dict]:
+		"""One row per agent of the account over [since, until): `{id, conversations_count,
+		resolved_conversations_count, avg_resolution_time, avg_first_response_time, avg_reply_time}`.
+		One request for every agent, which the reports rate limit does not count
+		(config/initializers/rack_attack.rb:218-235); it has no message counts."""
+		params = {"since": unix_time(since), "until": unix_time(until)}
+		return self._get(f"/api/v2/accounts/{self.account_id}/summary_reports/agent", params) or []
+
 	def get_csat_metrics(
 		self, since: datetime | int, until: datetime | int, user_ids: Iterable[int] | None = None
 	) -> dict:

@@ -207,6 +207,25 @@ class TestAgentPerformanceFromChatwoot(AnalyticsTestCase):
 		self.report("Chatwoot Agent Performance")
 		self.assertEqual(len(self.mock.requests), asked)  # the same period is not asked again
 
+	def test_an_account_with_many_agents_stays_inside_chatwoots_report_limit(self):
+		from chat_bridge.analytics.performance import REPORT_REQUESTS_PER_RUN
+
+		self.configure(
+			**{**ALL_FLAGS_ON, "enable_sync": 0},
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			account_id=ACCOUNT,
+		)
+		for number in range(150):
+			agent = self.mock.add_user(f"Agent {number}", f"agent{number}@acme.example")
+			self.mock.add_membership(agent, ACCOUNT)
+		result = self.report("Chatwoot Agent Performance")
+		self.assertIn("Chatwoot's reports", result["message"])
+		self.assertEqual(len(result["result"]), 152)  # Ada, Sam and the 150
+		# Chatwoot counts /reports requests, 100 a minute per token (its summary_reports are not).
+		counted = [path for _method, path in self.mock.requests if "/reports/" in path]
+		self.assertLessEqual(len(counted), REPORT_REQUESTS_PER_RUN)
+
 
 class TestConversationAnalysis(AnalyticsTestCase):
 	def test_by_day_with_the_headline_figures(self):
