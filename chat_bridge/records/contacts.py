@@ -1,5 +1,6 @@
 """ERPNext Contacts for Chatwoot contacts, and their Chatwoot Contact Mappings."""
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -233,15 +234,38 @@ def save_from_chatwoot(contact) -> None:
 
 
 def link_customer(mapping, chatwoot: ContactView) -> bool:
-	"""Link the Contact to the Customer its `erpnext_customer` attribute names, when there is one."""
+	"""Link the Contact to the Customer its `erpnext_customer` attribute names, when the bridge itself
+	put that name there; whether the mapping changed.
+
+	Any Chatwoot agent may edit a contact's attributes, so a name the bridge did not send is kept on
+	the mapping as a claim, linked only once a System Manager confirms it (`confirm_customer`)."""
 	customer = chatwoot.custom_attributes.get(CUSTOMER_ATTRIBUTE)
 	if not customer or not isinstance(customer, str) or mapping.reference_name or not mapping.contact:
 		return False
 	if not has_erpnext() or not frappe.db.exists("Customer", customer):
 		return False
+	if customer != pushed_customer(mapping.context_pushed):
+		if mapping.claimed_customer == customer:
+			return False
+		mapping.claimed_customer = customer
+		return True
+	link_to_customer(mapping, customer)
+	return True
+
+
+def pushed_customer(context_pushed: str | None) -> str | None:
+	"""The Customer the bridge last wrote into the contact's attributes."""
+	try:
+		return json.loads(context_pushed or "{}").get(CUSTOMER_ATTRIBUTE)
+	except (ValueError, AttributeError):
+		return None
+
+
+def link_to_customer(mapping, customer: str) -> None:
+	"""Make the mapping's Contact one of `customer`'s (the caller saves the mapping)."""
 	mapping.reference_doctype, mapping.reference_name = "Customer", customer
+	mapping.claimed_customer = None
 	contact = frappe.get_doc("Contact", mapping.contact)
 	if not contact.has_link("Customer", customer):
 		contact.append("links", {"link_doctype": "Customer", "link_name": customer})
 		save_from_chatwoot(contact)
-	return True
