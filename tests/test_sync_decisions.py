@@ -44,6 +44,7 @@ from chat_bridge.sync.direction import SyncDirection
 from chat_bridge.sync.messages import (
 	communication_values,
 	message_html,
+	newer_delivery_status,
 	note_values,
 	record_name,
 	safe_link,
@@ -346,6 +347,44 @@ def test_agent_reply_is_sent_by_the_agent():
 	message = MessageView.from_payload(webhook_payload("message_created_outgoing"))
 	values = communication_values(message, agent_email="sam@erp.example")
 	assert values["sent_or_received"] == "Sent" and values["sender"] == "sam@erp.example"
+
+
+@pytest.mark.parametrize(
+	"status, delivery, read",
+	[
+		("sent", "Sent", 0),
+		("delivered", "Sent", 0),
+		("read", "Read", 1),
+		("failed", "Error", 0),
+		(None, None, 0),
+	],
+)
+def test_what_the_channel_reports_of_a_reply_is_its_delivery_status(status, delivery, read):
+	reply = MessageView.from_payload({**webhook_payload("message_created_outgoing"), "status": status})
+	values = communication_values(reply)
+	assert (values["delivery_status"], values["read_by_recipient"]) == (delivery, read)
+
+
+def test_the_customers_own_message_has_no_delivery_status():
+	said = MessageView.from_payload({**webhook_payload("message_created_incoming"), "status": "read"})
+	assert communication_values(said)["delivery_status"] is None
+
+
+def test_a_late_report_does_not_make_a_read_message_merely_sent():
+	assert newer_delivery_status("Read", "Sent") == "Read"
+	assert newer_delivery_status("Sent", "Read") == "Read"
+	assert newer_delivery_status("Sent", "Error") == "Error"
+	assert newer_delivery_status("Read", None) == "Read"
+
+
+def test_a_failure_the_webhook_shows_is_an_error():
+	failed = MessageView.from_payload(
+		{
+			**webhook_payload("message_created_outgoing"),
+			"content_attributes": {"external_error": "131047: Re-engagement message"},
+		}
+	)
+	assert communication_values(failed)["delivery_status"] == "Error"
 
 
 def test_private_note_becomes_a_comment():

@@ -283,6 +283,9 @@ class MessageView:
 	created_at: datetime | None
 	attachments: tuple[Attachment, ...]
 	content_attributes: Mapping
+	# sent, delivered, read or failed: what the channel (WhatsApp, e-mail…) reported back. Only
+	# REST messages have it; a webhook's message does not.
+	status: str | None = None
 
 	@property
 	def is_private_note(self) -> bool:
@@ -320,6 +323,7 @@ class MessageView:
 			created_at=parse_time(data.get("created_at")),
 			attachments=tuple(_attachments(data.get("attachments"))),
 			content_attributes=dict(_mapping(data.get("content_attributes"))),
+			status=_text(data.get("status")),
 		)
 
 
@@ -436,6 +440,8 @@ def _change_stamp(event: str, payload: Mapping) -> str | None:
 	if event == "message_created":
 		return _text(payload.get("created_at"))
 	if event == "message_updated":
+		# Chatwoot sends message_updated on every save (an edit, a deletion, a delivery status),
+		# and the payload has no status: a failure shows in content_attributes.
 		edited = json.dumps(
 			[payload.get("content"), payload.get("content_attributes"), payload.get("private")],
 			sort_keys=True,

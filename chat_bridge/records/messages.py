@@ -17,7 +17,7 @@ from chat_bridge.records.conversations import (
 )
 from chat_bridge.records.times import to_site_time
 from chat_bridge.settings import get_settings
-from chat_bridge.sync.messages import communication_values, note_values, record_name
+from chat_bridge.sync.messages import communication_values, newer_delivery_status, note_values, record_name
 
 
 class NotAMessage(Exception):
@@ -111,11 +111,18 @@ def upsert_communication(
 		message,
 		agent_email=None if message.message_type == "incoming" else _agent_email(message, mapping.account_id),
 	)
-	current = frappe.db.get_value("Communication", name, ["name", "content"], as_dict=True)
+	# An edit or a deletion changes the content; the channel's reports, the delivery status.
+	kept = ("content", "delivery_status", "read_by_recipient")
+	current = frappe.db.get_value("Communication", name, ["name", *kept], as_dict=True)
 	if current:
-		if current.content == values["content"]:
+		values["delivery_status"] = newer_delivery_status(current.delivery_status, values["delivery_status"])
+		values["read_by_recipient"] = max(current.read_by_recipient or 0, values["read_by_recipient"])
+		changed = {
+			field: values[field] for field in kept if (current[field] or None) != (values[field] or None)
+		}
+		if not changed:
 			return Written(name, "unchanged")
-		frappe.db.set_value("Communication", name, "content", values["content"])  # an edit in Chatwoot
+		frappe.db.set_value("Communication", name, changed)
 		return Written(name, "updated")
 	communication = frappe.get_doc(
 		{

@@ -72,6 +72,31 @@ def subject(message: MessageView) -> str:
 	return f"Chatwoot conversation #{message.conversation.id}"[:SUBJECT_LIMIT]
 
 
+# A message's status in Chatwoot (app/models/message.rb, enum status) as a Communication's
+# delivery status; Frappe has no "delivered", and a delivered message is sent.
+DELIVERY_STATUSES = {"sent": "Sent", "delivered": "Sent", "read": "Read", "failed": "Error"}
+
+
+def delivery_status(message: MessageView) -> str | None:
+	"""What the customer's channel said of a message the agents sent; None for the customer's own.
+
+	Chatwoot's REST messages carry the status; its webhooks do not (Message#webhook_data), and
+	show only a failure, as `content_attributes.external_error`: the reconciliation brings the rest."""
+	if message.message_type == "incoming":
+		return None
+	if message.content_attributes.get("external_error"):
+		return "Error"
+	return DELIVERY_STATUSES.get(message.status or "")
+
+
+def newer_delivery_status(kept: str | None, reported: str | None) -> str | None:
+	"""The status to keep when the channel reports `reported`: deliveries arrive in any order, and
+	a message read is not made merely sent again by a late report."""
+	if kept == "Read" and reported == "Sent":
+		return kept
+	return reported or kept
+
+
 def communication_values(message: MessageView, agent_email: str | None = None) -> dict:
 	"""The Communication fields for a customer-visible message (not links, dates or names)."""
 	incoming = message.message_type == "incoming"
@@ -95,6 +120,8 @@ def communication_values(message: MessageView, agent_email: str | None = None) -
 		"sender": email,
 		"sender_full_name": full_name or email or (_("Customer") if incoming else _("Agent")),
 		"message_id": message_key(message.account_id, message.id),
+		"delivery_status": delivery_status(message),
+		"read_by_recipient": int(message.status == "read" and not incoming),
 	}
 
 

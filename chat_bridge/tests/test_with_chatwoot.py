@@ -67,6 +67,20 @@ class WithChatwoot(ChatBridgeTestCase):
 		for kept in (CARD_KEY, REPORT_CACHE_KEY):  # cards and reports read from the last one
 			frappe.cache.delete_keys(kept.split("{", 1)[0])
 
+	def register_site_webhook(self) -> dict:
+		"""The site's webhook in the mock, and every flag on with the webhook's secret."""
+		webhook = system_client().create_webhook(
+			f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS
+		)["payload"]["webhook"]
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			webhook_secret=webhook["secret"],
+			chatwoot_webhook_id=webhook["id"],
+		)
+		return webhook
+
 	def counts(self) -> dict:
 		"""What the sync wrote during this test."""
 		frappe.db.rollback()
@@ -132,16 +146,7 @@ class TestBackfillAndReconcile(WithChatwoot):
 		from chat_bridge.doctor import gather_checks
 
 		backfill(system_client(), contacts=False)
-		webhook = system_client().create_webhook(
-			f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS
-		)["payload"]["webhook"]
-		self.configure(
-			**ALL_FLAGS_ON,
-			chatwoot_url=self.mock.url,
-			api_access_token="admin-token",
-			webhook_secret=webhook["secret"],
-			chatwoot_webhook_id=webhook["id"],
-		)
+		self.register_site_webhook()
 		self.mock.allow_private_network = False  # as Chatwoot runs by default
 		lost = self.mock.customer_says(58, "Posted to a private address, and dropped")
 		self.mock.wait_for_deliveries(1)
@@ -166,6 +171,38 @@ class TestBackfillAndReconcile(WithChatwoot):
 		reconcile()
 		self.assertEqual(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"), 0)
 		self.assertTrue(gather_checks()["deliveries"].ok)
+
+	def test_what_the_channel_reports_and_an_edit_reach_the_reply(self):
+		from chat_bridge.webhook.handlers import dispatch
+
+		def written(message: dict) -> frappe._dict:
+			frappe.db.commit()
+			return frappe.db.get_value(
+				"Communication",
+				{"message_id": f"chatwoot:3:{message['id']}"},
+				["content", "delivery_status", "read_by_recipient"],
+				as_dict=True,
+			)
+
+		def deliver(message: dict, event: str) -> frappe._dict:
+			payload = {**self.mock.presenters.message_webhook(message), "event": event}
+			self.assertEqual(dispatch(event, payload).status, "Processed")
+			return written(message)
+
+		backfill(system_client(), contacts=False)
+		reply = self.mock.messages[system_client().send_message(58, "It ships today")["id"]]
+		self.assertFalse(deliver(reply, "message_created").delivery_status)  # webhooks carry no status
+		self.mock.update_message_status(reply, "read")
+		reconcile()  # Chatwoot's REST messages do
+		self.assertEqual((written(reply).delivery_status, written(reply).read_by_recipient), ("Read", 1))
+		self.mock.update_message(reply, content="It ships tomorrow")
+		edited = deliver(reply, "message_updated")
+		self.assertIn("It ships tomorrow", edited.content)
+		self.assertEqual(edited.delivery_status, "Read")
+		refused = self.mock.messages[system_client().send_message(58, "Your invoice")["id"]]
+		deliver(refused, "message_created")
+		self.mock.update_message_status(refused, "failed", "131047: Re-engagement message")
+		self.assertEqual(deliver(refused, "message_updated").delivery_status, "Error")
 
 	def test_what_reconciliation_could_not_pull_is_in_the_error_log(self):
 		from unittest.mock import patch
@@ -320,17 +357,8 @@ class TestWholeChain(WithChatwoot):
 		self.fail(f"events not processed within {timeout}s: {statuses}")
 
 	def test_scripted_conversation_ends_as_the_right_records(self):
+		self.register_site_webhook()
 		api = system_client()
-		webhook = api.create_webhook(f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS)[
-			"payload"
-		]["webhook"]
-		self.configure(
-			**ALL_FLAGS_ON,
-			chatwoot_url=self.mock.url,
-			api_access_token="admin-token",
-			webhook_secret=webhook["secret"],
-		)
-
 		contact = api.create_contact(
 			name="Chain Customer", email="chain@example.test", phone_number="+4915112345678"
 		)["payload"]["contact"]
