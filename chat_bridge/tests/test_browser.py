@@ -19,7 +19,6 @@ from frappe.utils.password import update_password
 
 from chat_bridge.clients import system_client
 from chat_bridge.records.outbound import link_to_chatwoot
-from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot
 from chat_bridge.tests.utils import (
@@ -120,20 +119,26 @@ class InABrowser(WithChatwoot):
 		print(f"screenshot: {path}")
 
 
+def speaks_spanish(test, user: str) -> None:
+	"""`user` reads the desk and the card in Spanish for the rest of `test`."""
+	frappe.db.set_value("User", user, "language", "es")
+	frappe.db.commit()
+	frappe.clear_cache(user=user)
+
+	def back_to_the_default():
+		frappe.db.set_value("User", user, "language", None)
+		frappe.db.commit()
+		frappe.clear_cache(user=user)
+
+	test.addCleanup(back_to_the_default)
+
+
 class TestContactFormInABrowser(InABrowser):
 	def setUp(self):
 		super().setUp()
 		for user, roles in ((SYSTEM_MANAGER, ("System Manager",)), (PLAIN_USER, ("Sales User",))):
 			ensure_user(user, roles)
-		webhook = system_client().create_webhook(
-			f"{SITE_URL}/api/method/chat_bridge.webhook.handle", WEBHOOK_EVENTS
-		)["payload"]["webhook"]
-		self.configure(
-			**ALL_FLAGS_ON,
-			chatwoot_url=self.mock.url,
-			api_access_token="admin-token",
-			webhook_secret=webhook["secret"],
-		)
+		self.register_site_webhook()
 		api = system_client()
 		customer = api.create_contact(name="Jane Browser", email="jane.browser@example.test")["payload"]
 		self.conversation = api.create_conversation(inbox_id=8, contact_id=customer["contact"]["id"])["id"]
@@ -186,6 +191,17 @@ class TestContactFormInABrowser(InABrowser):
 			page.locator(".modal.show").count(), 0, page.locator(".modal.show").all_inner_texts()
 		)
 		self.screenshot(page, "contact-after-rollback")
+
+	def test_a_spanish_speaking_user_reads_the_section_in_spanish(self):
+		speaks_spanish(self, SYSTEM_MANAGER)
+		page = self.signed_in_as(SYSTEM_MANAGER)
+		self.open_contact(page, self.contact.name)
+		page.wait_for_selector(".chatwoot-panel table", timeout=15_000)
+		shown = page.inner_text(".chatwoot-panel")
+		for spanish in ("Contacto de Chatwoot", "abierta", "Sin asignar", "Historial", "Responder"):
+			self.assertIn(spanish, shown)
+		self.assertNotIn("Unassigned", shown)
+		self.screenshot(page, "contact-in-spanish")
 
 	def test_a_user_it_is_not_for_sees_no_section_and_no_popup(self):
 		page = self.signed_in_as(PLAIN_USER)
@@ -374,6 +390,15 @@ class TestCardInABrowser(InABrowser):
 		self.assertIn("Verified", card.locator("h2").inner_text())
 		self.assertGreaterEqual(page.evaluate("window.__fetchInfoRequests"), 1)
 		self.screenshot(page, "card-same-site")
+
+	def test_the_card_speaks_the_agents_language(self):
+		speaks_spanish(self, SYSTEM_MANAGER)
+		port = urlsplit(self.mock.url).port
+		page = self.chatwoot_at(f"http://chatwoot.example.test:{port}")
+		card = page.frame_locator("iframe")
+		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
+		self.assertIn("Verificado", card.locator("h2").inner_text())
+		self.screenshot(page, "card-in-spanish")
 
 	def test_cross_site_the_agent_signs_in_through_the_cards_window(self):
 		page = self.chatwoot_at(self.mock.url)

@@ -343,24 +343,21 @@ class Presenters:
 		return answer
 
 	def sender_push(self, message: dict) -> dict | None:
-		kind, sender_id = message["sender_type"], message["sender_id"]
-		if kind == "Contact" and sender_id in self.state.contacts:
-			return self.contact_push(self.state.contacts[sender_id])
-		if kind == "User" and sender_id in self.state.users:
-			return self.user_push(self.state.users[sender_id])
-		if kind == "AgentBot" and sender_id in self.state.agent_bots:
-			return self.bot_push(self.state.agent_bots[sender_id])
-		return None
+		return self.sender(message, self.contact_push, self.user_push, self.bot_push)
 
 	def sender_webhook(self, message: dict) -> dict | None:
-		kind, sender_id = message["sender_type"], message["sender_id"]
-		if kind == "Contact" and sender_id in self.state.contacts:
-			return self.contact_webhook(self.state.contacts[sender_id])
-		if kind == "User" and sender_id in self.state.users:
-			return self.user_webhook(self.state.users[sender_id])
-		if kind == "AgentBot" and sender_id in self.state.agent_bots:
-			return self.bot_webhook(self.state.agent_bots[sender_id])
-		return None  # template messages have no sender
+		return self.sender(message, self.contact_webhook, self.user_webhook, self.bot_webhook)
+
+	def sender(self, message: dict, contact, user, bot) -> dict | None:
+		"""The message's sender in the shape one of the presenters gives; None for none (template
+		messages have no sender) or one deleted since."""
+		records, present = {
+			"Contact": (self.state.contacts, contact),
+			"User": (self.state.users, user),
+			"AgentBot": (self.state.agent_bots, bot),
+		}.get(message["sender_type"], ({}, None))
+		record = records.get(message["sender_id"])
+		return present(record) if record else None
 
 	def message_webhook(self, message: dict) -> dict:
 		"""Message#webhook_data (no `status`, whatever changed)."""

@@ -26,17 +26,9 @@ WEBHOOK_EVENTS = (
 	"conversation_typing_on",
 	"conversation_typing_off",
 )
-# The column's default: what a webhook made without subscriptions gets.
-DEFAULT_SUBSCRIPTIONS = (
-	"conversation_status_changed",
-	"conversation_updated",
-	"conversation_created",
-	"contact_created",
-	"contact_updated",
-	"message_created",
-	"message_updated",
-	"webwidget_triggered",
-)
+# The column's default, what a webhook made without subscriptions gets: the events up to the
+# widget's, in the same order.
+DEFAULT_SUBSCRIPTIONS = WEBHOOK_EVENTS[: WEBHOOK_EVENTS.index("webwidget_triggered") + 1]
 WEBHOOK_COLUMNS = ("id", "name", "secret", "subscriptions", "url", "webhook_type", "account_id", "inbox_id")
 # URI::DEFAULT_PARSER.make_regexp(%w[http https]): a URL anywhere in the text (it is not anchored).
 URL = re.compile(r"https?://[^\s]+")

@@ -15,6 +15,17 @@ chat_bridge.verified_pill = (conversation) =>
 		  )}">${__("Verified")}</span>`
 		: "";
 
+// A conversation's status as Chatwoot names it, in the reader's language (lower case, as a word
+// apart from the verb "Open").
+chat_bridge.status_label = (status) =>
+	({
+		open: __("open"),
+		pending: __("pending"),
+		snoozed: __("snoozed"),
+		resolved: __("resolved"),
+		all: __("all"),
+	})[status] || status || "";
+
 chat_bridge.api_enabled = () =>
 	Boolean(frappe.boot.chat_bridge && frappe.boot.chat_bridge.api && frappe.boot.chat_bridge.can_use);
 

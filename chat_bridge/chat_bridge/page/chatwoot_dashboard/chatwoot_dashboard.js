@@ -174,7 +174,7 @@ class ChatwootDashboard {
 		this.status = "open";
 		this.pages_loaded = 0;
 		const options = STATUSES.map(
-			(s) => `<option value="${s}">${__(frappe.utils.to_title_case(s))}</option>`
+			(s) => `<option value="${s}">${frappe.utils.escape_html(chat_bridge.status_label(s))}</option>`
 		).join("");
 		this.$fallback.append(`
 			<div class="flex" style="gap: 8px; align-items: center; margin: 12px 0;">
@@ -245,7 +245,7 @@ class ChatwootDashboard {
 			<td>${contact}${chat_bridge.verified_pill(row)}</td>
 			<td>${esc(row.last_message || "")}</td>
 			<td>${esc(row.assignee || __("Unassigned"))}</td>
-			<td>${esc(row.status || "")}</td>
+			<td>${esc(chat_bridge.status_label(row.status))}</td>
 			<td>${open}</td>
 		</tr>`;
 	}

@@ -67,7 +67,7 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 			.map(
 				(c) => `<tr data-conversation="${esc(String(c.id))}">
 					<td class="text-nowrap">#${esc(String(c.id))}${chat_bridge.verified_pill(c)}</td>
-					<td><span class="indicator-pill ${c.status === "open" ? "orange" : "gray"}">${esc(c.status || "")}</span></td>
+					<td><span class="indicator-pill ${c.status === "open" ? "orange" : "gray"}">${esc(chat_bridge.status_label(c.status))}</span></td>
 					<td>${esc(c.last_message || "")}</td>
 					<td>${esc(c.assignee || __("Unassigned"))}</td>
 					<td class="text-nowrap">
