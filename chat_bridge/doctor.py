@@ -169,7 +169,10 @@ def scheduled_jobs() -> dict[str, ScheduledJob]:
 		fields=["method", "stopped", "last_execution"],
 	)
 	return {
-		row.method: ScheduledJob(row.method, bool(row.stopped), get_datetime(row.last_execution) or None)
+		# get_datetime(None) is now: a job that never ran must stay without a last run.
+		row.method: ScheduledJob(
+			row.method, bool(row.stopped), get_datetime(row.last_execution) if row.last_execution else None
+		)
 		for row in rows
 	}
 

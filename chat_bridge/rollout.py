@@ -548,7 +548,15 @@ def check_scheduled_jobs(
 			_("Give the scheduler a few minutes; if this stays, check that `bench schedule` runs."),
 			warning=True,
 		)
-	return Check("scheduled_jobs", True, _("all {0} of the app's jobs have run lately").format(len(expected)))
+	last_runs = ", ".join(
+		_("{0} at {1:%Y-%m-%d %H:%M}").format(method.rsplit(".", 1)[-1], jobs[method].last_execution)
+		for method in sorted(expected)
+	)
+	return Check(
+		"scheduled_jobs",
+		True,
+		_("all {0} of the app's jobs have run lately: {1}").format(len(expected), last_runs),
+	)
 
 
 # A webhook whose secret no longer matches is refused every time, and Chatwoot gives up without

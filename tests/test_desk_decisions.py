@@ -366,7 +366,10 @@ def jobs(**last_runs) -> dict:
 
 def test_scheduled_jobs_that_ran_lately_pass():
 	check = check_scheduled_jobs(JOBS, jobs(), NOW, "bench --site erp.localhost")
-	assert (check.verdict, check.detail) == ("PASS", "all 2 of the app's jobs have run lately")
+	assert (check.verdict, check.detail) == (
+		"PASS",
+		"all 2 of the app's jobs have run lately: purge at 2026-12-01 12:00, retry at 2026-12-01 12:00",
+	)
 
 
 def test_the_apps_scheduled_methods_are_read_from_its_hooks():

@@ -178,6 +178,20 @@ class TestRollout(WithChatwoot):
 		self.assertIn("chat_bridge.pull.reconcile.reconcile", check.detail)
 		self.assertIn(f"bench --site {frappe.local.site} migrate", check.fix)
 
+	def test_doctor_says_when_the_apps_jobs_have_never_run(self):
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		self.addCleanup(frappe.db.rollback)
+		frappe.db.set_value(
+			"Scheduled Job Type",
+			{"method": ("like", "chat_bridge.%")},
+			"last_execution",
+			None,
+			update_modified=False,
+		)
+		check = gather_checks()["scheduled_jobs"]
+		self.assertEqual(check.verdict, "WARN", check.line())
+		self.assertIn("not run yet", check.detail)
+
 	def test_doctor_finds_an_agent_token_and_a_wrong_account(self):
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="agent-token")
 		checks = gather_checks()
