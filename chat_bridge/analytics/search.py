@@ -15,6 +15,7 @@ from chat_bridge.features import Feature
 from chat_bridge.records.conversations import MAPPING_DOCTYPE
 from chat_bridge.records.times import to_site_time
 from chat_bridge.settings import feature_enabled, get_settings
+from chat_bridge.sync.messages import sanitized_html
 
 FOUND = 20
 
@@ -50,7 +51,8 @@ def synced_matches(text: str, account_id: int) -> list[dict]:
 		return []
 	messages = frappe.get_list(
 		"Communication",
-		filters={"communication_medium": "Chat", "content": ("like", like_pattern(text))},
+		# The sync stores what was said as escaped HTML (O&#x27;Reilly): the text is sought as stored.
+		filters={"communication_medium": "Chat", "content": ("like", like_pattern(sanitized_html(text)))},
 		fields=[
 			"name",
 			"reference_doctype",

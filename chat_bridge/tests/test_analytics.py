@@ -353,6 +353,28 @@ class TestChatSearch(AnalyticsTestCase):
 		self.assertEqual(search_conversations("50%")["data"][0]["conversation_id"], BASE + 1)
 		self.assertEqual(search_conversations("5_%")["data"], [])  # wildcards are taken literally
 
+	def test_what_the_person_wrote_is_found_though_it_is_stored_escaped(self):
+		from chat_bridge.sync.messages import sanitized_html
+
+		frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": "Chat",
+				"sent_or_received": "Received",
+				"subject": "Chatwoot conversation",
+				"content": sanitized_html("O'Reilly asks: is AT&T's <fiber> in?"),  # as the sync writes it
+				"communication_date": at("2026-11-04 10:00"),
+				"reference_doctype": "Chatwoot Conversation Mapping",
+				"reference_name": self.mappings[1].name,
+			}
+		).insert(ignore_permissions=True, set_name=f"CW-{ACCOUNT}-{BASE * 10 + 9}")
+		frappe.db.commit()
+		for said in ("O'Reilly", "AT&T", "<fiber>"):
+			hits = search_conversations(said)["data"]
+			self.assertEqual([h["conversation_id"] for h in hits], [BASE + 2], said)
+			self.assertIn(said, hits[0]["snippet"])
+
 	def test_chatwoots_search_adds_what_was_not_synced(self):
 		self.configure(
 			**{**ALL_FLAGS_ON, "enable_sync": 0},
