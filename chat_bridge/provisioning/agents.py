@@ -96,9 +96,15 @@ def provision_agent(user: str, account_id: int, *, role: str | None = None, inbo
 	`role` and `inboxes` replace what was asked before when given. Returns the Chatwoot Agent
 	record, whose steps say what was done and what failed.
 	"""
-	person = frappe.db.get_value("User", user, ["full_name", "email", "enabled"], as_dict=True)
+	person = frappe.db.get_value("User", user, ["full_name", "email", "enabled", "user_type"], as_dict=True)
 	if person is None:
 		frappe.throw(_("There is no user {0}.").format(user), frappe.DoesNotExistError)
+	if user in ("Guest", "Administrator") or person.user_type != "System User":
+		frappe.throw(
+			_(
+				"{0} cannot be a Chatwoot agent: only a desk user (a System User) can; give them a desk role first."
+			).format(user)
+		)
 	if not person.enabled:
 		frappe.throw(_("{0} is disabled: enable the user before making them a Chatwoot agent.").format(user))
 	if not normalize_email(person.email):
@@ -112,6 +118,7 @@ def provision_agent(user: str, account_id: int, *, role: str | None = None, inbo
 	if inboxes is not None:
 		record.inbox_ids = ", ".join(str(i) for i in dict.fromkeys(inboxes))
 	chatwoot = chatwoot_for(account_id)
+	refuse_unknown_inboxes(inbox_ids(record), chatwoot)
 	if record.account_step != DONE:
 		refuse_over_limit(normalize_email(person.email), chatwoot)
 	if not record.provisioned_via or record.user_step != DONE:
@@ -184,6 +191,19 @@ def platform_user_exists(user_id: int, chatwoot: Chatwoot) -> bool:
 			).format(user_id)
 		) from error
 	return True
+
+
+def refuse_unknown_inboxes(wanted: list[int], chatwoot: Chatwoot) -> None:
+	"""Refuse, before anything is made in Chatwoot, inboxes the account does not have."""
+	if not wanted:
+		return
+	known = {inbox.get("id") for inbox in (chatwoot.admin.list_inboxes() or {}).get("payload") or []}
+	unknown = [str(inbox) for inbox in wanted if inbox not in known]
+	if unknown:
+		frappe.throw(
+			_("Chatwoot account {0} has no inbox {1}.").format(chatwoot.account_id, ", ".join(unknown)),
+			title=_("Unknown inbox"),
+		)
 
 
 def refuse_over_limit(email: str, chatwoot: Chatwoot) -> None:

@@ -18,6 +18,7 @@ from chat_bridge.tests.test_with_chatwoot import WithChatwoot
 from chat_bridge.tests.utils import AGENT_USER, ALL_FLAGS_ON, PLAIN_USER, ensure_user
 
 ANN = "ann.provisioned@example.test"
+DESK = ("Sales User",)  # a desk user: Website Users are not made agents
 STEPS_DONE = {"user_step": "Done", "account_step": "Done", "inboxes_step": "Done", "token_step": "Done"}
 
 
@@ -30,7 +31,7 @@ class AgentsTestCase(WithChatwoot):
 			api_access_token="admin-token",
 			platform_api_token="platform-token",
 		)
-		ensure_user(ANN)
+		ensure_user(ANN, DESK)
 		self.addCleanup(self.forget_agents)
 
 	def forget_agents(self):
@@ -76,7 +77,7 @@ class TestProvisioning(AgentsTestCase):
 		self.assertIn(8, self.mock.users[1]["inbox_ids"])
 
 	def test_an_email_chatwoot_has_is_claimed_not_created_again(self):
-		sam = ensure_user("sam@acme.example")  # Sam Agent, id 12, made in Chatwoot by hand
+		sam = ensure_user("sam@acme.example", DESK)  # Sam Agent, id 12, made in Chatwoot by hand
 		record = self.provision(sam, role="administrator", inboxes=[8])
 		self.assertEqual(record.status, "Provisioned", record.last_error)
 		self.assertEqual(record.chatwoot_user_id, 12)
@@ -117,7 +118,33 @@ class TestProvisioning(AgentsTestCase):
 		self.assertFalse(any(u["email"] == ANN for u in self.mock.users.values()))
 		# An agent the account has already is not refused by the limit.
 		frappe.db.rollback()
-		self.assertEqual(self.provision(ensure_user("sam@acme.example")).status, "Provisioned")
+		self.assertEqual(self.provision(ensure_user("sam@acme.example", DESK)).status, "Provisioned")
+
+	def test_the_integrations_own_administrator_is_not_demoted(self):
+		ada = ensure_user("ada@acme.example", DESK)  # the settings' token is hers
+		record = self.provision(ada, inboxes=[7])  # no role asked for
+		self.assertEqual(record.status, "Provisioned", record.last_error)
+		self.assertEqual(
+			(record.role, self.role_in_account(self.mock.users[1])), ("administrator", "administrator")
+		)
+
+	def test_only_the_desks_own_users_can_be_agents(self):
+		portal_user = "portal.customer@example.test"
+		if not frappe.db.exists("User", portal_user):
+			frappe.get_doc(
+				{"doctype": "User", "email": portal_user, "first_name": "Portal", "user_type": "Website User"}
+			).insert(ignore_permissions=True)
+			self.addCleanup(frappe.delete_doc, "User", portal_user, ignore_permissions=True, force=True)
+		for user in ("Guest", "Administrator", portal_user):
+			with self.subTest(user), self.assertRaises(frappe.ValidationError):
+				self.provision(user)
+		self.assertEqual(len(self.mock.users), 2)  # nobody was made in Chatwoot
+
+	def test_an_unknown_inbox_is_refused_before_anything_is_made(self):
+		with self.assertRaises(frappe.ValidationError) as refused:
+			self.provision(inboxes=[7, 4242])
+		self.assertIn("no inbox 4242", str(refused.exception))
+		self.assertFalse(any(u["email"] == ANN for u in self.mock.users.values()))
 
 	def test_an_account_with_no_seat_left_says_so(self):
 		self.mock.account["limits"]["agents"] = 2  # Ada and Sam

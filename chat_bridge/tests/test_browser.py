@@ -298,7 +298,7 @@ class TestAgentsInABrowser(InABrowser):
 	def setUp(self):
 		super().setUp()
 		ensure_user(SYSTEM_MANAGER, ("System Manager",))
-		self.agent = ensure_user("ann.agent@example.test")
+		self.agent = ensure_user("ann.agent@example.test", ("Sales User",))
 		self.configure(
 			**ALL_FLAGS_ON,
 			chatwoot_url=self.mock.url,
