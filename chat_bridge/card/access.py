@@ -18,7 +18,7 @@ import secrets
 import frappe
 from frappe.utils import cint
 
-from chat_bridge.card.routes import CARD_METHODS, CARD_TOKEN_HEADER
+from chat_bridge.card.routes import CARD_METHODS, CARD_SIGN_IN_METHOD, CARD_TOKEN_HEADER
 
 CARD_TOKEN_SECONDS = 4 * 3600
 _TOKEN_KEY = "chat_bridge:card_token:{digest}"  # noqa: S105 -- a cache key
@@ -54,6 +54,8 @@ def authenticate_card_request() -> None:
 	request = getattr(frappe.local, "request", None)
 	if request is None or frappe.session.user != "Guest" or not request.path.startswith(CARD_METHODS):
 		return
+	if request.path.rstrip("/") == CARD_SIGN_IN_METHOD:
+		return  # a token never mints another: revoking one leaves nothing derived from it alive
 	user = user_of_card_token(request.headers.get(CARD_TOKEN_HEADER))
 	if user:
 		form_dict = frappe.local.form_dict  # set_user starts a fresh one: the call's arguments stay

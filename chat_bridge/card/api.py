@@ -24,6 +24,7 @@ from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.clients import INTERACTIVE_RETRY, system_client, user_client
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.features import Feature
+from chat_bridge.permissions import require_chatwoot_user
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.contacts import new_contact
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
@@ -36,8 +37,10 @@ OFF = "ERPNext in Chatwoot is not enabled"
 
 
 def require_signed_in() -> None:
+	"""The card is for System Managers and Chatwoot Agents, checked before anything is read."""
 	if frappe.session.user in (None, "Guest"):
 		frappe.throw(_("Sign in to ERPNext to see the customer card."), frappe.PermissionError)
+	require_chatwoot_user()
 
 
 def card_method(fn=None, *, methods=("GET", "POST")):

@@ -3,4 +3,6 @@
 CARD_PAGE = "/chatwoot-app"
 CARD_SIGN_IN_PAGE = "/chatwoot-app/sign-in"
 CARD_METHODS = "/api/method/chat_bridge.card.api."
+# The one card method a card token may not call: tokens come only from a real session.
+CARD_SIGN_IN_METHOD = CARD_METHODS + "sign_in"
 CARD_TOKEN_HEADER = "X-Chat-Bridge-Card"  # noqa: S105 -- a header name

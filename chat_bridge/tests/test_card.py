@@ -31,7 +31,7 @@ from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, en
 
 JANE = 1042  # the mock's contact, in conversation 58
 # Who reads customers, orders, invoices and issues in ERPNext; System Manager alone reads no Customer.
-SALES_ROLES = ("Sales User", "Accounts User", "Support Team")
+SALES_ROLES = ("Chatwoot Agent", "Sales User", "Accounts User", "Support Team")
 SALES_VIEWER = "card.sales@example.test"
 
 
@@ -137,12 +137,12 @@ class TestWhoSeesWhat(CardTestCase):
 		finally:
 			frappe.set_user("Administrator")
 		self.assertEqual(fresh["contact"]["company_name"], "Card Trading")
-		ensure_user(PLAIN_USER)
+		ensure_user(PLAIN_USER, ("Chatwoot Agent",))
 		self.assertEqual(self.card_as(PLAIN_USER)["contact"], {"permitted": False})  # each viewer their own
 
 	def test_a_user_who_may_not_read_the_contact_sees_nothing_of_it(self):
-		"""A plain user may read only the Contacts they made: ids pointing anywhere else show nothing."""
-		ensure_user(PLAIN_USER)
+		"""An agent may read only the Contacts they made: ids pointing anywhere else show nothing."""
+		ensure_user(PLAIN_USER, ("Chatwoot Agent",))
 		card = self.card_as(PLAIN_USER)
 		self.assertEqual(card["contact"], {"permitted": False})
 		self.assertNotIn("communications", card)
@@ -230,7 +230,7 @@ class TestCustomerCard(CardTestCase):
 		self.link_contact_to_customer(customer)
 		self.submitted("Sales Invoice", customer, grand_total=100, outstanding_amount=100, status="Unpaid")
 		viewer = ensure_user(
-			"card.viewer@example.test", ("Maintenance User",)
+			"card.viewer@example.test", ("Chatwoot Agent", "Maintenance User")
 		)  # reads Contacts, not Customers
 		card = self.card_as(viewer)
 		self.assertTrue(card["contact"]["permitted"])
@@ -288,7 +288,7 @@ class TestCustomerCard(CardTestCase):
 		self.assertIn("- 2 x Widget", posted["content"])
 
 	def test_actions_follow_the_viewers_permissions(self):
-		viewer = ensure_user("card.viewer@example.test", ("Maintenance User",))
+		viewer = ensure_user("card.viewer@example.test", ("Chatwoot Agent", "Maintenance User"))
 		customer = self.customer("Not Theirs")
 		frappe.set_user(viewer)
 		try:
@@ -338,6 +338,29 @@ class TestFramingAndTokens(CardTestCase):
 		frappe.db.set_value("User", user, "enabled", 1)
 		revoke_card_token(token)
 		self.assertIsNone(user_of_card_token(token))
+
+	def test_a_card_token_cannot_mint_another(self):
+		user = ensure_user("card.agent@example.test", ("System Manager",))
+		token = issue_card_token(user)
+		self.addCleanup(lambda: hasattr(frappe.local, "request") and delattr(frappe.local, "request"))
+		for path in ("/api/method/chat_bridge.card.api.sign_in", "/api/method/chat_bridge.card.api.sign_in/"):
+			set_request(method="POST", path=path, headers={CARD_TOKEN_HEADER: token})
+			frappe.set_user("Guest")
+			authenticate_card_request()
+			self.assertEqual(frappe.session.user, "Guest", path)
+			with self.assertRaises(frappe.PermissionError):
+				card_api.sign_in()
+		frappe.set_user("Administrator")
+
+	def test_the_card_is_for_system_managers_and_chatwoot_agents_only(self):
+		portal_customer = ensure_user("card.customer@example.test")  # signed in, but no desk role for it
+		frappe.set_user(portal_customer)
+		try:
+			for call in (lambda: card_api.get_card(JANE, 58, 3), card_api.sign_in):
+				with self.assertRaises(frappe.PermissionError):
+					call()
+		finally:
+			frappe.set_user("Administrator")
 
 	def test_over_http_the_card_answers_the_token_and_sends_its_headers(self):
 		try:
