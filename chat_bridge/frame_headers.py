@@ -6,9 +6,10 @@ rest of the site keeps its headers. The card's sign-in window is never to be fra
 Allow button must not be clickable through someone else's page.
 """
 
+import re
 from urllib.parse import urlsplit
 
-from chat_bridge.card.routes import CARD_METHODS, CARD_PAGE, CARD_SIGN_IN_PAGE
+from chat_bridge.card.routes import CARD_METHODS, CARD_PAGE
 
 # Answers that sign in whoever holds them: a one-time Chatwoot link, a card token.
 NOT_TO_BE_STORED = (
@@ -22,13 +23,22 @@ def chatwoot_origin(url: str | None) -> str | None:
 	return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+def page_served(path: str) -> str:
+	"""The page Frappe's router serves for `path`: it takes `//` as `/`, and a page's name with
+	`.html` or a trailing slash as the page itself."""
+	path = re.sub("/{2,}", "/", path).rstrip("/")
+	return (path.removesuffix(".html") or "/") if not path.startswith(CARD_METHODS) else path
+
+
 def frame_ancestors(path: str, origin: str | None) -> str | None:
-	"""The frame-ancestors source list for a path, or None to leave its headers alone."""
-	path = path.rstrip("/") or "/"
-	if path == CARD_SIGN_IN_PAGE:
-		return "'none'"
+	"""The frame-ancestors source list for a path, or None to leave its headers alone. Only the
+	card itself may be framed by Chatwoot; anything else under its address (the sign-in window,
+	or whatever a new spelling reaches) by nobody."""
+	path = page_served(path)
 	if path == CARD_PAGE or path.startswith(CARD_METHODS):
 		return origin or "'none'"
+	if path.startswith(CARD_PAGE + "/"):
+		return "'none'"
 	return None
 
 
@@ -36,7 +46,7 @@ def after_request(response, request) -> None:
 	"""Frappe's after_request hook."""
 	if request.path in NOT_TO_BE_STORED:
 		response.headers["Cache-Control"] = "no-store"
-	if not request.path.startswith((CARD_PAGE, CARD_METHODS)):
+	if not page_served(request.path).startswith((CARD_PAGE, CARD_METHODS)):
 		return  # every other answer keeps its headers, and costs no settings read
 	from chat_bridge.settings import get_settings
 

@@ -163,6 +163,12 @@ def test_chatwoot_origin(url, origin):
 		("/chatwoot-app/", "https://chat.example.com"),
 		("/api/method/chat_bridge.card.api.get_card", "https://chat.example.com"),
 		("/chatwoot-app/sign-in", "'none'"),
+		# Other spellings Frappe's router serves as the sign-in window.
+		("/chatwoot-app//sign-in", "'none'"),
+		("/chatwoot-app/sign-in.html", "'none'"),
+		("//chatwoot-app/sign-in/", "'none'"),
+		("/chatwoot-app/anything-else", "'none'"),
+		("/chatwoot-app.html", "https://chat.example.com"),
 		("/app/contact", None),
 		("/api/method/chat_bridge.api.rest_api.get_conversations", None),
 		("/chatwoot-apps", None),

@@ -339,6 +339,33 @@ class TestFramingAndTokens(CardTestCase):
 		revoke_card_token(token)
 		self.assertIsNone(user_of_card_token(token))
 
+	def test_the_allow_window_is_not_framed_under_any_spelling_of_its_address(self):
+		try:
+			requests.get(f"{SITE_URL}/api/method/ping", timeout=5).raise_for_status()
+		except requests.RequestException:
+			self.skipTest(f"{SITE_URL} is not served")
+		if frappe.conf.default_site != frappe.local.site:
+			self.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
+		from frappe.utils.password import update_password
+
+		user = ensure_user("card.agent@example.test", ("System Manager",))
+		update_password(user, "Card-window-7!")
+		frappe.db.commit()
+		browser = requests.Session()
+		login = browser.post(
+			f"{SITE_URL}/api/method/login", data={"usr": user, "pwd": "Card-window-7!"}, timeout=10
+		)
+		self.assertTrue(login.ok, login.text)
+		for spelling in ("/chatwoot-app/sign-in", "/chatwoot-app//sign-in", "/chatwoot-app/sign-in.html"):
+			page = browser.get(
+				f"{SITE_URL}{spelling}", timeout=10
+			)  # Frappe may redirect to the clean address
+			self.assertEqual(page.status_code, 200, spelling)
+			self.assertIn("Allow", page.text, spelling)
+			# nginx in front of Frappe may add its own SAMEORIGIN: browsers then take the strictest.
+			self.assertIn("DENY", page.headers.get("X-Frame-Options", ""), spelling)
+			self.assertEqual(page.headers.get("Content-Security-Policy"), "frame-ancestors 'none'", spelling)
+
 	def test_a_card_token_cannot_mint_another(self):
 		user = ensure_user("card.agent@example.test", ("System Manager",))
 		token = issue_card_token(user)
