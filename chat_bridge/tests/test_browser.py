@@ -14,13 +14,12 @@ import time
 from urllib.parse import urlsplit
 
 import frappe
-import requests
 from frappe.utils.password import update_password
 
 from chat_bridge.clients import system_client
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import widget_identity_key
-from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot
+from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
 	ALL_FLAGS_ON,
 	PLAIN_USER,
@@ -59,12 +58,7 @@ class InABrowser(WithChatwoot):
 			self.skipTest("Playwright is not installed in the bench (bench pip install playwright)")
 		if not os.path.exists(CHROMIUM):
 			self.skipTest(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-		if frappe.conf.default_site != frappe.local.site:
-			self.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
-		try:
-			requests.get(f"{SITE_URL}/api/method/chat_bridge.webhook.handle", timeout=5).raise_for_status()
-		except requests.RequestException:
-			self.skipTest(f"{SITE_URL} does not serve chat_bridge")
+		skip_unless_served(self)
 		self.complete_setup_wizard()
 		self.screens = tempfile.mkdtemp(prefix="chat_bridge_screens_")
 		self.playwright = sync_playwright().start()

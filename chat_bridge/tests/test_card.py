@@ -26,7 +26,7 @@ from chat_bridge.doctor import gather_checks
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.frame_headers import after_request
 from chat_bridge.records.outbound import link_to_chatwoot
-from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot
+from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
 
 JANE = 1042  # the mock's contact, in conversation 58
@@ -340,12 +340,7 @@ class TestFramingAndTokens(CardTestCase):
 		self.assertIsNone(user_of_card_token(token))
 
 	def test_the_allow_window_is_not_framed_under_any_spelling_of_its_address(self):
-		try:
-			requests.get(f"{SITE_URL}/api/method/ping", timeout=5).raise_for_status()
-		except requests.RequestException:
-			self.skipTest(f"{SITE_URL} is not served")
-		if frappe.conf.default_site != frappe.local.site:
-			self.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
+		skip_unless_served(self)
 		from frappe.utils.password import update_password
 
 		user = ensure_user("card.agent@example.test", ("System Manager",))
@@ -390,12 +385,7 @@ class TestFramingAndTokens(CardTestCase):
 			frappe.set_user("Administrator")
 
 	def test_over_http_the_card_answers_the_token_and_sends_its_headers(self):
-		try:
-			requests.get(f"{SITE_URL}/api/method/ping", timeout=5).raise_for_status()
-		except requests.RequestException:
-			self.skipTest(f"{SITE_URL} is not served")
-		if frappe.conf.default_site != frappe.local.site:
-			self.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
+		skip_unless_served(self)
 		user = ensure_user("card.agent@example.test", ("System Manager",))
 		frappe.db.commit()
 		url = f"{SITE_URL}/api/method/chat_bridge.card.api.get_card"

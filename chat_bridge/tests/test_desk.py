@@ -160,17 +160,21 @@ class TestRollout(WithChatwoot):
 		self.assertEqual(status_report()["refused_last_hour"], 3)
 		self.assertEqual(refused_delivery_count(), 3)
 
-	def test_doctor_fails_when_the_apps_scheduled_jobs_are_gone(self):
+	def apps_jobs_last_ran(self, moment) -> None:
+		"""The API stage, with each of the app's scheduled jobs last run at `moment` (this test only)."""
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
 		self.addCleanup(frappe.db.rollback)
-		# As a running scheduler leaves them, whatever this site's scheduler has been doing.
 		frappe.db.set_value(
 			"Scheduled Job Type",
 			{"method": ("like", "chat_bridge.%")},
 			"last_execution",
-			frappe.utils.now_datetime(),
+			moment,
 			update_modified=False,
 		)
+
+	def test_doctor_fails_when_the_apps_scheduled_jobs_are_gone(self):
+		# As a running scheduler leaves them, whatever this site's scheduler has been doing.
+		self.apps_jobs_last_ran(frappe.utils.now_datetime())
 		self.assertNotEqual(gather_checks()["scheduled_jobs"].verdict, "FAIL")
 		frappe.db.delete("Scheduled Job Type", {"method": "chat_bridge.pull.reconcile.reconcile"})
 		check = gather_checks()["scheduled_jobs"]
@@ -179,15 +183,7 @@ class TestRollout(WithChatwoot):
 		self.assertIn(f"bench --site {frappe.local.site} migrate", check.fix)
 
 	def test_doctor_says_when_the_apps_jobs_have_never_run(self):
-		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
-		self.addCleanup(frappe.db.rollback)
-		frappe.db.set_value(
-			"Scheduled Job Type",
-			{"method": ("like", "chat_bridge.%")},
-			"last_execution",
-			None,
-			update_modified=False,
-		)
+		self.apps_jobs_last_ran(None)
 		check = gather_checks()["scheduled_jobs"]
 		self.assertEqual(check.verdict, "WARN", check.line())
 		self.assertIn("not run yet", check.detail)

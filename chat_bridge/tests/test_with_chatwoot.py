@@ -41,6 +41,18 @@ def start_mock():
 	return MockChatwoot(allow_private_network=True).start()
 
 
+def skip_unless_served(test) -> None:
+	"""Skip `test` unless the bench serves this very site, with the app, at SITE_URL."""
+	if frappe.conf.default_site != frappe.local.site:
+		test.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
+	try:
+		answer = requests.get(f"{SITE_URL}/api/method/chat_bridge.webhook.handle", timeout=5)
+	except requests.RequestException:
+		test.skipTest(f"no site answers on {SITE_URL}")
+	if answer.status_code != 200:
+		test.skipTest(f"{SITE_URL} does not serve chat_bridge")
+
+
 class WithChatwoot(ChatBridgeTestCase):
 	"""A fresh mock Chatwoot for every test, and the settings pointing at it."""
 
@@ -330,14 +342,7 @@ class TestWholeChain(WithChatwoot):
 
 	def setUp(self):
 		super().setUp()
-		if frappe.conf.default_site != frappe.local.site:
-			self.skipTest(f"{SITE_URL} serves {frappe.conf.default_site}, not this site")
-		try:
-			probe = requests.get(f"{SITE_URL}/api/method/chat_bridge.webhook.handle", timeout=5)
-		except requests.RequestException:
-			self.skipTest(f"no site answers on {SITE_URL}")
-		if probe.status_code != 200:
-			self.skipTest(f"{SITE_URL} does not serve chat_bridge")
+		skip_unless_served(self)
 		self.agent_user = ensure_agent_token(AGENT_USER, 12)
 
 	def wait_until_processed(self, deliveries: list[dict], timeout: float = 60) -> dict[str, str]:
