@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 import tracemalloc
+from pathlib import Path
 
 import requests
 
@@ -22,6 +23,9 @@ from chat_bridge.chatwoot.transport import Transport
 
 TOKEN = "admin-token"
 ACCOUNT = 3
+
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def start_mock(contacts: int) -> tuple[subprocess.Popen, str]:
@@ -37,6 +41,7 @@ def start_mock(contacts: int) -> tuple[subprocess.Popen, str]:
 		],
 		stdout=subprocess.PIPE,
 		text=True,
+		cwd=REPO,  # where `tests` is the repository's, from wherever the benchmark is run
 	)
 	banner = process.stdout.readline()  # "Mock Chatwoot at http://127.0.0.1:PORT, …"
 	return process, banner.split(" at ", 1)[1].split(",", 1)[0]

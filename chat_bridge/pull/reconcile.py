@@ -58,7 +58,8 @@ def reconcile() -> PullSummary | None:
 			# Every message of the window, not only those after the newest one written: a delivery
 			# lost between two that arrived leaves a gap below it.
 			messages=client.iter_messages_since(conversation.id, since_utc) if sync_messages else None,
-			due_before=to_utc(started),
+			# The first run fills in what came before the webhook was there: nothing was lost then.
+			due_before=to_utc(started) if last else None,
 		)
 	if summary.failures:
 		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.

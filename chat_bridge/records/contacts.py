@@ -235,7 +235,7 @@ def save_from_chatwoot(contact) -> None:
 
 def link_customer(mapping, chatwoot: ContactView) -> bool:
 	"""Link the Contact to the Customer its `erpnext_customer` attribute names, when the bridge itself
-	put that name there; whether the mapping changed.
+	put that name there or the Contact is already that Customer's; whether the mapping changed.
 
 	Any Chatwoot agent may edit a contact's attributes, so a name the bridge did not send is kept on
 	the mapping as a claim, linked only once a System Manager confirms it (`confirm_customer`)."""
@@ -244,7 +244,16 @@ def link_customer(mapping, chatwoot: ContactView) -> bool:
 		return False
 	if not has_erpnext() or not frappe.db.exists("Customer", customer):
 		return False
-	if customer != pushed_customer(mapping.context_pushed):
+	trusted = customer == pushed_customer(mapping.context_pushed) or frappe.db.exists(
+		"Dynamic Link",
+		{
+			"parenttype": "Contact",
+			"parent": mapping.contact,
+			"link_doctype": "Customer",
+			"link_name": customer,
+		},
+	)
+	if not trusted:
 		if mapping.claimed_customer == customer:
 			return False
 		mapping.claimed_customer = customer

@@ -88,3 +88,13 @@ class TestCustomerNamedInChatwoot(ChatBridgeTestCase):
 		mapping = self.chatwoot_says(2, erpnext_customer=self.customer.name)
 		self.assertEqual(mapping.reference_name, self.customer.name)
 		self.assertTrue(frappe.get_doc("Contact", mapping.contact).has_link("Customer", self.customer.name))
+
+	def test_a_customer_the_contact_already_belongs_to_is_linked(self):
+		mapping = self.chatwoot_says(3)
+		contact = frappe.get_doc("Contact", mapping.contact)
+		contact.append("links", {"link_doctype": "Customer", "link_name": self.customer.name})
+		contact.save(ignore_permissions=True)
+		mapping = self.chatwoot_says(
+			3, erpnext_customer=self.customer.name
+		)  # the widget's own identity says so
+		self.assertEqual((mapping.reference_name, mapping.claimed_customer), (self.customer.name, None))

@@ -157,8 +157,10 @@ class TestBackfillAndReconcile(WithChatwoot):
 	def test_doctor_says_so_when_chatwoot_drops_the_sites_deliveries(self):
 		from chat_bridge.doctor import gather_checks
 
-		backfill(system_client(), contacts=False)
 		self.register_site_webhook()
+		backfill(
+			system_client(), contacts=False
+		)  # a reconciliation has run before: what is missing now was lost
 		self.mock.allow_private_network = False  # as Chatwoot runs by default
 		lost = self.mock.customer_says(58, "Posted to a private address, and dropped")
 		self.mock.wait_for_deliveries(1)
@@ -183,6 +185,13 @@ class TestBackfillAndReconcile(WithChatwoot):
 		reconcile()
 		self.assertEqual(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"), 0)
 		self.assertTrue(gather_checks()["deliveries"].ok)
+
+	def test_the_first_reconciliation_counts_nothing_as_lost(self):
+		old = self.mock.customer_says(58, "Said before the site had a webhook")
+		old["created_at"] -= 300
+		reconcile()  # no reconciliation before this one
+		self.assertGreater(self.counts()["communications"], 0)
+		self.assertFalse(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"))
 
 	def test_what_the_channel_reports_and_an_edit_reach_the_reply(self):
 		from chat_bridge.webhook.handlers import dispatch
