@@ -9,17 +9,26 @@ from frappe.utils.password import get_encryption_key
 
 from chat_bridge.exceptions import FeatureDisabledError
 from chat_bridge.features import FLAG_LABELS, MASTER_FLAG, Feature, first_disabled_flag, is_enabled
-from chat_bridge.settings_cache import SETTINGS_DOCTYPE, get_flags, get_secret, read_flags_in_transaction
+from chat_bridge.settings_cache import (
+	SETTINGS_DOCTYPE,
+	FlagsRead,
+	get_flags,
+	get_secret,
+	read_flags,
+	read_flags_in_transaction,
+)
 from chat_bridge.widget.identity import identity_key
 
 # The cache's readers are part of what the settings offer the rest of the app.
 __all__ = [
 	"SETTINGS_DOCTYPE",
 	"WORKSPACE",
+	"FlagsRead",
 	"feature_enabled",
 	"get_flags",
 	"get_secret",
 	"get_settings",
+	"read_flags",
 	"require_feature",
 	"sync_workspace_visibility",
 	"widget_identity_key",

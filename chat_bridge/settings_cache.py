@@ -21,6 +21,7 @@ import json
 import time
 import uuid
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import frappe
 import redis
@@ -47,18 +48,35 @@ return 0
 """
 
 
+class FlagsRead(NamedTuple):
+	"""The flags, and the generation of the settings they were read under: None while Redis is
+	away or in the transaction that saved the settings, when no secret may be kept."""
+
+	flags: dict
+	generation: bytes | None
+
+
 def get_flags() -> dict:
 	"""The rollout flags and Allow Unsigned Webhooks, as committed (or as saved by this transaction)."""
+	return read_flags().flags
+
+
+def read_flags() -> FlagsRead:
+	"""The flags and their generation, in one Redis round trip when the flags are cached.
+
+	The webhook reads both on every delivery (the flags to gate it, the generation to use the
+	secret it keeps), so they come together.
+	"""
 	saved_here = frappe.flags.chat_bridge_saved_flags
 	if saved_here is not None:
-		return dict(saved_here)
+		return FlagsRead(dict(saved_here), None)
 	try:
-		cached = frappe.cache.get(_key(_FLAGS_KEY))
-		if cached is not None:
-			return json.loads(cached)
-		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
+		cached, generation = frappe.cache.mget([_key(_FLAGS_KEY), _key(_GENERATION_KEY)])
 	except redis.exceptions.ConnectionError:
-		return read_committed_flags()
+		return FlagsRead(read_committed_flags(), None)
+	generation = generation or b"0"
+	if cached is not None:
+		return FlagsRead(json.loads(cached), generation)
 	flags = read_committed_flags()
 	try:
 		frappe.cache.eval(
@@ -72,7 +90,7 @@ def get_flags() -> dict:
 		)
 	except redis.exceptions.ConnectionError:
 		pass
-	return flags
+	return FlagsRead(flags, generation)
 
 
 def _key(name: str) -> bytes:
@@ -152,7 +170,7 @@ def _forget_saved_flags() -> None:
 	frappe.flags.chat_bridge_saved_flags = None
 
 
-def get_secret(fieldname: str) -> str | None:
+def get_secret(fieldname: str, read: FlagsRead | None = None) -> str | None:
 	"""A Password field of the settings, decrypted; None when it is not set.
 
 	The webhook asks on every delivery, so the answer is kept in this process (never in Redis)
@@ -160,12 +178,10 @@ def get_secret(fieldname: str) -> str | None:
 	generation after its commit, and the bound covers a save made while Redis was away. What is
 	kept is read as committed, on a connection of its own: read in a snapshot older than the save,
 	the old secret would be kept under the new generation and every delivery refused for a minute.
+	A caller that has just read the flags passes that read, and the generation is not asked again.
 	"""
-	try:
-		generation = frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
-	except redis.exceptions.ConnectionError:
-		generation = None
-	if generation is None or frappe.flags.chat_bridge_saved_flags is not None:
+	generation = read.generation if read else _current_generation()
+	if generation is None:
 		# Nothing is kept: while Redis is away no save could be noticed, and a transaction that
 		# saved the settings reads its own values.
 		return (
@@ -179,3 +195,13 @@ def get_secret(fieldname: str) -> str | None:
 	value = read_committed_secret(fieldname)
 	_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
 	return value
+
+
+def _current_generation() -> bytes | None:
+	"""The settings' generation; None when no secret may be kept (as FlagsRead.generation)."""
+	if frappe.flags.chat_bridge_saved_flags is not None:
+		return None
+	try:
+		return frappe.cache.get(_key(_GENERATION_KEY)) or b"0"
+	except redis.exceptions.ConnectionError:
+		return None

@@ -8,6 +8,7 @@ from chat_bridge.settings import (
 	feature_enabled,
 	get_flags,
 	get_secret,
+	read_flags,
 	require_feature,
 )
 from chat_bridge.settings_cache import FLAG_FIELDS
@@ -106,6 +107,22 @@ class TestFlags(ChatBridgeTestCase):
 		with worker:
 			self.assertEqual(get_secret("webhook_secret"), "New7pZ2mN4vB8cR1tY6uW3eK")
 		self.assertEqual(get_secret("webhook_secret"), "New7pZ2mN4vB8cR1tY6uW3eK")
+
+	def test_the_transaction_that_saves_reads_its_own_flags_and_secret_in_one_read(self):
+		"""The webhook gates a delivery and checks its signature from one read of the flags."""
+		self.configure(webhook_secret="Old7pZ2mN4vB8cR1tY6uW3eK")
+		committed = read_flags()
+		self.assertIsNotNone(committed.generation)
+		self.assertEqual(get_secret("webhook_secret", committed), "Old7pZ2mN4vB8cR1tY6uW3eK")
+		settings = frappe.get_single(SETTINGS_DOCTYPE)
+		settings.update({**ALL_FLAGS_ON, "webhook_secret": "New7pZ2mN4vB8cR1tY6uW3eK"})
+		settings.save(ignore_permissions=True)  # not committed
+		saving = read_flags()
+		self.assertIsNone(saving.generation, "nothing read in this transaction may be kept")
+		self.assertEqual(saving.flags["enable_sync"], 1)
+		self.assertEqual(get_secret("webhook_secret", saving), "New7pZ2mN4vB8cR1tY6uW3eK")
+		frappe.db.rollback()
+		self.assertEqual(get_secret("webhook_secret", read_flags()), "Old7pZ2mN4vB8cR1tY6uW3eK")
 
 	def test_a_cleared_cache_does_not_bring_back_the_generation_a_secret_was_kept_under(self):
 		"""Frappe's clear-cache deletes the generation: counted from nothing again, the next save

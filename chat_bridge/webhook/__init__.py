@@ -44,10 +44,10 @@ from frappe.utils import cint, get_datetime, now_datetime
 
 from chat_bridge.chatwoot import intake
 from chat_bridge.chatwoot.events import EventKind
-from chat_bridge.features import Feature
+from chat_bridge.features import Feature, is_enabled
 from chat_bridge.permissions import require_chatwoot_admin
 from chat_bridge.rollout import Refusal, recent_refusals
-from chat_bridge.settings import feature_enabled, get_flags, get_secret, get_settings
+from chat_bridge.settings import FlagsRead, feature_enabled, get_secret, get_settings, read_flags
 from chat_bridge.webhook.log import insert_event
 from chat_bridge.webhook.processing import wake_processing
 
@@ -86,11 +86,12 @@ def log_failure(title: str) -> None:
 def handle():
 	if frappe.request.method == "GET":
 		return status_probe()
-	if not feature_enabled(Feature.SYNC):
+	read = read_flags()
+	if not is_enabled(read.flags, Feature.SYNC):
 		return respond(200, "disabled", _("Chat Bridge sync is off; the delivery was not recorded."))
 	try:
 		delivery = intake.receive(
-			_body(), frappe.request.headers, frappe.request.args.get("token"), _intake_config()
+			_body(), frappe.request.headers, frappe.request.args.get("token"), _intake_config(read)
 		)
 	except intake.Rejection as rejection:
 		if rejection.status == 401:
@@ -172,12 +173,13 @@ def _body() -> bytes:
 	return frappe.request.get_data(cache=True)
 
 
-def _intake_config() -> intake.IntakeConfig:
-	allow_unsigned = bool(get_flags().get("allow_unsigned_webhooks"))
+def _intake_config(read: FlagsRead) -> intake.IntakeConfig:
+	"""From the flags this delivery was gated by: every delivery reads Redis once."""
+	allow_unsigned = bool(read.flags.get("allow_unsigned_webhooks"))
 	return intake.IntakeConfig(
-		secret=get_secret("webhook_secret"),
+		secret=get_secret("webhook_secret", read),
 		allow_unsigned=allow_unsigned,
-		token=get_secret("webhook_token") if allow_unsigned else None,
+		token=get_secret("webhook_token", read) if allow_unsigned else None,
 	)
 
 
