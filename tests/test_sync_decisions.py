@@ -280,6 +280,14 @@ def test_mapping_values_from_an_assignment():
 	assert values["identity_verified"] == 1  # Jane signed in to the shop's widget
 
 
+def test_a_conversation_a_bot_handles_has_no_agent_assigned():
+	"""Chatwoot counts it as unassigned (its assignee_id is nil): so do the card and the reports."""
+	payload = webhook_payload("conversation_updated")
+	bot = {"id": 12, "name": "Triage"}
+	handled = {**payload, "meta": {**payload["meta"], "assignee": bot, "assignee_type": "AgentBot"}}
+	assert mapping_values(ConversationView.from_payload(handled), None)["chatwoot_assignee_id"] is None
+
+
 def test_mapping_values_of_an_anonymous_visitor():
 	payload = webhook_payload("conversation_updated")
 	anonymous = {**payload, "meta": {**payload["meta"], "hmac_verified": False}, "contact_inbox": {}}

@@ -17,6 +17,7 @@ from chat_bridge.analytics.figures import (
 	FIRST_RESPONSE_BUCKETS,
 	RESOLUTION,
 	RESOLUTION_BUCKETS,
+	UNASSIGNED,
 	days,
 	distribution,
 	median,
@@ -72,7 +73,7 @@ def conditions(account_id: int, start: datetime, end: datetime, filters: dict) -
 def summary(where: str, values: dict) -> dict:
 	[row] = frappe.db.sql(
 		f"""select count(*) as conversations, sum(status = 'resolved') as resolved,
-			sum(status = 'open') as open, sum(ifnull(chatwoot_assignee_id, 0) = 0) as unassigned
+			sum(status = 'open') as open, sum({UNASSIGNED}) as unassigned
 		from `tabChatwoot Conversation Mapping` where {where}""",  # noqa: S608 -- fixed fragments, values as parameters
 		values,
 		as_dict=True,

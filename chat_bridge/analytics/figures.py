@@ -13,6 +13,9 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 # A conversation's times, from its mapping's moments (NULL while it has none): SQL expressions.
 FIRST_RESPONSE = "greatest(0, timestampdiff(second, chatwoot_created_at, first_reply_at))"
 RESOLUTION = "greatest(0, timestampdiff(second, chatwoot_created_at, resolved_at))"
+# Unassigned, wherever it is counted: open with no Chatwoot agent assigned, as Chatwoot's own
+# Unassigned tab counts (assignee_id nil). Whether the agent has an ERPNext user does not matter.
+UNASSIGNED = "(status = 'open' and ifnull(chatwoot_assignee_id, 0) = 0)"
 
 # (upper bound in seconds, or None for the rest; label). Labels are short: a half-width chart cuts longer ones.
 FIRST_RESPONSE_BUCKETS = (

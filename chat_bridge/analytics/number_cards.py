@@ -5,13 +5,23 @@ from datetime import datetime, time, timedelta
 import frappe
 from frappe.utils import getdate, nowdate
 
-from chat_bridge.analytics.figures import FIRST_RESPONSE, median, rate
+from chat_bridge.analytics.figures import FIRST_RESPONSE, UNASSIGNED, median, rate
 from chat_bridge.permissions import require_analytics_reader
 from chat_bridge.settings import get_settings
 
 
 def today_start() -> datetime:
 	return datetime.combine(getdate(nowdate()), time.min)
+
+
+@frappe.whitelist()
+def unassigned_conversations(filters=None) -> int:
+	"""Open conversations no Chatwoot agent is assigned to (chat_bridge.analytics.figures.UNASSIGNED)."""
+	require_analytics_reader()
+	return frappe.db.sql(
+		f"select count(*) from `tabChatwoot Conversation Mapping` where account_id = %s and {UNASSIGNED}",  # noqa: S608 -- a fixed expression
+		get_settings().account_id,
+	)[0][0]
 
 
 @frappe.whitelist()

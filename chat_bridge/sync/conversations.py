@@ -58,7 +58,10 @@ def mapping_values(conversation: ConversationView, assignee_user: str | None) ->
 		else "",
 		"labels": ", ".join(conversation.labels),
 		"assignee": assignee_user,
-		"chatwoot_assignee_id": conversation.assignee.id if conversation.assignee else None,
+		# Chatwoot's assignee_id: an agent. A bot handling the conversation leaves it unassigned.
+		"chatwoot_assignee_id": conversation.assignee.id
+		if conversation.assignee and conversation.assignee.kind == "user"
+		else None,
 		"team": conversation.team_name,
 		"chatwoot_team_id": conversation.team_id,
 		"identity_verified": int(conversation.hmac_verified),

@@ -22,7 +22,11 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.desk.query_report import run
 
-from chat_bridge.analytics.number_cards import median_first_response_today, resolution_rate_this_week
+from chat_bridge.analytics.number_cards import (
+	median_first_response_today,
+	resolution_rate_this_week,
+	unassigned_conversations,
+)
 from chat_bridge.api.rest_api import search_conversations
 from chat_bridge.records.times import to_utc
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
@@ -240,7 +244,7 @@ class TestConversationAnalysis(AnalyticsTestCase):
 		self.assertEqual(headline["Conversations"], 4)
 		self.assertEqual(headline["Resolved"], 2)
 		self.assertEqual(headline["Resolution Rate"], 50.0)
-		self.assertEqual(headline["Unassigned"], 1)
+		self.assertEqual(headline["Unassigned"], 0)  # C5 has no agent, but it is pending, not open
 		self.assertEqual(headline["Median First Response"], 300)  # of 300, 60 and 3600 s
 		self.assertEqual(headline["Median Resolution Time"], 46800)  # of 7200 and 86400 s
 		self.assertEqual(result["chart"]["data"]["datasets"][0]["values"][:6], [0, 1, 2, 0, 1, 0])
@@ -309,6 +313,50 @@ class TestWhoSeesTheFigures(AnalyticsTestCase):
 			],
 		)
 		self.assertIn("Chatwoot First Response Times", [row.chart for row in dashboard.charts])
+
+	def test_a_support_lead_sees_the_whole_dashboard_and_finds_it_in_the_sidebar(self):
+		from frappe.desk.desktop import get_desktop_page, get_workspace_sidebar_items
+		from frappe.desk.doctype.dashboard.dashboard import get_permitted_cards
+
+		self.configure(**ALL_FLAGS_ON)  # the workspace shows while the integration is on
+		frappe.set_user(ANALYST)
+		try:
+			self.assertEqual(len(get_permitted_cards("Customer Support")), 4)
+			self.assertIn("Customer Support", [page.name for page in get_workspace_sidebar_items()["pages"]])
+			page = get_desktop_page(frappe.as_json({"name": "Customer Support", "title": "Customer Support"}))
+			links = [link.link_to for card in page["cards"]["items"] for link in card["links"]]
+			self.assertIn("Chatwoot Conversation Analysis", links)
+			self.assertIn("Chatwoot Agent Performance", links)
+			self.assertNotIn("Chatwoot Integration Settings", links)
+			self.assertIn("Customer Support", [s.link_to for s in page["shortcuts"]["items"]])
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_unassigned_means_the_same_on_the_card_and_in_the_report(self):
+		"""Open, and no Chatwoot agent assigned, whether or not the agent has an ERPNext user."""
+		for number, agent_id in ((200, 23), (201, None)):  # agent 23 has no ERPNext user
+			frappe.get_doc(
+				{
+					"doctype": "Chatwoot Conversation Mapping",
+					"account_id": ACCOUNT,
+					"chatwoot_conversation_id": BASE + number,
+					"chatwoot_assignee_id": agent_id,
+					"chatwoot_created_at": at("2026-11-10 10:00"),
+					"status": "open",
+				}
+			).insert(ignore_permissions=True)
+		frappe.db.commit()
+		headline = {
+			item["label"]: item["value"]
+			for item in self.report("Chatwoot Conversation Analysis", view="Day")["report_summary"]
+		}
+		frappe.set_user(ANALYST)
+		try:
+			card = unassigned_conversations()
+		finally:
+			frappe.set_user("Administrator")
+		# C5 has no agent either, but is pending: a bot or a queue holds it, as in Chatwoot.
+		self.assertEqual((card, headline["Unassigned"]), (1, 1))
 
 	def test_the_dashboards_cards(self):
 		today = frappe.utils.now_datetime().replace(hour=0, minute=0, second=0, microsecond=0)
