@@ -1,25 +1,46 @@
 """What installing and uninstalling chat_bridge does to a site beyond its own DocTypes."""
 
 import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from chat_bridge.permissions import AGENT_ROLE, ANALYTICS_ROLE
 from chat_bridge.settings import sync_workspace_visibility
 from chat_bridge.settings_cache import clear_flags_cache
+from chat_bridge.sync.messages import SENDER_ID_FIELD
 
 MODULE = "Chat Bridge"
 
 
+# Which Chatwoot agent sent a chat message. The Communication's sender is an e-mail, and Chatwoot
+# tells an agent's e-mail only through its agent list: an agent with no ERPNext user would count
+# no messages in the support reports, where every other figure is by Chatwoot agent.
+CUSTOM_FIELDS = {
+	"Communication": [
+		{
+			"fieldname": SENDER_ID_FIELD,
+			"label": "Chatwoot Agent ID",
+			"fieldtype": "Int",
+			"insert_after": "sender_full_name",
+			"read_only": 1,
+			"hidden": 1,
+			"no_copy": 1,
+			"module": MODULE,
+		}
+	]
+}
 # The support reports count each agent's chat messages over a period among every Communication of
-# the site: by medium, direction and date, carrying who sent them, so that the count reads only
-# the sent messages of the period, and the index alone.
-CHAT_MESSAGES_INDEX = "chat_bridge_chat_senders"
+# the site: by medium, direction and date, carrying which agent sent them, so that the count reads
+# only the sent messages of the period, and the index alone.
+CHAT_MESSAGES_INDEX = "chat_bridge_chat_agents"
+# Indexes earlier versions added, dropped on migrate.
+OLD_INDEXES = {"chat_bridge_chat_senders": "Communication"}  # by sender e-mail
 # Every Chatwoot contact is matched to a Contact by its email; Frappe indexes a Contact's email
 # rows by their Contact only, so without this each match reads every email row of the site.
 CONTACT_EMAILS_INDEX = "chat_bridge_contact_emails"
 INDEXES = {
 	CHAT_MESSAGES_INDEX: (
 		"Communication",
-		["communication_medium", "sent_or_received", "communication_date", "sender"],
+		["communication_medium", "sent_or_received", "communication_date", SENDER_ID_FIELD],
 	),
 	CONTACT_EMAILS_INDEX: ("Contact Email", ["email_id"]),
 }
@@ -28,6 +49,7 @@ INDEXES = {
 def after_install():
 	ensure_roles()
 	sync_workspace_visibility()
+	add_custom_fields()
 	add_indexes()
 
 
@@ -36,7 +58,12 @@ def after_migrate():
 	# Migrating re-imports the workspace from its JSON, which would show it again while the
 	# integration is off.
 	sync_workspace_visibility()
+	add_custom_fields()
 	add_indexes()
+
+
+def add_custom_fields():
+	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
 
 
 def ensure_roles():
@@ -52,6 +79,13 @@ def ensure_roles():
 def add_indexes():
 	for name, (doctype, columns) in INDEXES.items():
 		frappe.db.add_index(doctype, columns, name)
+	for name, doctype in OLD_INDEXES.items():
+		drop_index(doctype, name)
+
+
+def drop_index(doctype: str, name: str) -> None:
+	if frappe.db.has_index(f"tab{doctype}", name):
+		frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
 
 
 def before_uninstall():
@@ -77,8 +111,12 @@ def before_uninstall():
 
 
 def after_uninstall():
-	"""Drop the indexes the app added. Not before: a change to a table's structure commits the
-	transaction it happens in, and the uninstall may still be abandoned before then."""
+	"""Drop the indexes and columns the app added (Frappe deletes the Custom Fields, not their
+	columns). Not before: a change to a table's structure commits the transaction it happens in, and
+	the uninstall may still be abandoned before then."""
 	for name, (doctype, _columns) in INDEXES.items():
-		if frappe.db.has_index(f"tab{doctype}", name):
-			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
+		drop_index(doctype, name)
+	for doctype, fields in CUSTOM_FIELDS.items():
+		for field in fields:
+			if frappe.db.has_column(doctype, field["fieldname"]):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop column `{field['fieldname']}`")

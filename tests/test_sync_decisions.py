@@ -355,6 +355,14 @@ def test_agent_reply_is_sent_by_the_agent():
 	message = MessageView.from_payload(webhook_payload("message_created_outgoing"))
 	values = communication_values(message, agent_email="sam@erp.example")
 	assert values["sent_or_received"] == "Sent" and values["sender"] == "sam@erp.example"
+	assert values["chatwoot_sender_id"] == message.sender.id == 12
+
+
+def test_a_message_is_counted_for_its_agent_though_they_have_no_erpnext_user():
+	message = MessageView.from_payload(webhook_payload("message_created_outgoing"))
+	assert communication_values(message)["chatwoot_sender_id"] == 12
+	incoming = MessageView.from_payload(webhook_payload("message_created_incoming"))
+	assert communication_values(incoming)["chatwoot_sender_id"] is None  # a contact, not an agent
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from chat_bridge.features import Feature
 from chat_bridge.install import CHAT_MESSAGES_INDEX
 from chat_bridge.records.times import to_utc
 from chat_bridge.settings import feature_enabled, get_settings
-from chat_bridge.sync.messages import record_prefix
+from chat_bridge.sync.messages import SENDER_ID_FIELD, record_prefix
 
 REPORT_CACHE_SECONDS = 600
 # Per-agent report requests one run may make: under Chatwoot's 100 a minute per token, with room
@@ -83,7 +83,7 @@ def from_chatwoot_reports(account_id: int, start: datetime, end: datetime) -> li
 				"outgoing_messages_count"
 			)
 			if ask_each
-			else synced.get((agent.get("email") or "").lower(), 0)
+			else synced.get(agent["id"], 0)
 		)
 		user = users.get(agent["id"]) or frappe.db.get_value("User", {"email": agent.get("email")})
 		rows.append(from_chatwoot(agent, summary, client.get_csat_metrics(since, until, [agent["id"]]), user))
@@ -118,7 +118,6 @@ def from_synced_data(account_id: int, start: datetime, end: datetime) -> list[Ag
 	sent = messages_sent_by(account_id, start, end)
 	figures = []
 	for row in rows:
-		email = frappe.db.get_value("User", row.user, "email") if row.user else None
 		figures.append(
 			AgentFigures(
 				agent=get_fullname(row.user) if row.user else f"Chatwoot agent {row.chatwoot_assignee_id}",
@@ -128,14 +127,14 @@ def from_synced_data(account_id: int, start: datetime, end: datetime) -> list[Ag
 				resolved=int(row.resolved or 0),
 				first_response_seconds=float(row.first_response) if row.first_response is not None else None,
 				resolution_seconds=float(row.resolution) if row.resolution is not None else None,
-				messages_sent=sent.get((email or "").lower(), 0),
+				messages_sent=sent.get(row.chatwoot_assignee_id, 0),
 			)
 		)
 	return sorted(figures, key=lambda f: f.agent.lower())
 
 
-def messages_sent_by(account_id: int, start: datetime, end: datetime) -> dict[str, int]:
-	"""Chat messages sent in the account in the period, by the sender's e-mail (lower case).
+def messages_sent_by(account_id: int, start: datetime, end: datetime) -> dict[int, int]:
+	"""Chat messages sent in the account in the period, by the Chatwoot agent who sent them.
 
 	A synced message's name carries its account (`record_prefix`). The app's index is named when it
 	is there: left to itself, MariaDB prefers reading the whole table by name over a long period."""
@@ -144,14 +143,13 @@ def messages_sent_by(account_id: int, start: datetime, end: datetime) -> dict[st
 		if frappe.db.has_index("tabCommunication", CHAT_MESSAGES_INDEX)
 		else ""
 	)
-	return {
-		(sender or "").lower(): count
-		for sender, count in frappe.db.sql(
-			f"""select sender, count(*) from `tabCommunication` {hint}
+	return dict(
+		frappe.db.sql(
+			f"""select {SENDER_ID_FIELD}, count(*) from `tabCommunication` {hint}
 			where communication_medium = 'Chat' and sent_or_received = 'Sent'
 				and communication_date >= %(start)s and communication_date < %(end)s
-				and sender is not null and name like %(names)s
-			group by sender""",  # noqa: S608 -- a fixed index name
+				and {SENDER_ID_FIELD} > 0 and name like %(names)s
+			group by {SENDER_ID_FIELD}""",  # noqa: S608 -- fixed names
 			{"start": start, "end": end, "names": record_prefix(account_id) + "%"},
 		)
-	}
+	)

@@ -14,6 +14,9 @@ from chat_bridge.i18n import _
 from chat_bridge.sync.contacts import normalize_email
 
 SUBJECT_LIMIT = 140
+# A Communication's custom field: the Chatwoot agent who sent a chat message (its sender is an
+# e-mail, which Chatwoot does not give for an agent).
+SENDER_ID_FIELD = "chatwoot_sender_id"
 
 
 def record_name(account_id: int | None, message_id: int | None) -> str:
@@ -119,6 +122,7 @@ def communication_values(message: MessageView, agent_email: str | None = None) -
 		"content": message_html(message),
 		"sender": email,
 		"sender_full_name": full_name or email or (_("Customer") if incoming else _("Agent")),
+		SENDER_ID_FIELD: sender.id if sender and sender.kind == "user" and not incoming else None,
 		"message_id": message_key(message.account_id, message.id),
 		"delivery_status": delivery_status(message),
 		"read_by_recipient": int(message.status == "read" and not incoming),

@@ -134,6 +134,7 @@ class AnalyticsTestCase(WithChatwoot):
 					"subject": "Chatwoot conversation",
 					"content": f"Answer {number}: the parcel is on its way, 50% of it",
 					"sender": sender,
+					"chatwoot_sender_id": {ANN: 21, BOB: 22}[sender],
 					"communication_date": at(when),
 					"reference_doctype": "Chatwoot Conversation Mapping",
 					"reference_name": self.mappings[0].name,
@@ -167,6 +168,37 @@ class TestAgentPerformanceFromSyncedData(AnalyticsTestCase):
 		self.assertEqual((bob["first_response"], bob["resolution_time"]), (3600.0, 86400.0))
 		self.assertEqual(bob["messages_sent"], 1)
 		self.assertIsNone(ann["csat"])
+
+	def test_an_agent_without_an_erpnext_user_is_counted_by_their_chatwoot_id(self):
+		"""Chatwoot gives no e-mail for an agent: the messages they sent are theirs by id."""
+		mapping = frappe.get_doc(
+			{
+				"doctype": "Chatwoot Conversation Mapping",
+				"account_id": ACCOUNT,
+				"chatwoot_conversation_id": BASE + 300,
+				"chatwoot_assignee_id": 23,
+				"chatwoot_created_at": at("2026-11-12 10:00"),
+				"status": "open",
+			}
+		).insert(ignore_permissions=True)
+		frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": "Chat",
+				"sent_or_received": "Sent",
+				"subject": "Chatwoot conversation",
+				"content": "Coming right up",
+				"sender_full_name": "Carl",
+				"chatwoot_sender_id": 23,
+				"communication_date": at("2026-11-12 10:02"),
+				"reference_doctype": "Chatwoot Conversation Mapping",
+				"reference_name": mapping.name,
+			}
+		).insert(ignore_permissions=True, set_name=f"CW-{ACCOUNT}-{BASE * 10 + 9}")
+		frappe.db.commit()
+		carl = self.rows_by(self.report("Chatwoot Agent Performance"), "chatwoot_agent_id")[23]
+		self.assertEqual((carl["user"], carl["assigned"], carl["messages_sent"]), (None, 1, 1))
 
 	def test_a_period_outside_the_story_has_no_one(self):
 		result = self.report("Chatwoot Agent Performance", from_date="2026-09-01", to_date="2026-09-30")

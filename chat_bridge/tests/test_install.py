@@ -2,7 +2,7 @@ import frappe
 
 from chat_bridge.install import CHAT_MESSAGES_INDEX, CONTACT_EMAILS_INDEX, MODULE, before_uninstall
 from chat_bridge.settings import SETTINGS_DOCTYPE
-from chat_bridge.tests.utils import ChatBridgeTestCase
+from chat_bridge.tests.utils import ChatBridgeTestCase, ensure_user
 
 EXPECTED_DOCTYPES = {
 	"Chatwoot Integration Settings",
@@ -23,6 +23,40 @@ class TestInstall(ChatBridgeTestCase):
 
 	def test_the_support_reports_index_is_on_communications(self):
 		self.assertTrue(frappe.db.has_index("tabCommunication", CHAT_MESSAGES_INDEX))
+
+	def test_chat_messages_synced_before_know_their_agent_after_the_upgrade(self):
+		from chat_bridge.patches.attribute_chat_messages_to_agents import execute
+
+		self.assertTrue(frappe.db.has_column("Communication", "chatwoot_sender_id"))
+		ensure_user("kept.agent@example.test", ("Chatwoot Agent",))
+		token = frappe.get_doc(
+			{
+				"doctype": "Chatwoot User Token",
+				"user": "kept.agent@example.test",
+				"api_access_token": "kept-token",
+			}
+		).insert(ignore_permissions=True)
+		self.addCleanup(frappe.delete_doc, "Chatwoot User Token", token.name, force=True)
+		token.db_set("chatwoot_user_id", 4321)  # as Chatwoot would have said when it was saved
+		names = []
+		for number, sender in enumerate(("kept.agent@example.test", "no.user@example.test")):
+			message = frappe.get_doc(
+				{
+					"doctype": "Communication",
+					"communication_type": "Communication",
+					"communication_medium": "Chat",
+					"sent_or_received": "Sent",
+					"subject": "Chatwoot conversation",
+					"content": "Before the upgrade",
+					"sender": sender,
+				}
+			).insert(ignore_permissions=True, set_name=f"CW-987654-{number}")
+			names.append(message.name)
+			self.addCleanup(frappe.delete_doc, "Communication", message.name, force=True)
+		execute()
+		self.assertEqual(
+			[frappe.db.get_value("Communication", name, "chatwoot_sender_id") for name in names], [4321, 0]
+		)
 
 	def test_contacts_are_found_by_email_through_an_index(self):
 		self.assertTrue(frappe.db.has_index("tabContact Email", CONTACT_EMAILS_INDEX))
