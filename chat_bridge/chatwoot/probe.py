@@ -6,7 +6,9 @@ Works without Frappe, against any URL:
 
 The default event, `conversation_typing_on`, is accepted and acknowledged but changes nothing in
 ERPNext: it proves the URL, the secret and the clock agree. `--event message_created` sends a
-realistic customer message instead, which a site with sync on will turn into records.
+realistic customer message instead, which a site with sync on runs through the whole sync and then
+undoes: its contact's address is in the reserved `.invalid` domain, which no customer has, and
+Chat Bridge leaves no Contact, conversation or message of it in the figures.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import requests
 from chat_bridge.chatwoot.signature import sign
 
 PROBE_EVENTS = ("conversation_typing_on", "message_created")
+PROBE_EMAIL = "probe@chat-bridge.invalid"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def sample_payload(event: str, account_id: int) -> dict:
 	contact = {
 		"id": 990001,
 		"name": "Chat Bridge Probe",
-		"email": "probe@chat-bridge.invalid",
+		"email": PROBE_EMAIL,
 		"phone_number": None,
 	}
 	conversation = {
@@ -74,6 +77,12 @@ def sample_payload(event: str, account_id: int) -> dict:
 		"conversation": conversation,
 		"inbox": {"id": 1, "name": "Probe"},
 	}
+
+
+def is_probe(payload: dict) -> bool:
+	"""Whether a delivery is the probe's test message (by the address of the contact that sends it)."""
+	sender = payload.get("sender")
+	return isinstance(sender, dict) and sender.get("email") == PROBE_EMAIL
 
 
 def send_probe(

@@ -42,7 +42,7 @@ def replay(context, failed, since, event_name):
 	"--event",
 	type=click.Choice(["conversation_typing_on", "message_created"]),
 	default="conversation_typing_on",
-	help="conversation_typing_on changes nothing; message_created creates records when sync is on.",
+	help="conversation_typing_on changes nothing; message_created goes through the sync, which then undoes it.",
 )
 @click.option("--url", help="The webhook URL to call; by default the registered one, else this site's own.")
 @pass_context

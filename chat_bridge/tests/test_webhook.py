@@ -299,6 +299,21 @@ class TestProcessing(WebhookTestCase):
 		self.assertIsNotNone(event.processed_at)
 		self.assertIsNotNone(event.processing_ms)
 
+	def test_the_probes_test_message_goes_the_whole_way_and_leaves_no_record(self):
+		from chat_bridge.chatwoot.probe import PROBE_EMAIL, sample_payload
+
+		self.configure(**ALL_FLAGS_ON)
+		communications = frappe.db.count("Communication")
+		name = self.record("message_created", payload=json.dumps(sample_payload("message_created", 3)))
+		self.assertEqual(process_event(name), "Processed")
+		event = frappe.get_doc(EVENT_DOCTYPE, name)
+		self.assertIn("undone", event.error)
+		self.assertFalse(frappe.db.exists("Contact Email", {"email_id": PROBE_EMAIL}))
+		self.assertFalse(
+			frappe.db.exists("Chatwoot Conversation Mapping", {"chatwoot_conversation_id": 990001})
+		)
+		self.assertEqual(frappe.db.count("Communication"), communications)
+
 	def test_the_processing_job_works_through_the_queue_oldest_first(self):
 		ancient = add_to_date(now_datetime(), years=-20)  # older than anything else in the queue
 		names = [self.record(received_at=add_to_date(ancient, seconds=-n)) for n in range(3)]

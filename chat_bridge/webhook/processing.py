@@ -21,12 +21,15 @@ delays, up to Max Attempts; by hand from the event's Retry button; or with
 import json
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import frappe
+from frappe import _
 from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 
 from chat_bridge.chatwoot.errors import ChatwootError
+from chat_bridge.chatwoot.probe import is_probe
 from chat_bridge.features import Feature
 from chat_bridge.records.transactions import CONFLICT_ATTEMPTS, CONFLICTS
 from chat_bridge.settings import SETTINGS_DOCTYPE, feature_enabled, get_settings
@@ -188,6 +191,13 @@ def process_locked(event_name: str, statuses: tuple[str, ...]) -> str | None:
 		payload = json.loads(event.payload or "{}")
 		with as_system_user():
 			outcome = dispatch(event.event, payload)
+		if is_probe(payload):
+			# `chatwoot send-test-webhook --event message_created`: it has gone the whole way;
+			# what it wrote would count as a customer's conversation everywhere.
+			frappe.db.rollback(save_point=savepoint)
+			outcome = replace(
+				outcome, reason=_("A test delivery: processed, then undone; it leaves no records.")
+			)
 	except CONFLICTS:
 		raise
 	except Exception as error:
