@@ -60,6 +60,13 @@ def webhook_target(explicit: str | None = None) -> str:
 	return explicit or get_settings().webhook_url or site_webhook_url()
 
 
+def webhook_target_is_a_guess(explicit: str | None = None) -> bool:
+	"""Whether webhook_target is the site's guess at its own address: nothing given or registered,
+	and no host_name in the site's config (Frappe then builds it from the site's name and the
+	bench's port, which is rarely what Chatwoot reaches)."""
+	return not (explicit or get_settings().webhook_url or frappe.conf.host_name)
+
+
 def bench_command() -> str:
 	return f"bench --site {frappe.local.site}"
 
@@ -101,7 +108,9 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 		find_site_webhook(webhooks, target, settings.chatwoot_webhook_id) if webhooks is not None else None
 	)
 	command = bench_command()
-	checks["webhook"] = check_webhook(webhook, target, webhooks_error, command)
+	checks["webhook"] = check_webhook(
+		webhook, target, webhooks_error, command, guessed=webhook_target_is_a_guess(webhook_url)
+	)
 	delivered_to = (webhook or {}).get("url") or target
 	checks["delivery"] = check_delivery_address(delivered_to, resolve(delivered_to))
 	checks["secret"] = check_secret(
@@ -212,6 +221,7 @@ def status_report() -> dict:
 		"chatwoot_url": settings.chatwoot_url,
 		"account_id": settings.account_id,
 		"webhook_url": webhook_target(),
+		"webhook_url_guessed": webhook_target_is_a_guess(),
 		"last_webhook_at": settings.last_webhook_at,
 		"last_sync_at": settings.last_sync_at,
 		"timezone": get_system_timezone(),

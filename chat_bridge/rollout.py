@@ -196,9 +196,22 @@ def find_site_webhook(
 
 
 def check_webhook(
-	webhook: Mapping | None, site_url: str, error_kind: str | None, bench_command: str = ANY_SITE
+	webhook: Mapping | None,
+	site_url: str,
+	error_kind: str | None,
+	bench_command: str = ANY_SITE,
+	*,
+	guessed: bool = False,
 ) -> Check:
-	register = _("Run `{0} chatwoot register-webhook`.").format(bench_command)
+	"""`guessed`: `site_url` is the site's guess at its own address (no URL given or registered, no
+	host_name), which Chatwoot may well not reach; registering it as it is would be a mistake."""
+	register = (
+		_(
+			"Register the address Chatwoot reaches this site at: `{0} chatwoot register-webhook --url https://<address>{1}`."
+		).format(bench_command, urlsplit(site_url).path)
+		if guessed
+		else _("Run `{0} chatwoot register-webhook`.").format(bench_command)
+	)
 	if error_kind:
 		return Check(
 			"webhook",
@@ -207,6 +220,15 @@ def check_webhook(
 			_("Use an administrator's token; {0}").format(register),
 		)
 	if webhook is None:
+		if guessed:
+			return Check(
+				"webhook",
+				False,
+				_("no webhook in Chatwoot posts to {0}, this site's guess at its own address").format(
+					site_url
+				),
+				register,
+			)
 		return Check("webhook", False, _("no webhook in Chatwoot posts to {0}").format(site_url), register)
 	missing = sorted(set(WEBHOOK_EVENTS) - set(webhook.get("subscriptions") or []))
 	if missing:

@@ -326,6 +326,16 @@ def test_webhook_checks():
 	assert "could not list" in check_webhook(None, SITE, "forbidden").detail
 
 
+def test_a_guessed_address_is_called_a_guess_and_the_fix_gives_the_url_form():
+	guessed = check_webhook(None, SITE, None, "bench --site erp.localhost", guessed=True)
+	assert "guess" in guessed.detail
+	assert (
+		"`bench --site erp.localhost chatwoot register-webhook --url https://<address>"
+		"/api/method/chat_bridge.webhook.handle`" in guessed.fix
+	)
+	assert "--url" not in check_webhook(None, SITE, None).fix  # a registered or given address
+
+
 def test_secret_checks():
 	assert check_secret(WEBHOOK, "s3cret", False).ok
 	assert "differs" in check_secret(WEBHOOK, "other", False).detail

@@ -32,7 +32,14 @@ def status(context):
 					report["chatwoot_url"] or not_set, report["account_id"] or not_set
 				),
 			),
-			(_("Webhook URL"), report["webhook_url"]),
+			(
+				_("Webhook URL"),
+				_(
+					"{0} (a guess at this site's address: register the real one with `register-webhook --url`)"
+				).format(report["webhook_url"])
+				if report["webhook_url_guessed"]
+				else report["webhook_url"],
+			),
 			(_("Last webhook"), moment(report["last_webhook_at"], report["timezone"])),
 			(_("Last sync"), moment(report["last_sync_at"], report["timezone"])),
 			(_("Mapped"), ", ".join(mapped)),

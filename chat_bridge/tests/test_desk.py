@@ -1,5 +1,7 @@
 """The dashboard page, the boot flags and the rollout commands' workings on a real site."""
 
+from unittest.mock import patch
+
 import frappe
 
 from chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard import get_dashboard_context
@@ -116,6 +118,20 @@ class TestRollout(WithChatwoot):
 		checks = gather_checks()
 		for name in ("reachable", "token", "account", "webhook", "secret"):
 			self.assertTrue(checks[name].ok, checks[name].line())
+
+	def test_before_a_webhook_is_registered_the_sites_address_is_called_a_guess(self):
+		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
+		with patch.dict(frappe.local.conf, {"host_name": None}):
+			self.assertTrue(status_report()["webhook_url_guessed"])
+			check = gather_checks()["webhook"]
+			self.assertIn("guess", check.detail)
+			self.assertIn("register-webhook --url https://", check.fix)
+			self.assertFalse(gather_checks("https://erp.example.com/hook")["webhook"].fix.count("<address>"))
+		with patch.dict(frappe.local.conf, {"host_name": "https://erp.example.com"}):
+			self.assertFalse(status_report()["webhook_url_guessed"])  # the site says what it is called
+		register_site_webhook("http://erp.localhost:8001/api/method/chat_bridge.webhook.handle")
+		with patch.dict(frappe.local.conf, {"host_name": None}):
+			self.assertFalse(status_report()["webhook_url_guessed"])
 
 	def test_doctor_checks_the_webhook_that_was_registered_not_the_sites_own_address(self):
 		"""Registered where Chatwoot can reach the site (another port, a proxy), the webhook must
