@@ -154,7 +154,7 @@ def test_pages_workspace_cards_and_charts_pass():
 	from tests.static_checks import check_records, load_module_records
 
 	assert check_records(REFERENCE) == []
-	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard", "chatwoot-agents"}
+	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard", "chatwoot-agents", "customer-support"}
 	assert len(load_module_records("number_card")) == 8
 	assert {r.name for r in load_module_records("report")} == {
 		"Chatwoot Agent Performance",

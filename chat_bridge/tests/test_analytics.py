@@ -333,6 +333,16 @@ class TestWhoSeesTheFigures(AnalyticsTestCase):
 				self.report(name, user=ANN)  # an agent, not an analyst
 			self.assertTrue(self.report(name, user=ANALYST)["result"])
 
+	def test_after_a_rollback_the_reports_say_chat_bridge_is_switched_off(self):
+		from chat_bridge.exceptions import FeatureDisabledError
+
+		self.configure(enabled=0)
+		for name in ("Chatwoot Agent Performance", "Chatwoot Conversation Analysis"):
+			with self.assertRaises(FeatureDisabledError) as refused:
+				self.report(name, user=ANALYST)
+			self.assertIn("switched off", str(refused.exception))
+		self.assertTrue(frappe.db.exists("Page", "customer-support"))  # says so where the workspace was
+
 	def test_the_customer_support_dashboard_is_installed(self):
 		dashboard = frappe.get_doc("Dashboard", "Customer Support")
 		self.assertEqual(

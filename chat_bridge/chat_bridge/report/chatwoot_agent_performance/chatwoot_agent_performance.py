@@ -8,10 +8,12 @@ import frappe
 from frappe import _
 
 from chat_bridge.analytics.performance import FROM_CHATWOOT, agent_performance
-from chat_bridge.settings import get_settings
+from chat_bridge.features import Feature
+from chat_bridge.settings import get_settings, require_feature
 
 
 def execute(filters=None):
+	require_feature(Feature.DASHBOARD, _("The support reports are switched off"))
 	filters = frappe._dict(filters or {})
 	if not filters.from_date or not filters.to_date:
 		frappe.throw(_("Choose a period: From Date and To Date."))

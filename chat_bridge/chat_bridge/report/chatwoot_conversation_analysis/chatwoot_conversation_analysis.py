@@ -9,7 +9,8 @@ from frappe import _
 
 from chat_bridge.analytics.analysis import analyse
 from chat_bridge.analytics.performance import period
-from chat_bridge.settings import get_settings
+from chat_bridge.features import Feature
+from chat_bridge.settings import get_settings, require_feature
 
 
 def label_of(view: str) -> str:
@@ -29,6 +30,7 @@ def label_of(view: str) -> str:
 
 
 def execute(filters=None):
+	require_feature(Feature.DASHBOARD, _("The support reports are switched off"))
 	filters = frappe._dict(filters or {})
 	if not filters.from_date or not filters.to_date:
 		frappe.throw(_("Choose a period: From Date and To Date."))
