@@ -1,6 +1,9 @@
 """The app's DocTypes and hooks pass the static checks, and the checks catch what they claim to."""
 
 import copy
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -154,7 +157,11 @@ def test_pages_workspace_cards_and_charts_pass():
 	from tests.static_checks import check_records, load_module_records
 
 	assert check_records(REFERENCE) == []
-	assert {r.name for r in load_module_records("page")} == {"chatwoot-dashboard", "chatwoot-agents", "customer-support"}
+	assert {r.name for r in load_module_records("page")} == {
+		"chatwoot-dashboard",
+		"chatwoot-agents",
+		"customer-support",
+	}
 	assert len(load_module_records("number_card")) == 8
 	assert {r.name for r in load_module_records("report")} == {
 		"Chatwoot Agent Performance",
@@ -236,3 +243,17 @@ def test_a_dashboard_where_frappe_never_looks_is_named(tmp_path):
 		"they belong in 'chat_bridge_dashboard'"
 	) in problems
 	assert "Workspace 'Customer Support': links to unknown Dashboard 'Customer Support'" in problems
+
+
+SCRIPTS = sorted((Path(chat_bridge.hooks.__file__).parent).rglob("*.js"))
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node.js to parse the desk's scripts")
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_every_script_parses(script):
+	"""A script that does not parse takes the desk's other Chat Bridge scripts down with it."""
+	checked = subprocess.run(  # noqa: S603 -- the app's own files
+		[NODE, "--check", str(script)], capture_output=True, text=True
+	)
+	assert checked.returncode == 0, checked.stderr

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import frappe
 from frappe import _
+from frappe.utils import cint
 
 from chat_bridge.analytics.figures import (
 	FIRST_RESPONSE,
@@ -24,6 +25,11 @@ from chat_bridge.analytics.figures import (
 	rate,
 	with_every,
 )
+from chat_bridge.chatwoot.errors import ChatwootError
+from chat_bridge.clients import system_client
+from chat_bridge.features import Feature
+from chat_bridge.permissions import require_analytics_reader
+from chat_bridge.settings import feature_enabled, get_settings
 
 VIEWS = (
 	"Day",
@@ -153,3 +159,47 @@ def analyse(account_id: int, start: datetime, end: datetime, view: str, filters:
 		"median_first_response": median(first_responses),
 		"median_resolution": median(resolutions),
 	}
+
+
+INBOX_NAMES_KEY = "chat_bridge:inbox_names:{account_id}"
+INBOX_NAMES_SECONDS = 600
+
+
+def inbox_names(account_id: int) -> dict[int, str]:
+	"""The account's inboxes by id, as Chatwoot names them; none while API access is off or
+	Chatwoot cannot be asked (the reports then say "Inbox 7"). Kept for ten minutes."""
+	if not feature_enabled(Feature.API):
+		return {}
+	key = INBOX_NAMES_KEY.format(account_id=account_id)
+	kept = frappe.cache.get_value(key, expires=True)
+	if kept is not None:
+		return kept
+	try:
+		inboxes = system_client(account_id=account_id).list_inboxes().get("payload") or []
+	except (ChatwootError, frappe.ValidationError):
+		return {}
+	names = {inbox["id"]: inbox.get("name") or "" for inbox in inboxes if inbox.get("id")}
+	frappe.cache.set_value(key, names, expires_in_sec=INBOX_NAMES_SECONDS)
+	return names
+
+
+def inbox_label(inbox_id, names: dict[int, str]) -> str:
+	return names.get(inbox_id) or _("Inbox {0}").format(inbox_id)
+
+
+@frappe.whitelist()
+def inbox_options() -> list[dict]:
+	"""The Inbox filter's choices: every inbox the account's conversations came through, and every
+	inbox Chatwoot lists, by name."""
+	require_analytics_reader()
+	account_id = cint(get_settings().account_id)
+	names = inbox_names(account_id)
+	seen = frappe.db.sql_list(
+		"""select distinct inbox_id from `tabChatwoot Conversation Mapping`
+		where account_id = %s and inbox_id > 0""",
+		account_id,
+	)
+	return [
+		{"value": str(inbox_id), "label": inbox_label(inbox_id, names)}
+		for inbox_id in sorted(set(seen) | set(names), key=lambda i: inbox_label(i, names).lower())
+	]

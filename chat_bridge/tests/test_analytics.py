@@ -307,6 +307,29 @@ class TestConversationAnalysis(AnalyticsTestCase):
 		self.assertEqual(counts("Status", label="billing"), {"resolved": 1, "open": 1})
 		self.assertEqual(counts("Status", inbox=8), {"resolved": 1})
 
+	def test_inboxes_are_offered_and_counted_by_their_names(self):
+		from chat_bridge.analytics.analysis import INBOX_NAMES_KEY, inbox_options
+
+		frappe.set_user(ANALYST)
+		try:
+			self.assertEqual(  # API access off: the inboxes the conversations came through, by id
+				inbox_options(), [{"value": "7", "label": "Inbox 7"}, {"value": "8", "label": "Inbox 8"}]
+			)
+		finally:
+			frappe.set_user("Administrator")
+		self.configure(
+			**{**ALL_FLAGS_ON, "enable_sync": 0},
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			account_id=ACCOUNT,
+		)
+		frappe.cache.delete_value(INBOX_NAMES_KEY.format(account_id=ACCOUNT))
+		self.assertEqual(
+			inbox_options(), [{"value": "8", "label": "Acme API"}, {"value": "7", "label": "Acme Website"}]
+		)
+		by_inbox = self.report("Chatwoot Conversation Analysis", view="Inbox")["result"]
+		self.assertEqual({row["value"] for row in by_inbox}, {"Acme Website", "Acme API"})
+
 	def test_time_distributions(self):
 		first = {
 			row["value"]: row["conversations"]

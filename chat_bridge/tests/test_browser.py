@@ -19,6 +19,7 @@ from frappe.utils.password import update_password
 from chat_bridge.clients import system_client
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import widget_identity_key
+from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
 	ALL_FLAGS_ON,
@@ -408,3 +409,60 @@ class TestCardInABrowser(InABrowser):
 		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
 		self.assertIn("Sign out", card.locator("body").inner_text())
 		self.screenshot(page, "card-cross-site-signed-in")
+
+
+class TestSupportLeadInABrowser(InABrowser, AnalyticsTestCase):
+	"""A user with only Support Analytics, on the analytics story of test_analytics."""
+
+	def wait_for_text(self, page, *texts: str, timeout: int = 20_000):
+		"""Whatever the case: a card's label is shown in capitals."""
+		page.wait_for_function(
+			"""texts => texts.every(
+				t => document.body.innerText.toLowerCase().includes(t.toLowerCase())
+			)""",
+			arg=list(texts),
+			timeout=timeout,
+		)
+
+	def test_a_support_lead_walks_the_workspace_the_dashboard_and_the_reports(self):
+		page = self.signed_in_as(ANALYST)
+		page.set_viewport_size({"width": 1400, "height": 900})
+		page.goto(f"{SITE_URL}/app/customer-support", wait_until="networkidle")
+		self.wait_for_text(page, "Chatwoot Conversation Analysis", "Open Chatwoot Conversations")
+		page.wait_for_timeout(1500)  # the cards' figures
+		self.assertNotIn("Chatwoot Integration Settings", page.inner_text(".layout-main-section"))
+		self.screenshot(page, "support-lead-workspace")
+
+		page.goto(f"{SITE_URL}/app/dashboard-view/Customer Support", wait_until="networkidle")
+		cards = (
+			"Open Chatwoot Conversations",
+			"Unassigned Chatwoot Conversations",
+			"Median First Response Today",
+			"Chatwoot Resolution Rate This Week",
+		)
+		self.wait_for_text(page, *cards)
+		page.wait_for_timeout(1500)  # the figures
+		self.screenshot(page, "support-lead-dashboard")
+
+		for report in ("Chatwoot Conversation Analysis", "Chatwoot Agent Performance"):
+			page.goto(
+				f"{SITE_URL}/app/query-report/{report}?from_date=2026-11-01&to_date=2026-11-30",
+				wait_until="networkidle",
+			)
+			page.wait_for_selector(".dt-scrollable .dt-row", timeout=20_000)
+			page.wait_for_timeout(1500)  # the chart draws after the table
+			self.screenshot(page, "support-lead-" + frappe.scrub(report))
+			if report == "Chatwoot Conversation Analysis":
+				inboxes = page.locator('select[data-fieldname="inbox"] option').all_inner_texts()
+				self.assertIn("Inbox 7", inboxes)  # by name when API access is on
+			else:  # every figure in view at 1400 pixels
+				cell = page.locator(".dt-header .dt-cell__content", has_text="Messages Sent").first
+				self.assertLessEqual(cell.bounding_box()["x"] + cell.bounding_box()["width"], 1400)
+
+	def test_after_a_rollback_the_workspace_says_it_is_switched_off(self):
+		self.configure(enabled=0)
+		page = self.signed_in_as(ANALYST)
+		page.goto(f"{SITE_URL}/app/customer-support", wait_until="networkidle")
+		self.wait_for_text(page, "Chat Bridge is switched off")
+		self.assertNotIn("could not find", page.inner_text("body"))
+		self.screenshot(page, "support-lead-after-rollback")

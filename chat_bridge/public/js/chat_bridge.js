@@ -63,15 +63,23 @@ chat_bridge.reports.formatter = (value, row, column, data, default_formatter) =>
 		? ""
 		: default_formatter(value, row, column, data);
 
-// A chart over many days: Frappe's query report sets the chart's axis options itself, and
-// without xIsSeries the day labels are cut to "..." rather than spaced out.
-chat_bridge.reports.chart_days_as_a_series = (report) => {
-	if (report.chat_bridge_series) return;
-	report.chat_bridge_series = true;
+// The reports' charts count conversations. Frappe's query report sets a chart's axis options itself,
+// so they are set here, after it: frappe-charts divides an axis up to 2 into quarters (which
+// Frappe's axis labels round to 0, 0, 0.5, 1, 1), and an axis to at least 4 is divided in ones. A
+// chart over days is a series (else its labels are cut to "..."), its days written as the table
+// writes dates.
+chat_bridge.reports.count_charts = (report) => {
+	if (report.chat_bridge_count_charts) return;
+	report.chat_bridge_count_charts = true;
 	const chart_options = report.get_chart_options.bind(report);
 	report.get_chart_options = (data) => {
 		const options = chart_options(data);
-		if (options && options.chat_bridge_series) options.axisOptions.xIsSeries = 1;
+		if (!options) return options;
+		options.axisOptions.yAxisRange = { min: 0, max: 4 };
+		if (options.chat_bridge_series) {
+			options.axisOptions.xIsSeries = 1;
+			options.data.labels = options.data.labels.map((day) => frappe.datetime.str_to_user(day));
+		}
 		return options;
 	};
 };

@@ -19,4 +19,5 @@ frappe.query_reports["Chatwoot Agent Performance"] = {
 		},
 	],
 	formatter: chat_bridge.reports.formatter,
+	onload: chat_bridge.reports.count_charts,
 };

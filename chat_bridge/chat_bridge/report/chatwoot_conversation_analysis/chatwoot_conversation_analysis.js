@@ -35,10 +35,20 @@ frappe.query_reports["Chatwoot Conversation Analysis"] = {
 			],
 			default: "Day",
 		},
-		{ fieldname: "inbox", label: __("Inbox ID"), fieldtype: "Int" },
+		// Its choices, the inboxes by name, come when the report loads.
+		{ fieldname: "inbox", label: __("Inbox"), fieldtype: "Select", options: [] },
 		{ fieldname: "team", label: __("Team"), fieldtype: "Data" },
 		{ fieldname: "label", label: __("Label"), fieldtype: "Data" },
 	],
 	formatter: chat_bridge.reports.formatter,
-	onload: chat_bridge.reports.chart_days_as_a_series,
+	onload(report) {
+		chat_bridge.reports.count_charts(report);
+		frappe
+			.call("chat_bridge.analytics.analysis.inbox_options")
+			.then((r) => {
+				const filter = report.get_filter("inbox");
+				filter.df.options = [{ value: "", label: "" }, ...(r.message || [])];
+				filter.set_options(filter.df.options);
+			});
+	},
 };

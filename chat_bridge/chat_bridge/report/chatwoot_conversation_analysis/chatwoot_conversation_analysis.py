@@ -7,7 +7,7 @@ priority, assignee or hour, or spread over first-response and resolution times."
 import frappe
 from frappe import _
 
-from chat_bridge.analytics.analysis import analyse
+from chat_bridge.analytics.analysis import analyse, inbox_label, inbox_names
 from chat_bridge.analytics.performance import period
 from chat_bridge.features import Feature
 from chat_bridge.settings import get_settings, require_feature
@@ -37,17 +37,18 @@ def execute(filters=None):
 	view = filters.view or "Day"
 	start, end = period(filters.from_date, filters.to_date)
 	result = analyse(get_settings().account_id, start, end, view, filters)
-	data = [dict(row, value=shown(view, row["value"])) for row in result["rows"]]
+	names = inbox_names(get_settings().account_id) if view == "Inbox" else {}
+	data = [dict(row, value=shown(view, row["value"], names)) for row in result["rows"]]
 	return columns(view), data, None, chart(view, data), headline(result)
 
 
-def shown(view: str, value):
+def shown(view: str, value, inbox_names: dict[int, str]):
 	if value in (None, ""):
 		return _("(none)")
 	if view == "Hour of Day":
 		return f"{int(value):02d}:00"
 	if view == "Inbox":
-		return _("Inbox {0}").format(value)
+		return inbox_label(value, inbox_names)
 	if view in ("Status", "Priority"):
 		return _(value)  # Chatwoot's words, as the mapping's options translate them
 	return value  # a day, a status, a name, or a bucket of times like "1-5m"
