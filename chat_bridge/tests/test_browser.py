@@ -137,6 +137,7 @@ class TestContactFormInABrowser(InABrowser):
 		api = system_client()
 		customer = api.create_contact(name="Jane Browser", email="jane.browser@example.test")["payload"]
 		self.conversation = api.create_conversation(inbox_id=8, contact_id=customer["contact"]["id"])["id"]
+		self.customer_id = customer["contact"]["id"]
 		self.contact = frappe.get_doc({"doctype": "Contact", "first_name": "Jane", "last_name": "Browser"})
 		self.contact.insert(ignore_permissions=True)
 		link_to_chatwoot(self.contact.name, 3, customer["contact"]["id"])
@@ -147,9 +148,11 @@ class TestContactFormInABrowser(InABrowser):
 		page.wait_for_timeout(1500)
 
 	def test_an_open_contact_shows_a_new_message_without_a_reload(self):
+		system_client().create_conversation(inbox_id=8, contact_id=self.customer_id)  # a second one
 		page = self.signed_in_as(SYSTEM_MANAGER)
 		self.open_contact(page, self.contact.name)
 		page.wait_for_selector(".chatwoot-panel table", timeout=15_000)
+		page.click(f'tr[data-conversation="{self.conversation}"] a.history')
 		if not page.evaluate("Boolean(frappe.realtime.socket && frappe.realtime.socket.connected)"):
 			self.skipTest("the desk's realtime socket did not connect (is the realtime server reachable?)")
 		said = f"It left the warehouse at {time.strftime('%H:%M:%S')}"
@@ -160,6 +163,13 @@ class TestContactFormInABrowser(InABrowser):
 			timeout=30_000,
 		)
 		self.assertEqual(page.locator(".chatwoot-panel").count(), 1)
+		# The history the reader had open stays open, with the new message in it.
+		page.wait_for_function(
+			"""text => [...document.querySelectorAll('tr.chatwoot-history:not(.hidden)')]
+				.some(row => row.innerText.includes(text))""",
+			arg=said,
+			timeout=15_000,
+		)
 		self.screenshot(page, "contact-after-live-refresh")
 
 	def test_a_new_contact_has_one_chatwoot_section_after_its_first_save(self):

@@ -52,6 +52,17 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 
 	render(data) {
 		const esc = frappe.utils.escape_html;
+		// A live refresh keeps what the reader had open: the histories they expanded, and a
+		// reply they were writing.
+		const expanded = new Set(
+			this.$panel
+				.find("tr.chatwoot-history:not(.hidden)")
+				.map((_i, row) => String($(row).data("history")))
+				.get()
+		);
+		const $reply = this.$panel.find(".chatwoot-reply").detach();
+		const first = !this.rendered;
+		this.rendered = true;
 		this.$panel.removeClass("text-muted small").empty();
 		if (!data.mappings.length) {
 			this.render_unmapped();
@@ -81,9 +92,8 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 				<tr class="chatwoot-history hidden" data-history="${esc(String(c.id))}"><td colspan="5"></td></tr>`
 			)
 			.join("");
-		this.$panel.append(
-			`<table class="table table-condensed small"><tbody>${rows}</tbody></table><div class="chatwoot-reply"></div>`
-		);
+		this.$panel.append(`<table class="table table-condensed small"><tbody>${rows}</tbody></table>`);
+		this.$panel.append($reply.length ? $reply : $('<div class="chatwoot-reply"></div>'));
 		this.$panel.find("a.reply").on("click", (e) => {
 			e.preventDefault();
 			this.show_reply_box($(e.target).closest("tr").data("conversation"));
@@ -94,7 +104,10 @@ chat_bridge.ConversationPanel = class ConversationPanel {
 			const conversation = data.conversations.find((c) => c.id === $row.data("conversation"));
 			this.toggle_history(conversation);
 		});
-		if (data.conversations.length === 1) this.toggle_history(data.conversations[0]);
+		for (const conversation of data.conversations) {
+			const only = first && data.conversations.length === 1;
+			if (only || expanded.has(String(conversation.id))) this.toggle_history(conversation);
+		}
 	}
 
 	toggle_history(conversation) {
