@@ -172,6 +172,32 @@ class TestContactFormInABrowser(InABrowser):
 		)
 		self.screenshot(page, "contact-after-live-refresh")
 
+	def test_a_chat_message_without_a_sender_address_shows_its_senders_initials(self):
+		"""Not the reader's: Frappe draws the signed-in user's avatar for a Communication without sender."""
+		frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": "Chat",
+				"sent_or_received": "Sent",
+				"subject": "Chatwoot conversation",
+				"content": "On its way",
+				"sender_full_name": "Carl Agent",
+				"reference_doctype": "Contact",
+				"reference_name": self.contact.name,
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		page = self.signed_in_as(SYSTEM_MANAGER)
+		self.open_contact(page, self.contact.name)
+		item = page.locator(".timeline-item", has_text="On its way").first
+		item.wait_for(timeout=15_000)
+		self.assertEqual(item.locator(".avatar").first.get_attribute("title"), "Carl Agent")
+		self.assertEqual(item.locator(".avatar").first.inner_text().strip(), "CA")
+		item.scroll_into_view_if_needed()
+		page.screenshot(path=os.path.join(self.screens, "chat-message-avatar.png"))
+		print(f"screenshot: {self.screens}/chat-message-avatar.png")
+
 	def test_a_new_contact_has_one_chatwoot_section_after_its_first_save(self):
 		page = self.signed_in_as(SYSTEM_MANAGER)
 		page.goto(f"{SITE_URL}/app/contact/new", wait_until="networkidle")

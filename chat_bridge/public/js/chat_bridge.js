@@ -83,3 +83,24 @@ chat_bridge.reports.count_charts = (report) => {
 		return options;
 	};
 };
+
+// A chat message whose sender has no e-mail (a customer reached on WhatsApp, an agent without an
+// ERPNext user) has no sender on its Communication, and Frappe's timeline then draws the avatar
+// of whoever is reading. Drawn from the sender's name instead. Frappe does not export its form
+// timeline: it is reached through the first form's, whose timeline is then drawn again.
+$(document).on("form-refresh", (_event, frm) => {
+	const timeline = frm.timeline;
+	if (chat_bridge.timeline_avatars || !timeline || !timeline.get_communication_timeline_content) return;
+	chat_bridge.timeline_avatars = true;
+	const prototype = Object.getPrototypeOf(timeline);
+	const content_of = prototype.get_communication_timeline_content;
+	prototype.get_communication_timeline_content = function (doc, allow_reply) {
+		const $content = content_of.call(this, doc, allow_reply);
+		if (doc.communication_medium === "Chat" && !doc.sender) {
+			const name = doc.sender_full_name || __("Chatwoot");
+			$content.find(".avatar").replaceWith(frappe.avatar(null, "avatar-medium", name, ""));
+		}
+		return $content;
+	};
+	timeline.refresh();
+});
