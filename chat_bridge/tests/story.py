@@ -1,8 +1,9 @@
 """One customer's story in Chatwoot, with ids of its own, for the sync tests.
 
 The example deliveries (tests/fixtures/webhooks) tell of contact 1042 "Jane Doe", conversation 58
-and messages 901 to 903 in account 3. A Story retargets them to fresh ids, email and phone, so each
-test writes records no other test touches, and removes them all afterwards.
+and messages 901 to 903 in account 3. A Story retargets them to fresh ids, email and phone, in the
+tests' own account, so each test writes records no other test (and nothing of the site's own)
+touches, and removes them all afterwards.
 """
 
 import copy
@@ -15,11 +16,11 @@ from frappe.utils import now_datetime
 
 from chat_bridge.chatwoot.events import event_object_id
 from chat_bridge.erpnext import has_erpnext
+from chat_bridge.tests.utils import ACCOUNT_ID, on_test_account
 from chat_bridge.webhook.log import EVENT_DOCTYPE, insert_event
 from chat_bridge.webhook.processing import process_event
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "webhooks"
-ACCOUNT_ID = 3
 
 
 def example(name: str) -> dict:
@@ -53,7 +54,7 @@ class Story:
 		return self.base * 10 + number
 
 	def payload(self, example_name: str, **top_level) -> dict:
-		payload = self._retarget(copy.deepcopy(example(example_name)))
+		payload = on_test_account(self._retarget(copy.deepcopy(example(example_name))))
 		payload.update(top_level)
 		return payload
 

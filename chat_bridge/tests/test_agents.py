@@ -15,7 +15,7 @@ from chat_bridge.api import agents as rest
 from chat_bridge.exceptions import AgentLimitReached
 from chat_bridge.provisioning.agents import AGENT_DOCTYPE, deprovision_agent, provision_agent
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
-from chat_bridge.tests.utils import AGENT_USER, ALL_FLAGS_ON, PLAIN_USER, ensure_user
+from chat_bridge.tests.utils import ACCOUNT_ID, AGENT_USER, ALL_FLAGS_ON, PLAIN_USER, ensure_user
 
 ANN = "ann.provisioned@example.test"
 DESK = ("Sales User",)  # a desk user: Website Users are not made agents
@@ -41,7 +41,7 @@ class AgentsTestCase(WithChatwoot):
 		frappe.db.commit()
 
 	def provision(self, user=ANN, **kwargs):
-		record = provision_agent(user, 3, **kwargs)
+		record = provision_agent(user, ACCOUNT_ID, **kwargs)
 		frappe.db.commit()
 		return record
 
@@ -51,7 +51,7 @@ class AgentsTestCase(WithChatwoot):
 
 	def role_in_account(self, user: dict) -> str | None:
 		"""The user's role in account 3, None when not a member."""
-		return (user["accounts"].get(3) or {}).get("role")
+		return (user["accounts"].get(ACCOUNT_ID) or {}).get("role")
 
 	def steps(self, record) -> dict:
 		return {field: record.get(field) for field in STEPS_DONE}
@@ -182,20 +182,20 @@ class TestDeprovisioning(AgentsTestCase):
 	def test_deprovisioning_takes_the_agent_out_of_the_account(self):
 		agent_id = self.provision(inboxes=[7]).chatwoot_user_id
 		self.mock.add_membership(self.mock.users[agent_id], 99, "agent")  # also in another account
-		record = deprovision_agent(ANN, 3)
+		record = deprovision_agent(ANN, ACCOUNT_ID)
 		frappe.db.commit()
 		self.mock.settle()
 		self.assertEqual(record.status, "Deprovisioned")
 		self.assertIsNone(self.role_in_account(self.mock.users[agent_id]))
 		self.assertNotIn(7, self.mock.users[agent_id]["inbox_ids"])
 		self.assertFalse(frappe.db.exists("Chatwoot User Token", ANN))
-		deprovision_agent(ANN, 3, delete_chatwoot_user=True)
+		deprovision_agent(ANN, ACCOUNT_ID, delete_chatwoot_user=True)
 		frappe.db.commit()
 		self.assertNotIn(agent_id, self.mock.users)
 
 	def test_chatwoot_deletes_a_user_it_leaves_in_no_account(self):
 		agent_id = self.provision(inboxes=[7]).chatwoot_user_id
-		deprovision_agent(ANN, 3, delete_chatwoot_user=True)  # Chatwoot got there first
+		deprovision_agent(ANN, ACCOUNT_ID, delete_chatwoot_user=True)  # Chatwoot got there first
 		frappe.db.commit()
 		self.mock.settle()
 		self.assertNotIn(agent_id, self.mock.users)
@@ -203,7 +203,7 @@ class TestDeprovisioning(AgentsTestCase):
 
 	def test_provisioning_again_after_deprovisioning(self):
 		self.provision(inboxes=[7])
-		deprovision_agent(ANN, 3)
+		deprovision_agent(ANN, ACCOUNT_ID)
 		frappe.db.commit()
 		self.mock.settle()  # the user, in no account now, is gone from Chatwoot
 		again = self.provision()
@@ -256,7 +256,7 @@ class TestWhoMayDoWhat(AgentsTestCase):
 		theirs = frappe.handler.execute_cmd("chat_bridge.api.agents.get_sign_in_link")["data"]["url"]
 		frappe.set_user("Administrator")
 		self.assertIn(f"email={quote(ANN)}", mine)
-		self.assertIn("sso_account_id=3&sso_conversation_id=58", mine)
+		self.assertIn(f"sso_account_id={ACCOUNT_ID}&sso_conversation_id=58", mine)
 		self.assertIsNone(theirs)
 
 	def test_the_sign_in_link_is_not_to_be_stored(self):

@@ -11,7 +11,7 @@ from chat_bridge.records import bulk_contacts
 from chat_bridge.records.bulk_contacts import write_batch
 from chat_bridge.records.contacts import MAPPING_DOCTYPE, sync_contact
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
-from chat_bridge.tests.utils import ChatBridgeTestCase
+from chat_bridge.tests.utils import ACCOUNT_ID, ChatBridgeTestCase
 
 ACCOUNT = 3
 
@@ -162,28 +162,34 @@ class TestBackfillInBatches(WithChatwoot):
 			with self.assertRaises(KeyboardInterrupt):
 				pull.backfill(self.client(), conversations=False, messages=False)
 		frappe.db.rollback()
-		first = frappe.db.count(MAPPING_DOCTYPE, {"account_id": 3})
+		first = frappe.db.count(MAPPING_DOCTYPE, {"account_id": ACCOUNT_ID})
 		self.assertGreaterEqual(first, 3)
 		# The Contacts of the batch written before the interruption still get their insert hooks.
 		[queued] = hooks.call_args.args
-		mapped_contacts = frappe.get_all(MAPPING_DOCTYPE, filters={"account_id": 3}, pluck="contact")
+		mapped_contacts = frappe.get_all(MAPPING_DOCTYPE, filters={"account_id": ACCOUNT_ID}, pluck="contact")
 		self.assertTrue(queued)
 		self.assertLessEqual(set(queued), set(mapped_contacts))
 		summary = pull.backfill(self.client(), conversations=False, messages=False)
 		self.assertEqual(summary.failures, [])
-		mapped = frappe.get_all(MAPPING_DOCTYPE, filters={"account_id": 3}, pluck="chatwoot_contact_id")
+		mapped = frappe.get_all(
+			MAPPING_DOCTYPE, filters={"account_id": ACCOUNT_ID}, pluck="chatwoot_contact_id"
+		)
 		self.assertEqual(len(mapped), len(set(mapped)))
 		self.assertEqual(len(mapped), len(self.mock.listed_contacts()))
 
 	def test_a_contact_mapped_by_another_job_meanwhile_sends_the_batch_the_careful_way(self):
 		api = self.client()
 		listed = self.mock.listed_contacts()
-		sync_contact(ContactView.from_payload(self.mock.presenters.contact_rest(listed[0]), account_id=3))
+		sync_contact(
+			ContactView.from_payload(self.mock.presenters.contact_rest(listed[0]), account_id=ACCOUNT_ID)
+		)
 		frappe.db.commit()
 		with patch.object(bulk_contacts, "mappings_of", return_value={}):  # as if not seen yet
 			summary = pull.backfill(api, conversations=False, messages=False)
 		self.assertEqual(summary.failures, [])
-		mapped = frappe.get_all(MAPPING_DOCTYPE, filters={"account_id": 3}, pluck="chatwoot_contact_id")
+		mapped = frappe.get_all(
+			MAPPING_DOCTYPE, filters={"account_id": ACCOUNT_ID}, pluck="chatwoot_contact_id"
+		)
 		self.assertEqual(sorted(mapped), sorted(c["id"] for c in listed))
 
 	def client(self):

@@ -22,6 +22,7 @@ from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
+	ACCOUNT_ID,
 	ALL_FLAGS_ON,
 	PLAIN_USER,
 	SYSTEM_MANAGER,
@@ -140,7 +141,7 @@ class TestContactFormInABrowser(InABrowser):
 		self.customer_id = customer["contact"]["id"]
 		self.contact = frappe.get_doc({"doctype": "Contact", "first_name": "Jane", "last_name": "Browser"})
 		self.contact.insert(ignore_permissions=True)
-		link_to_chatwoot(self.contact.name, 3, customer["contact"]["id"])
+		link_to_chatwoot(self.contact.name, ACCOUNT_ID, customer["contact"]["id"])
 		frappe.db.commit()
 
 	def open_contact(self, page, name: str):
@@ -382,11 +383,11 @@ class TestCardInABrowser(InABrowser):
 				"email_ids": [{"email_id": "jane.framed@example.test", "is_primary": 1}],
 			}
 		).insert(ignore_permissions=True)
-		link_to_chatwoot(self.contact.name, 3, 1042)
+		link_to_chatwoot(self.contact.name, ACCOUNT_ID, 1042)
 		frappe.get_doc(
 			{
 				"doctype": "Chatwoot Conversation Mapping",
-				"account_id": 3,
+				"account_id": ACCOUNT_ID,
 				"chatwoot_conversation_id": 58,
 				"contact": self.contact.name,
 				"identity_verified": 1,

@@ -27,7 +27,7 @@ from chat_bridge.erpnext import has_erpnext
 from chat_bridge.frame_headers import after_request
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
-from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
+from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
 
 JANE = 1042  # the mock's contact, in conversation 58
 # Who reads customers, orders, invoices and issues in ERPNext; System Manager alone reads no Customer.
@@ -49,15 +49,15 @@ class CardTestCase(WithChatwoot):
 				"email_ids": [{"email_id": "jane.card@example.test", "is_primary": 1}],
 			}
 		).insert(ignore_permissions=True)
-		link_to_chatwoot(self.contact.name, 3, JANE)
+		link_to_chatwoot(self.contact.name, ACCOUNT_ID, JANE)
 		frappe.db.commit()
-		self.addCleanup(frappe.cache.delete_value, [DUE_KEY, DEFINED_KEY.format(account_id=3)])
-		frappe.cache.delete_value([DUE_KEY, DEFINED_KEY.format(account_id=3)])
+		self.addCleanup(frappe.cache.delete_value, [DUE_KEY, DEFINED_KEY.format(account_id=ACCOUNT_ID)])
+		frappe.cache.delete_value([DUE_KEY, DEFINED_KEY.format(account_id=ACCOUNT_ID)])
 
 	def card_as(self, user: str, contact_id=JANE, conversation_id=58) -> dict:
 		frappe.set_user(user)
 		try:
-			return card_api.get_card(contact_id, conversation_id, 3)["data"]
+			return card_api.get_card(contact_id, conversation_id, ACCOUNT_ID)["data"]
 		finally:
 			frappe.set_user("Administrator")
 
@@ -113,7 +113,7 @@ class TestWhoSeesWhat(CardTestCase):
 		frappe.set_user("Guest")
 		try:
 			with self.assertRaises(frappe.PermissionError):
-				card_api.get_card(JANE, 58, 3)
+				card_api.get_card(JANE, 58, ACCOUNT_ID)
 		finally:
 			frappe.set_user("Administrator")
 
@@ -133,7 +133,7 @@ class TestWhoSeesWhat(CardTestCase):
 		self.assertEqual(self.card_as(SYSTEM_MANAGER)["contact"]["company_name"], None)
 		frappe.set_user(SYSTEM_MANAGER)
 		try:
-			fresh = card_api.get_card(JANE, 58, 3, fresh=1)["data"]
+			fresh = card_api.get_card(JANE, 58, ACCOUNT_ID, fresh=1)["data"]
 		finally:
 			frappe.set_user("Administrator")
 		self.assertEqual(fresh["contact"]["company_name"], "Card Trading")
@@ -177,7 +177,7 @@ class TestWhoSeesWhat(CardTestCase):
 			**ALL_FLAGS_ON, enable_chatwoot_app=0, chatwoot_url=self.mock.url, api_access_token="admin-token"
 		)
 		with self.assertRaises(frappe.ValidationError) as refused:
-			card_api.get_card(JANE, 58, 3)
+			card_api.get_card(JANE, 58, ACCOUNT_ID)
 		self.assertIn("ERPNext in Chatwoot is not enabled", str(refused.exception))
 
 
@@ -244,12 +244,12 @@ class TestCustomerCard(CardTestCase):
 		customer = self.customer("Linked Trading")
 		frappe.set_user(agent)
 		try:
-			card = card_api.link_party(JANE, "Customer", customer, 3)["data"]
+			card = card_api.link_party(JANE, "Customer", customer, ACCOUNT_ID)["data"]
 			self.assertEqual(card["party"]["name"], customer)
 			stranger = system_client().create_contact(
 				name="Lee Lead", email=f"lee.lead.{frappe.generate_hash(length=6)}@example.test"
 			)
-			lead_card = card_api.create_lead(stranger["payload"]["contact"]["id"], 3)["data"]
+			lead_card = card_api.create_lead(stranger["payload"]["contact"]["id"], ACCOUNT_ID)["data"]
 			self.assertEqual(lead_card["party"]["doctype"], "Lead")
 			self.addCleanup(self.remove_party, "Lead", lead_card["party"]["name"])
 		finally:
@@ -257,7 +257,7 @@ class TestCustomerCard(CardTestCase):
 		story_mapping = frappe.get_doc(
 			{
 				"doctype": "Chatwoot Conversation Mapping",
-				"account_id": 3,
+				"account_id": ACCOUNT_ID,
 				"chatwoot_conversation_id": 58,
 				"contact": self.contact.name,
 			}
@@ -265,10 +265,10 @@ class TestCustomerCard(CardTestCase):
 		frappe.db.commit()
 		frappe.set_user(agent)
 		try:
-			issue = card_api.create_issue(58, 3)["data"]["issue"]
+			issue = card_api.create_issue(58, ACCOUNT_ID)["data"]["issue"]
 			self.addCleanup(frappe.delete_doc, "Issue", issue, ignore_permissions=True, force=True)
 			with self.assertRaises(frappe.ValidationError):
-				card_api.create_issue(58, 3)  # filed already: not twice
+				card_api.create_issue(58, ACCOUNT_ID)  # filed already: not twice
 			order = self.submitted(
 				"Sales Order",
 				customer,
@@ -293,7 +293,7 @@ class TestCustomerCard(CardTestCase):
 		frappe.set_user(viewer)
 		try:
 			with self.assertRaises(frappe.PermissionError):
-				card_api.link_party(JANE, "Customer", customer, 3)
+				card_api.link_party(JANE, "Customer", customer, ACCOUNT_ID)
 		finally:
 			frappe.set_user("Administrator")
 		self.assertFalse(frappe.get_doc("Contact", self.contact.name).has_link("Customer", customer))
@@ -378,7 +378,7 @@ class TestFramingAndTokens(CardTestCase):
 		portal_customer = ensure_user("card.customer@example.test")  # signed in, but no desk role for it
 		frappe.set_user(portal_customer)
 		try:
-			for call in (lambda: card_api.get_card(JANE, 58, 3), card_api.sign_in):
+			for call in (lambda: card_api.get_card(JANE, 58, ACCOUNT_ID), card_api.sign_in):
 				with self.assertRaises(frappe.PermissionError):
 					call()
 		finally:
@@ -389,7 +389,7 @@ class TestFramingAndTokens(CardTestCase):
 		user = ensure_user("card.agent@example.test", ("System Manager",))
 		frappe.db.commit()
 		url = f"{SITE_URL}/api/method/chat_bridge.card.api.get_card"
-		params = {"contact_id": JANE, "conversation_id": 58, "account_id": 3}
+		params = {"contact_id": JANE, "conversation_id": 58, "account_id": ACCOUNT_ID}
 		self.assertEqual(requests.get(url, params=params, timeout=10).status_code, 403)  # a guest
 		token = issue_card_token(user)
 		answer = requests.get(url, params=params, headers={CARD_TOKEN_HEADER: token}, timeout=10)

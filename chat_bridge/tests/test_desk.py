@@ -13,6 +13,7 @@ from chat_bridge.rollout import STAGES
 from chat_bridge.settings import get_flags
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
 from chat_bridge.tests.utils import (
+	ACCOUNT_ID,
 	AGENT_USER,
 	ALL_FLAGS_ON,
 	PLAIN_USER,
@@ -57,7 +58,9 @@ class TestDashboardPage(ChatBridgeTestCase):
 		frappe.set_user(SYSTEM_MANAGER)
 		context = get_dashboard_context()
 		self.assertTrue(context["enabled"] and context["api_enabled"])
-		self.assertEqual(context["dashboard_url"], "https://chat.example.com/app/accounts/3/dashboard")
+		self.assertEqual(
+			context["dashboard_url"], f"https://chat.example.com/app/accounts/{ACCOUNT_ID}/dashboard"
+		)
 		self.assertNotIn("admin-token", frappe.as_json(context))
 
 	def test_boot_tells_the_forms_what_is_on(self):
@@ -227,6 +230,6 @@ class TestRollout(WithChatwoot):
 	def test_status_report(self):
 		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
 		report = status_report()
-		self.assertEqual((report["stage"], report["account_id"]), ("sync", 3))
+		self.assertEqual((report["stage"], report["account_id"]), ("sync", ACCOUNT_ID))
 		self.assertTrue(report["webhook_url"].endswith("/api/method/chat_bridge.webhook.handle"))
 		self.assertNotIn("admin-token", frappe.as_json(report))

@@ -7,7 +7,7 @@ import frappe
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.contacts import MAPPING_DOCTYPE, sync_contact
-from chat_bridge.tests.utils import PLAIN_USER, ChatBridgeTestCase, ensure_user
+from chat_bridge.tests.utils import ACCOUNT_ID, PLAIN_USER, ChatBridgeTestCase, ensure_user
 
 
 class TestMappingUniqueness(ChatBridgeTestCase):
@@ -61,11 +61,11 @@ class TestCustomerNamedInChatwoot(ChatBridgeTestCase):
 			id=self.base + number,
 			name=f"Named Person {number}",
 			email=f"named{self.base}-{number}@example.test",
-			account_id=3,
+			account_id=ACCOUNT_ID,
 			custom_attributes=custom_attributes,
 		)
 		sync_contact(contact)
-		return frappe.get_doc(MAPPING_DOCTYPE, {"account_id": 3, "chatwoot_contact_id": contact.id})
+		return frappe.get_doc(MAPPING_DOCTYPE, {"account_id": ACCOUNT_ID, "chatwoot_contact_id": contact.id})
 
 	def test_a_customer_an_agent_typed_waits_for_a_system_manager(self):
 		mapping = self.chatwoot_says(1, erpnext_customer=self.customer.name)

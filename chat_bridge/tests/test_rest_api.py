@@ -5,8 +5,8 @@ import frappe
 from chat_bridge.api import rest_api
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError, FeatureDisabledError
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
+from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
 from chat_bridge.tests.utils import AGENT_USER as AGENT
-from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
 
 READS = [
 	(rest_api.get_conversations, {}),
@@ -86,12 +86,12 @@ class TestAsSystemManager(RestTestCase):
 			ignore_permissions=True
 		)
 		self.addCleanup(frappe.delete_doc, "Contact", contact.name, ignore_permissions=True, force=True)
-		link_to_chatwoot(contact.name, 3, 1042)
+		link_to_chatwoot(contact.name, ACCOUNT_ID, 1042)
 		result = rest_api.get_conversations()
 		self.assertEqual(len(result.get("data", [])), 1)  # the rollout guide's console check
 		[row] = result["data"]
 		self.assertEqual((row["id"], row["erpnext_contact"], row["status"]), (58, contact.name, "open"))
-		self.assertTrue(row["chatwoot_url"].endswith("/app/accounts/3/conversations/58"))
+		self.assertTrue(row["chatwoot_url"].endswith(f"/app/accounts/{ACCOUNT_ID}/conversations/58"))
 
 	def test_conversation_messages_and_replies(self):
 		conversation = rest_api.get_conversation(58)["data"]
@@ -159,7 +159,7 @@ class TestAsSystemManager(RestTestCase):
 		)
 		self.addCleanup(frappe.delete_doc, "Contact", contact.name, ignore_permissions=True, force=True)
 		self.assertEqual(rest_api.get_record_conversations("Contact", contact.name)["data"]["mappings"], [])
-		link_to_chatwoot(contact.name, 3, 1042)
+		link_to_chatwoot(contact.name, ACCOUNT_ID, 1042)
 		data = rest_api.get_record_conversations("Contact", contact.name)["data"]
 		self.assertEqual([c["id"] for c in data["conversations"]], [58])
 		with self.assertRaises(frappe.ValidationError):

@@ -173,9 +173,9 @@ class TestWorkspaceVisibility(ChatBridgeTestCase):
 		self.configure(enabled=0)
 		self.assertEqual(frappe.db.get_value("Workspace", WORKSPACE, "is_hidden"), 1)
 
-	def test_workspace_is_for_system_managers(self):
+	def test_workspace_is_for_system_managers_and_support_leads(self):
 		roles = [r.role for r in frappe.get_doc("Workspace", WORKSPACE).roles]
-		self.assertEqual(roles, ["System Manager"])
+		self.assertEqual(roles, ["System Manager", "Support Analytics"])
 
 
 FLAG_CACHE_KEYS = ("chat_bridge:flags", "chat_bridge:flags_generation")

@@ -11,11 +11,13 @@ from frappe.utils import add_to_date, get_test_client, now_datetime
 
 from chat_bridge.chatwoot.signature import sign
 from chat_bridge.tests.utils import (
+	ACCOUNT_ID,
 	ALL_FLAGS_ON,
 	CONFIGURED,
 	PLAIN_USER,
 	ChatBridgeTestCase,
 	ensure_user,
+	on_test_account,
 	run_concurrently,
 )
 from chat_bridge.webhook.log import EVENT_DOCTYPE
@@ -36,7 +38,8 @@ SECRET = CONFIGURED["webhook_secret"]
 
 
 def example_body(name: str) -> bytes:
-	return (EXAMPLES / f"{name}.json").read_bytes()
+	"""An example delivery, for the tests' account."""
+	return json.dumps(on_test_account(json.loads((EXAMPLES / f"{name}.json").read_text()))).encode()
 
 
 def call(method: str, path: str, **kwargs):
@@ -122,7 +125,7 @@ class TestEndpoint(WebhookTestCase):
 		[event] = self.events()
 		self.assertEqual(
 			(event.status, event.event, event.account_id, event.object_id),
-			("Queued", "message_created", 3, "901"),
+			("Queued", "message_created", ACCOUNT_ID, "901"),
 		)
 		self.assertEqual(event.payload.encode(), body)  # the raw body, as signed
 		self.assertTrue(event.signed)
@@ -261,7 +264,7 @@ class TestLegacyUnsignedMode(WebhookTestCase):
 	@patch("frappe.enqueue")
 	def test_token_in_url_is_required(self, enqueue):
 		body = json.dumps(
-			{"event": "contact_created", "id": 1042, "account": {"id": 3}, "name": self.delivery}
+			{"event": "contact_created", "id": 1042, "account": {"id": ACCOUNT_ID}, "name": self.delivery}
 		).encode()
 		refused = call("post", WEBHOOK + "?token=wrong", data=body, content_type="application/json")
 		accepted = call(
@@ -281,7 +284,7 @@ class TestProcessing(WebhookTestCase):
 				"doctype": EVENT_DOCTYPE,
 				"delivery_id": f"{self.delivery}-{frappe.generate_hash(length=6)}",
 				"event": name,
-				"account_id": 3,
+				"account_id": ACCOUNT_ID,
 				"received_at": now_datetime(),
 				"payload": example_body(name).decode() if (EXAMPLES / f"{name}.json").exists() else "{}",
 				"status": "Queued",
@@ -304,7 +307,9 @@ class TestProcessing(WebhookTestCase):
 
 		self.configure(**ALL_FLAGS_ON)
 		communications = frappe.db.count("Communication")
-		name = self.record("message_created", payload=json.dumps(sample_payload("message_created", 3)))
+		name = self.record(
+			"message_created", payload=json.dumps(sample_payload("message_created", ACCOUNT_ID))
+		)
 		self.assertEqual(process_event(name), "Processed")
 		event = frappe.get_doc(EVENT_DOCTYPE, name)
 		self.assertIn("undone", event.error)

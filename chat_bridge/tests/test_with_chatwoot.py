@@ -15,10 +15,12 @@ import requests
 from chat_bridge.clients import system_client
 from chat_bridge.pull.backfill import backfill
 from chat_bridge.pull.reconcile import reconcile
+from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.rollout import WEBHOOK_EVENTS
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.story import Story
 from chat_bridge.tests.utils import (
+	ACCOUNT_ID,
 	ALL_FLAGS_ON,
 	ChatBridgeTestCase,
 	delete_made_since,
@@ -64,6 +66,7 @@ class WithChatwoot(ChatBridgeTestCase):
 		self.addCleanup(self.forget_chatwoot)
 		self.mock = start_mock()
 		self.addCleanup(self.mock.stop)
+		self.mock.renumber_account(self.mock.account["id"], ACCOUNT_ID)
 		self.started = frappe.utils.now_datetime()
 		self.addCleanup(delete_made_since, self.started)
 		self.configure(
@@ -75,7 +78,9 @@ class WithChatwoot(ChatBridgeTestCase):
 		from chat_bridge.card.data import CARD_KEY
 		from chat_bridge.records.agents import AGENTS_CACHE_KEY, UNAVAILABLE_KEY
 
-		frappe.cache.delete_value([key.format(account_id=3) for key in (AGENTS_CACHE_KEY, UNAVAILABLE_KEY)])
+		frappe.cache.delete_value(
+			[key.format(account_id=ACCOUNT_ID) for key in (AGENTS_CACHE_KEY, UNAVAILABLE_KEY)]
+		)
 		for kept in (CARD_KEY, REPORT_CACHE_KEY):  # cards and reports read from the last one
 			frappe.cache.delete_keys(kept.split("{", 1)[0])
 
@@ -100,8 +105,10 @@ class WithChatwoot(ChatBridgeTestCase):
 		return {
 			"contacts": frappe.db.count("Chatwoot Contact Mapping", since),
 			"conversations": frappe.db.count("Chatwoot Conversation Mapping", since),
-			"communications": frappe.db.count("Communication", {"name": ("like", "CW-3-%"), **since}),
-			"comments": frappe.db.count("Comment", {"name": ("like", "CW-3-%"), **since}),
+			"communications": frappe.db.count(
+				"Communication", {"name": ("like", f"CW-{ACCOUNT_ID}-%"), **since}
+			),
+			"comments": frappe.db.count("Comment", {"name": ("like", f"CW-{ACCOUNT_ID}-%"), **since}),
 		}
 
 
@@ -200,7 +207,7 @@ class TestBackfillAndReconcile(WithChatwoot):
 			frappe.db.commit()
 			return frappe.db.get_value(
 				"Communication",
-				{"message_id": f"chatwoot:3:{message['id']}"},
+				{"message_id": f"chatwoot:{ACCOUNT_ID}:{message['id']}"},
 				["content", "delivery_status", "read_by_recipient"],
 				as_dict=True,
 			)
@@ -241,6 +248,30 @@ class TestBackfillAndReconcile(WithChatwoot):
 		)
 		self.assertEqual(len(logged), 1)
 		self.assertIn("disk full", logged[0])
+
+
+class TestOnASiteInUse(WithChatwoot):
+	def test_the_tests_meet_none_of_the_records_a_site_holds_for_account_3(self):
+		"""The mock's customer is contact 1042 of account 3, as a real site's first customer may be."""
+		own = frappe.get_doc(
+			{"doctype": "Contact", "first_name": "Jane", "last_name": "Doe (the site's own)"}
+		).insert(ignore_permissions=True)
+		link_to_chatwoot(own.name, 3, 1042)
+		frappe.db.commit()
+		before = frappe.db.get_value("Contact", own.name, ["first_name", "last_name", "modified"])
+		backfill(system_client())
+		self.assertEqual(
+			frappe.db.get_value("Contact", own.name, ["first_name", "last_name", "modified"]), before
+		)
+		theirs = frappe.get_all(
+			"Chatwoot Contact Mapping",
+			filters={"chatwoot_contact_id": 1042},
+			fields=["account_id", "contact"],
+		)
+		self.assertEqual(
+			sorted((row.account_id, row.contact == own.name) for row in theirs),
+			[(3, True), (ACCOUNT_ID, False)],
+		)
 
 
 class TestPushToChatwoot(WithChatwoot):
@@ -284,7 +315,9 @@ class TestPushToChatwoot(WithChatwoot):
 		from chat_bridge.records.contacts import sync_contact
 
 		sync_contact(
-			ContactView(id=chatwoot_id, name="Changed In Chatwoot", email="push@example.test", account_id=3),
+			ContactView(
+				id=chatwoot_id, name="Changed In Chatwoot", email="push@example.test", account_id=ACCOUNT_ID
+			),
 			None,
 		)
 		frappe.db.commit()
@@ -315,7 +348,7 @@ class TestAgents(WithChatwoot):
 		self.assertFalse(frappe.db.exists("Chatwoot User Token", {"chatwoot_user_id": 1}))
 		user = ensure_user("ada@acme.example")  # agent 1 of the mock's account
 		# Conversation payloads describe the assignee with an id and a name only.
-		self.assertEqual(user_for_agent(AgentView(id=1, kind="user", name="Ada"), 3), user)
+		self.assertEqual(user_for_agent(AgentView(id=1, kind="user", name="Ada"), ACCOUNT_ID), user)
 
 	def test_an_assignment_made_while_chatwoot_is_away_is_found_by_the_reconciliation(self):
 		from chat_bridge.records.agents import UNAVAILABLE_KEY
@@ -336,9 +369,10 @@ class TestAgents(WithChatwoot):
 
 		self.mock = start_mock()
 		self.addCleanup(self.mock.stop)
+		self.mock.renumber_account(self.mock.account["id"], ACCOUNT_ID)
 		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
 		frappe.cache.delete_value(
-			UNAVAILABLE_KEY.format(account_id=3)
+			UNAVAILABLE_KEY.format(account_id=ACCOUNT_ID)
 		)  # as five minutes later, when the reconciliation runs
 		reconcile()
 		mapping = story.conversation_mapping()
@@ -396,7 +430,8 @@ class TestWholeChain(WithChatwoot):
 
 		frappe.db.rollback()
 		mapping = frappe.get_doc(
-			"Chatwoot Conversation Mapping", {"account_id": 3, "chatwoot_conversation_id": conversation["id"]}
+			"Chatwoot Conversation Mapping",
+			{"account_id": ACCOUNT_ID, "chatwoot_conversation_id": conversation["id"]},
 		)
 		contact_name = frappe.db.get_value(
 			"Chatwoot Contact Mapping", {"chatwoot_contact_id": contact["id"]}, "contact"
@@ -410,13 +445,19 @@ class TestWholeChain(WithChatwoot):
 		)
 		communications = frappe.get_all(
 			"Communication",
-			filters=[["name", "like", "CW-3-%"], ["Communication Link", "link_name", "=", contact_name]],
+			filters=[
+				["name", "like", f"CW-{ACCOUNT_ID}-%"],
+				["Communication Link", "link_name", "=", contact_name],
+			],
 			fields=["sent_or_received", "content"],
 			order_by="communication_date asc",
 		)
 		self.assertEqual([c.sent_or_received for c in communications], ["Received", "Sent"])
 		self.assertEqual(
-			frappe.db.count("Comment", {"name": ("like", "CW-3-%"), "reference_name": contact_name}), 1
+			frappe.db.count(
+				"Comment", {"name": ("like", f"CW-{ACCOUNT_ID}-%"), "reference_name": contact_name}
+			),
+			1,
 		)
 		# Chatwoot builds each payload when its delivery job runs, so the assignment may first be
 		# seen on a conversation already resolved: then there is no ToDo to open. None stays open.
@@ -442,5 +483,8 @@ class TestWholeChain(WithChatwoot):
 		self.assertNotIn("created", [a[2] for a in chain_actions], chain_actions)
 		frappe.db.rollback()
 		self.assertEqual(
-			frappe.db.count("Communication", {"name": ("like", "CW-3-%"), "reference_name": mapping.name}), 2
+			frappe.db.count(
+				"Communication", {"name": ("like", f"CW-{ACCOUNT_ID}-%"), "reference_name": mapping.name}
+			),
+			2,
 		)

@@ -16,12 +16,34 @@ PLAIN_USER = "chat-bridge-plain@example.com"
 OTHER_USER = "chat-bridge-other@example.com"
 AGENT_USER = "chat-bridge-agent@example.com"
 
+# The tests' Chatwoot account. The mock's seed and the example deliveries are of account 3, which
+# a site in use may well hold records of: the tests move them to an account no Chatwoot reaches
+# (its ids count up from 1), so that they neither meet nor change the site's own.
+ACCOUNT_ID = 2_000_000_003
+EXAMPLES_ACCOUNT_ID = 3
+
 CONFIGURED = {
 	"chatwoot_url": "https://chat.example.com",
-	"account_id": 3,
+	"account_id": ACCOUNT_ID,
 	"api_access_token": "admin-token-xyz",
 	"webhook_secret": "Xq7pZ2mN4vB8cR1tY6uW3eK9",
 }
+
+
+def on_test_account(payload):
+	"""An example delivery (or part of one) moved from account 3 to the tests' account."""
+	if isinstance(payload, list):
+		return [on_test_account(item) for item in payload]
+	if not isinstance(payload, dict):
+		return payload
+	moved = {key: on_test_account(value) for key, value in payload.items()}
+	if moved.get("account_id") == EXAMPLES_ACCOUNT_ID:
+		moved["account_id"] = ACCOUNT_ID
+	account = moved.get("account")
+	if isinstance(account, dict) and account.get("id") == EXAMPLES_ACCOUNT_ID:
+		moved["account"] = {**account, "id": ACCOUNT_ID}
+	return moved
+
 
 ALL_FLAGS_ON = {
 	"enabled": 1,
