@@ -5,7 +5,14 @@ import frappe
 from chat_bridge.api import rest_api
 from chat_bridge.exceptions import ChatwootRequestError, ChatwootUnavailableError, FeatureDisabledError
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
-from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
+from chat_bridge.tests.utils import (
+	ACCOUNT_ID,
+	ALL_FLAGS_ON,
+	CUSTOMER_EMAIL,
+	PLAIN_USER,
+	SYSTEM_MANAGER,
+	ensure_user,
+)
 from chat_bridge.tests.utils import AGENT_USER as AGENT
 
 READS = [
@@ -141,7 +148,7 @@ class TestAsSystemManager(RestTestCase):
 
 	def test_contacts_search_and_link(self):
 		self.assertEqual([c["id"] for c in rest_api.get_contacts(q="jane")["data"]], [1042])
-		self.assertEqual(rest_api.get_contact(1042)["data"]["email"], "jane.doe@example.com")
+		self.assertEqual(rest_api.get_contact(1042)["data"]["email"], CUSTOMER_EMAIL)
 		contact = frappe.get_doc({"doctype": "Contact", "first_name": "Link", "last_name": "Me"}).insert(
 			ignore_permissions=True
 		)

@@ -21,6 +21,14 @@ AGENT_USER = "chat-bridge-agent@example.com"
 # (its ids count up from 1), so that they neither meet nor change the site's own.
 ACCOUNT_ID = 2_000_000_003
 EXAMPLES_ACCOUNT_ID = 3
+# And their customer, Jane Doe, by addresses of the tests' own: a site matches a Chatwoot contact
+# to its Contacts by e-mail and phone, and may hold the examples' Jane already.
+CUSTOMER_EMAIL = "jane.doe@customers.example.test"
+CUSTOMER_PHONE = "+14155550142"
+EXAMPLES_CUSTOMER = {
+	"email": ("jane.doe@example.com", CUSTOMER_EMAIL),
+	"phone_number": ("+14155550123", CUSTOMER_PHONE),
+}
 
 CONFIGURED = {
 	"chatwoot_url": "https://chat.example.com",
@@ -31,7 +39,8 @@ CONFIGURED = {
 
 
 def on_test_account(payload):
-	"""An example delivery (or part of one) moved from account 3 to the tests' account."""
+	"""An example delivery (or part of one) moved from account 3 to the tests' account, its
+	customer to the tests' addresses."""
 	if isinstance(payload, list):
 		return [on_test_account(item) for item in payload]
 	if not isinstance(payload, dict):
@@ -39,6 +48,9 @@ def on_test_account(payload):
 	moved = {key: on_test_account(value) for key, value in payload.items()}
 	if moved.get("account_id") == EXAMPLES_ACCOUNT_ID:
 		moved["account_id"] = ACCOUNT_ID
+	for key, (example, own) in EXAMPLES_CUSTOMER.items():
+		if moved.get(key) == example:
+			moved[key] = own
 	account = moved.get("account")
 	if isinstance(account, dict) and account.get("id") == EXAMPLES_ACCOUNT_ID:
 		moved["account"] = {**account, "id": ACCOUNT_ID}
