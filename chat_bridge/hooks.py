@@ -36,9 +36,11 @@ after_uninstall = "chat_bridge.install.after_uninstall"
 
 has_permission = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_has_permission",
+	"Comment": "chat_bridge.permissions.comment_has_permission",
 }
 permission_query_conditions = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_query_conditions",
+	"Comment": "chat_bridge.permissions.comment_query_conditions",
 }
 
 _CONTEXT_CHANGE = "chat_bridge.context.push.on_document_change"

@@ -5,6 +5,12 @@ the people who answer customers) use the desk features: the Chatwoot Dashboard p
 section of forms, the REST methods behind them, and their own Chatwoot User Token. Nobody else
 sees any of it. `require_chatwoot_user` is the one check the page and the methods make; the boot
 tells the forms the same answer, so nobody is offered what they would be refused.
+
+What the sync writes into ERPNext follows two rules. A chat message is a Communication, read as
+Frappe reads an e-mail: by whoever may read the record it is on. An agent's private note is
+internal to the support team (System Managers, Chatwoot Agents, Support Analytics): it is a Comment
+on the conversation's own record, which only they read, and Frappe's Comment list and REST API
+leave it out for everyone else.
 """
 
 import frappe
@@ -23,6 +29,28 @@ def is_chatwoot_admin(user: str | None = None) -> bool:
 def is_chatwoot_user(user: str | None = None) -> bool:
 	"""Whether `user` may use Chat Bridge's desk features."""
 	return bool({ADMIN_ROLE, AGENT_ROLE} & set(frappe.get_roles(user or frappe.session.user)))
+
+
+def is_support_team(user: str | None = None) -> bool:
+	"""Whether `user` reads the agents' private notes."""
+	return bool({ADMIN_ROLE, AGENT_ROLE, ANALYTICS_ROLE} & set(frappe.get_roles(user or frappe.session.user)))
+
+
+NOTES_DOCTYPE = "Chatwoot Conversation Mapping"  # private notes are Comments on a conversation's record
+
+
+def comment_has_permission(doc, ptype=None, user=None, debug=False) -> bool | None:
+	"""Comment: a private note only for the support team; any other Comment as Frappe decides."""
+	if doc.reference_doctype == NOTES_DOCTYPE and not is_support_team(user):
+		return False
+	return None
+
+
+def comment_query_conditions(user: str | None = None) -> str:
+	"""The list, report and REST counterpart of comment_has_permission."""
+	if is_support_team(user):
+		return ""
+	return f"ifnull(`tabComment`.`reference_doctype`, '') != {frappe.db.escape(NOTES_DOCTYPE)}"
 
 
 def require_chatwoot_user() -> None:

@@ -13,7 +13,6 @@ from chat_bridge.records.conversations import (
 	attach_contact,
 	conversation_mapping,
 	publish,
-	record_of,
 )
 from chat_bridge.records.times import to_site_time
 from chat_bridge.settings import get_settings
@@ -45,7 +44,9 @@ def sync_message(message: MessageView) -> Written:
 
 	name = record_name(message.account_id or mapping.account_id, message.id)
 	if message.is_private_note:
-		written = upsert_note(name, message, mapping.account_id, *record_of(mapping))
+		# On the conversation's own record, which only the support team reads
+		# (chat_bridge.permissions): not on the Contact or Issue, whose readers are anyone's.
+		written = upsert_note(name, message, mapping.account_id, MAPPING_DOCTYPE, mapping.name)
 	else:
 		written = upsert_communication(name, message, mapping, reference_type, reference_name)
 	# GREATEST in the database: concurrent messages of one conversation need no lock to agree.

@@ -58,6 +58,38 @@ class TestInstall(ChatBridgeTestCase):
 			[frappe.db.get_value("Communication", name, "chatwoot_sender_id") for name in names], [4321, 0]
 		)
 
+	def test_private_notes_synced_before_move_to_their_conversations(self):
+		from chat_bridge.patches.move_private_notes_to_conversations import execute
+
+		contact = frappe.get_doc({"doctype": "Contact", "first_name": "Noted"}).insert(
+			ignore_permissions=True
+		)
+		self.addCleanup(frappe.delete_doc, "Contact", contact.name, force=True)
+		mapping = frappe.get_doc(
+			{
+				"doctype": "Chatwoot Conversation Mapping",
+				"account_id": 987654,
+				"chatwoot_conversation_id": 77,
+				"contact": contact.name,
+			}
+		).insert(ignore_permissions=True)
+		self.addCleanup(frappe.delete_doc, "Chatwoot Conversation Mapping", mapping.name, force=True)
+		note = frappe.get_doc(
+			{
+				"doctype": "Comment",
+				"comment_type": "Comment",
+				"reference_doctype": "Contact",
+				"reference_name": contact.name,
+				"content": "<p><strong>Nota de Chatwoot</strong> (conversación #77)</p><p>Cliente VIP</p>",
+			}
+		).insert(ignore_permissions=True, set_name="CW-987654-5")
+		self.addCleanup(frappe.delete_doc, "Comment", note.name, force=True)
+		execute()
+		self.assertEqual(
+			frappe.db.get_value("Comment", note.name, ["reference_doctype", "reference_name"]),
+			("Chatwoot Conversation Mapping", mapping.name),
+		)
+
 	def test_contacts_are_found_by_email_through_an_index(self):
 		self.assertTrue(frappe.db.has_index("tabContact Email", CONTACT_EMAILS_INDEX))
 		plan = frappe.db.sql(

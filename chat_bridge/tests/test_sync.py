@@ -3,8 +3,17 @@
 import frappe
 
 from chat_bridge.erpnext import has_erpnext
+from chat_bridge.records.conversations import MAPPING_DOCTYPE
 from chat_bridge.tests.story import ACCOUNT_ID, Story
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase, ensure_agent_token, run_concurrently
+from chat_bridge.tests.utils import (
+	ALL_FLAGS_ON,
+	OTHER_USER,
+	PLAIN_USER,
+	ChatBridgeTestCase,
+	ensure_agent_token,
+	ensure_user,
+	run_concurrently,
+)
 from chat_bridge.webhook.log import EVENT_DOCTYPE, insert_event
 from chat_bridge.webhook.processing import process_event
 
@@ -271,8 +280,53 @@ class TestMessages(SyncTestCase):
 		self.assertEqual(self.story.communications(), [])
 		[name] = self.story.comments()
 		comment = frappe.get_doc("Comment", name)
-		self.assertEqual((comment.comment_type, comment.reference_doctype), ("Comment", "Contact"))
+		self.assertEqual(
+			(comment.comment_type, comment.reference_doctype, comment.reference_name),
+			("Comment", "Chatwoot Conversation Mapping", self.story.conversation_mapping().name),
+		)
 		self.assertIn("Gold customer", comment.content)
+
+	def test_a_private_note_is_read_by_the_support_team_only(self):
+		"""A Sales User reads the Contact and its chat messages, not the agents' notes."""
+		from frappe.desk.form.load import get_docinfo
+
+		self.deliver("message_created_incoming")
+		self.deliver("message_created_private_note")
+		contact = self.story.contact_mapping().contact
+		mapping = self.story.conversation_mapping().name
+		[note] = self.story.comments()
+		ensure_user(PLAIN_USER, ("Sales User",))
+		ensure_user(OTHER_USER, ("Website Manager",))  # reads every Comment through Frappe's REST API
+		ensure_user(AGENT_USER, ("Chatwoot Agent",))
+
+		def timeline(user, doctype, name) -> dict:
+			frappe.set_user(user)
+			try:
+				get_docinfo(frappe.get_doc(doctype, name))
+				return frappe.response["docinfo"]
+			finally:
+				frappe.set_user("Administrator")
+
+		seen = timeline(PLAIN_USER, "Contact", contact)
+		self.assertEqual([c.name for c in seen.comments], [])
+		self.assertEqual(len(seen.communications), 1)  # the customer's message, as an e-mail would be
+		remark = frappe.get_doc("Contact", contact).add_comment("Comment", "Prefers e-mail")
+		self.addCleanup(frappe.delete_doc, "Comment", remark.name, force=True)
+		frappe.set_user(OTHER_USER)
+		try:
+			listed = frappe.get_list("Comment", pluck="name", limit=0)
+		finally:
+			frappe.set_user("Administrator")
+		self.assertIn(remark.name, listed)  # the Website Manager's Comments, without the note
+		self.assertNotIn(note, listed)
+		for user in (PLAIN_USER, OTHER_USER):
+			frappe.set_user(user)
+			try:
+				self.assertFalse(frappe.has_permission("Comment", doc=note))
+				self.assertFalse(frappe.has_permission(MAPPING_DOCTYPE, "read", mapping))
+			finally:
+				frappe.set_user("Administrator")
+		self.assertEqual([c.name for c in timeline(AGENT_USER, MAPPING_DOCTYPE, mapping).comments], [note])
 
 	def test_agent_reply_is_sent(self):
 		self.deliver("message_created_outgoing")

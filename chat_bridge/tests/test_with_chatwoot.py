@@ -473,7 +473,7 @@ class TestWholeChain(WithChatwoot):
 		self.assertEqual([c.sent_or_received for c in communications], ["Received", "Sent"])
 		self.assertEqual(
 			frappe.db.count(
-				"Comment", {"name": ("like", f"CW-{ACCOUNT_ID}-%"), "reference_name": contact_name}
+				"Comment", {"name": ("like", f"CW-{ACCOUNT_ID}-%"), "reference_name": mapping.name}
 			),
 			1,
 		)
