@@ -23,6 +23,7 @@ from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
 	ACCOUNT_ID,
+	AGENT_USER,
 	ALL_FLAGS_ON,
 	PLAIN_USER,
 	SYSTEM_MANAGER,
@@ -245,6 +246,34 @@ class TestContactFormInABrowser(InABrowser):
 			page.locator(".modal.show").count(), 0, page.locator(".modal.show").all_inner_texts()
 		)
 		self.screenshot(page, "contact-as-a-sales-user")
+
+
+class TestPrivateNotesInABrowser(InABrowser):
+	def test_a_sales_user_reads_the_chat_and_not_the_notes_an_agent_reads_both(self):
+		from chat_bridge.tests.story import Story
+
+		story = Story()
+		self.addCleanup(story.clean_up)
+		for example in ("message_created_incoming", "message_created_private_note"):
+			story.deliver(story.payload(example))
+		contact, mapping = story.contact_mapping().contact, story.conversation_mapping().name
+		ensure_user(PLAIN_USER, ("Sales User",))
+		ensure_user(AGENT_USER, ("Chatwoot Agent",))
+
+		page = self.signed_in_as(PLAIN_USER)
+		page.goto(f"{SITE_URL}/app/contact/{contact}", wait_until="networkidle")
+		page.locator(".timeline-item", has_text="SO-0042").first.wait_for(timeout=15_000)
+		self.assertNotIn("Gold customer", page.inner_text("body"))
+		page.locator(".timeline-item", has_text="SO-0042").first.scroll_into_view_if_needed()
+		page.screenshot(path=os.path.join(self.screens, "contact-as-sales-user.png"))
+
+		page = self.signed_in_as(AGENT_USER)
+		page.goto(f"{SITE_URL}/app/chatwoot-conversation-mapping/{mapping}", wait_until="networkidle")
+		note = page.locator(".timeline-item", has_text="Gold customer").first
+		note.wait_for(timeout=15_000)
+		note.scroll_into_view_if_needed()
+		page.screenshot(path=os.path.join(self.screens, "conversation-as-chatwoot-agent.png"))
+		print(f"screenshots: {self.screens}")
 
 
 class TestWidgetInABrowser(InABrowser):
