@@ -30,7 +30,7 @@ from chat_bridge.analytics.number_cards import (
 from chat_bridge.api.rest_api import search_conversations
 from chat_bridge.records.times import to_utc
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
-from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, ensure_user
+from chat_bridge.tests.utils import ALL_FLAGS_ON, PLAIN_USER, ensure_user, insert_sent_chat_message
 
 ANN, BOB = "ann.support@example.test", "bob.support@example.test"
 ANALYST = "lead.analytics@example.test"
@@ -125,21 +125,15 @@ class AnalyticsTestCase(WithChatwoot):
 				(BOB, "2026-10-31 23:30"),
 			]
 		):
-			frappe.get_doc(
-				{
-					"doctype": "Communication",
-					"communication_type": "Communication",
-					"communication_medium": "Chat",
-					"sent_or_received": "Sent",
-					"subject": "Chatwoot conversation",
-					"content": f"Answer {number}: the parcel is on its way, 50% of it",
-					"sender": sender,
-					"chatwoot_sender_id": {ANN: 21, BOB: 22}[sender],
-					"communication_date": at(when),
-					"reference_doctype": "Chatwoot Conversation Mapping",
-					"reference_name": self.mappings[0].name,
-				}
-			).insert(ignore_permissions=True, set_name=f"CW-{ACCOUNT}-{BASE * 10 + number}")
+			insert_sent_chat_message(
+				f"CW-{ACCOUNT}-{BASE * 10 + number}",
+				content=f"Answer {number}: the parcel is on its way, 50% of it",
+				sender=sender,
+				chatwoot_sender_id={ANN: 21, BOB: 22}[sender],
+				communication_date=at(when),
+				reference_doctype="Chatwoot Conversation Mapping",
+				reference_name=self.mappings[0].name,
+			)
 		frappe.db.commit()
 
 	def report(self, name: str, user: str = "Administrator", **filters) -> dict:
@@ -181,21 +175,15 @@ class TestAgentPerformanceFromSyncedData(AnalyticsTestCase):
 				"status": "open",
 			}
 		).insert(ignore_permissions=True)
-		frappe.get_doc(
-			{
-				"doctype": "Communication",
-				"communication_type": "Communication",
-				"communication_medium": "Chat",
-				"sent_or_received": "Sent",
-				"subject": "Chatwoot conversation",
-				"content": "Coming right up",
-				"sender_full_name": "Carl",
-				"chatwoot_sender_id": 23,
-				"communication_date": at("2026-11-12 10:02"),
-				"reference_doctype": "Chatwoot Conversation Mapping",
-				"reference_name": mapping.name,
-			}
-		).insert(ignore_permissions=True, set_name=f"CW-{ACCOUNT}-{BASE * 10 + 9}")
+		insert_sent_chat_message(
+			f"CW-{ACCOUNT}-{BASE * 10 + 9}",
+			content="Coming right up",
+			sender_full_name="Carl",
+			chatwoot_sender_id=23,
+			communication_date=at("2026-11-12 10:02"),
+			reference_doctype="Chatwoot Conversation Mapping",
+			reference_name=mapping.name,
+		)
 		frappe.db.commit()
 		carl = self.rows_by(self.report("Chatwoot Agent Performance"), "chatwoot_agent_id")[23]
 		self.assertEqual((carl["user"], carl["assigned"], carl["messages_sent"]), (None, 1, 1))

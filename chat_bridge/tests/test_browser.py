@@ -29,6 +29,7 @@ from chat_bridge.tests.utils import (
 	SYSTEM_MANAGER,
 	ensure_user,
 	ensure_website_user,
+	insert_sent_chat_message,
 )
 from chat_bridge.widget.identity import user_of_identifier
 
@@ -176,19 +177,12 @@ class TestContactFormInABrowser(InABrowser):
 
 	def test_a_chat_message_without_a_sender_address_shows_its_senders_initials(self):
 		"""Not the reader's: Frappe draws the signed-in user's avatar for a Communication without sender."""
-		frappe.get_doc(
-			{
-				"doctype": "Communication",
-				"communication_type": "Communication",
-				"communication_medium": "Chat",
-				"sent_or_received": "Sent",
-				"subject": "Chatwoot conversation",
-				"content": "On its way",
-				"sender_full_name": "Carl Agent",
-				"reference_doctype": "Contact",
-				"reference_name": self.contact.name,
-			}
-		).insert(ignore_permissions=True)
+		insert_sent_chat_message(
+			content="On its way",
+			sender_full_name="Carl Agent",
+			reference_doctype="Contact",
+			reference_name=self.contact.name,
+		)
 		frappe.db.commit()
 		page = self.signed_in_as(SYSTEM_MANAGER)
 		self.open_contact(page, self.contact.name)

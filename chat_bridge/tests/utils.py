@@ -57,6 +57,20 @@ def on_test_account(payload):
 	return moved
 
 
+def insert_sent_chat_message(name: str | None = None, **values):
+	"""A chat message an agent sent, as the sync writes it (under `name`, as the sync names it)."""
+	return frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": "Chat",
+			"sent_or_received": "Sent",
+			"subject": "Chatwoot conversation",
+			**values,
+		}
+	).insert(ignore_permissions=True, set_name=name)
+
+
 ALL_FLAGS_ON = {
 	"enabled": 1,
 	"enable_dashboard": 1,
