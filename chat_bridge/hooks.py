@@ -38,6 +38,9 @@ has_permission = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_has_permission",
 	"Comment": "chat_bridge.permissions.comment_has_permission",
 }
+additional_timeline_content = {
+	doctype: ["chat_bridge.desk.private_notes_on_timeline"] for doctype in ("Contact", "Issue")
+}
 permission_query_conditions = {
 	"Chatwoot User Token": "chat_bridge.permissions.user_token_query_conditions",
 	"Comment": "chat_bridge.permissions.comment_query_conditions",

@@ -252,7 +252,7 @@ class TestPrivateNotesInABrowser(InABrowser):
 			story.deliver(story.payload(example))
 		contact, mapping = story.contact_mapping().contact, story.conversation_mapping().name
 		ensure_user(PLAIN_USER, ("Sales User",))
-		ensure_user(AGENT_USER, ("Chatwoot Agent",))
+		ensure_user(AGENT_USER, ("Chatwoot Agent", "Sales User"))  # an agent who reads Contacts
 
 		page = self.signed_in_as(PLAIN_USER)
 		page.goto(f"{SITE_URL}/app/contact/{contact}", wait_until="networkidle")
@@ -262,11 +262,12 @@ class TestPrivateNotesInABrowser(InABrowser):
 		page.screenshot(path=os.path.join(self.screens, "contact-as-sales-user.png"))
 
 		page = self.signed_in_as(AGENT_USER)
-		page.goto(f"{SITE_URL}/app/chatwoot-conversation-mapping/{mapping}", wait_until="networkidle")
-		note = page.locator(".timeline-item", has_text="Gold customer").first
-		note.wait_for(timeout=15_000)
-		note.scroll_into_view_if_needed()
-		page.screenshot(path=os.path.join(self.screens, "conversation-as-chatwoot-agent.png"))
+		for doctype, name in (("contact", contact), ("chatwoot-conversation-mapping", mapping)):
+			page.goto(f"{SITE_URL}/app/{doctype}/{name}", wait_until="networkidle")
+			note = page.locator(".timeline-item", has_text="Gold customer").first
+			note.wait_for(timeout=15_000)
+			note.scroll_into_view_if_needed()
+			page.screenshot(path=os.path.join(self.screens, f"{doctype}-as-chatwoot-agent.png"))
 		print(f"screenshots: {self.screens}")
 
 

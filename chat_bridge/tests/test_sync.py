@@ -309,6 +309,7 @@ class TestMessages(SyncTestCase):
 
 		seen = timeline(PLAIN_USER, "Contact", contact)
 		self.assertEqual([c.name for c in seen.comments], [])
+		self.assertEqual(seen.additional_timeline_content, [])
 		self.assertEqual(len(seen.communications), 1)  # the customer's message, as an e-mail would be
 		remark = frappe.get_doc("Contact", contact).add_comment("Comment", "Prefers e-mail")
 		self.addCleanup(frappe.delete_doc, "Comment", remark.name, force=True)
@@ -327,6 +328,8 @@ class TestMessages(SyncTestCase):
 			finally:
 				frappe.set_user("Administrator")
 		self.assertEqual([c.name for c in timeline(AGENT_USER, MAPPING_DOCTYPE, mapping).comments], [note])
+		[shown] = timeline(AGENT_USER, "Contact", contact).additional_timeline_content
+		self.assertIn("Gold customer", shown["content"])
 
 	def test_agent_reply_is_sent(self):
 		self.deliver("message_created_outgoing")
