@@ -16,7 +16,7 @@ from chat_bridge.context.attributes import (
 	differs,
 	remembered,
 )
-from chat_bridge.frame_headers import chatwoot_origin, frame_ancestors
+from chat_bridge.frame_headers import card_cookie, chatwoot_origin, frame_ancestors
 from chat_bridge.rollout import check_dashboard_app, find_dashboard_app
 
 FIGURES = CustomerFigures(
@@ -180,6 +180,16 @@ def test_only_the_card_may_be_framed_and_only_by_chatwoot(path, ancestors):
 
 def test_without_a_chatwoot_url_nobody_may_frame_the_card():
 	assert frame_ancestors("/chatwoot-app", None) == "'none'"
+
+
+def test_the_cards_cookie_is_partitioned_secure_and_out_of_scripts_reach():
+	kept = card_cookie("tok", 3599).split("; ")
+	assert kept[0] == "chat_bridge_card=tok"
+	assert {"Path=/api/method", "Max-Age=3599", "Secure", "HttpOnly", "SameSite=None", "Partitioned"} == set(
+		kept[1:]
+	)
+	removed = card_cookie("", 0).split("; ")
+	assert removed[0] == "chat_bridge_card=" and "Max-Age=0" in removed and "Partitioned" in removed
 
 
 CARD = "https://erp.example.com/chatwoot-app"

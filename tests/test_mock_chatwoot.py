@@ -639,6 +639,23 @@ def test_any_member_may_manage_dashboard_apps_in_4_15(mock_chatwoot):
 	assert (deleted.status_code, deleted.text) == (204, "")
 
 
+def test_opening_another_conversation_mounts_the_dashboard_app_afresh(mock_chatwoot):
+	# ConversationBox.vue keys the frame by the conversation: a switch is a new iframe
+	mock_chatwoot.add_conversations(2)
+	page = requests.get(
+		f"{mock_chatwoot.url}/dashboard-app",
+		params={"src": "https://erp.example.com/chatwoot-app", "conversation_id": 58},
+		timeout=5,
+	).text
+	contexts = json.loads(page.split("const contexts = ", 1)[1].split(";\n", 1)[0])
+	assert len(contexts) == 3 and "58" in contexts
+	assert all(
+		json.loads(context)["data"]["conversation"]["id"] == int(key) for key, context in contexts.items()
+	)
+	assert "frame.remove()" in page and 'window.__openConversation("58")' in page
+	assert 'frame.src = "https://erp.example.com/chatwoot-app"' in page
+
+
 def test_custom_attribute_definitions_follow_chatwoots_rules(mock_chatwoot):
 	def define(body: dict, token: str = "admin-token") -> requests.Response:
 		return call(mock_chatwoot, "POST", f"{A}/custom_attribute_definitions", token=token, json=body)

@@ -14,8 +14,13 @@ from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.card.access import (
 	CARD_TOKEN_SECONDS,
+	card_token_of,
+	forget_cookie,
 	issue_card_token,
+	keep_in_cookie,
 	revoke_card_token,
+	signed_in_by_card,
+	user_of_card_token,
 )
 from chat_bridge.card.data import PARTY_DOCTYPES, resolve_contact, viewed_card
 from chat_bridge.card.routes import CARD_TOKEN_HEADER
@@ -63,7 +68,7 @@ def viewer() -> dict:
 	user = frappe.session.user
 	if user in (None, "Guest"):
 		return {"user": None}
-	return {"user": user, "full_name": frappe.utils.get_fullname(user)}
+	return {"user": user, "full_name": frappe.utils.get_fullname(user), "card_token": signed_in_by_card()}
 
 
 @card_method
@@ -218,10 +223,23 @@ def sign_in() -> dict:
 	return {"token": issue_card_token(frappe.session.user), "expires_in": CARD_TOKEN_SECONDS}
 
 
+@card_method(methods=("POST",))
+def keep_sign_in() -> dict:
+	"""Keep the card token the sign-in window handed this frame, so that the frames Chatwoot mounts
+	for the next conversations are signed in too. Only the token in the header is kept, for what is
+	left of its life: nothing here makes a token or makes one last longer."""
+	token = frappe.request.headers.get(CARD_TOKEN_HEADER)
+	if not token or user_of_card_token(token) != frappe.session.user:
+		frappe.throw(_("Only the card's own sign-in is kept."), frappe.PermissionError)
+	keep_in_cookie(token)
+	return {"kept": True}
+
+
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def sign_out() -> dict:
-	"""Revoke the card token the frame holds."""
-	token = frappe.request.headers.get(CARD_TOKEN_HEADER)
+	"""Revoke the card token the frame holds or its cookie keeps, and remove the cookie."""
+	token = card_token_of(frappe.request)
 	if token:
 		revoke_card_token(token)
+	forget_cookie()
 	return {"signed_out": True}

@@ -8,6 +8,7 @@ webhooks to it and serving its stand-in widget loader. Skipped where any of that
 Screenshots go to a temporary folder that the test prints.
 """
 
+import json
 import os
 import tempfile
 import time
@@ -19,6 +20,7 @@ from frappe.utils.password import update_password
 from chat_bridge.clients import system_client
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import widget_identity_key
+from chat_bridge.tests.https_front import HttpsFront
 from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
@@ -419,15 +421,17 @@ class TestCardInABrowser(InABrowser):
 		).insert(ignore_permissions=True)
 		frappe.db.commit()
 
-	def chatwoot_at(self, origin: str):
-		"""Settings for a Chatwoot at `origin`, and a browser signed in to ERPNext at CARD_SITE."""
+	def chatwoot_at(self, origin: str, site: str = CARD_SITE, context=None):
+		"""Settings for a Chatwoot at `origin`, and a browser (`context`, or a new one) signed in to
+		ERPNext at `site`, showing the card in Chatwoot's conversation 58."""
 		self.configure(
 			**ALL_FLAGS_ON, enable_chatwoot_app=1, chatwoot_url=origin, api_access_token="admin-token"
 		)
-		context = self.browser.new_context(viewport={"width": 1280, "height": 800})
-		self.addCleanup(context.close)
+		if context is None:
+			context = self.browser.new_context(viewport={"width": 1280, "height": 800})
+			self.addCleanup(context.close)
 		page = context.new_page()
-		page.goto(f"{CARD_SITE}/login", wait_until="domcontentloaded")
+		page.goto(f"{site}/login", wait_until="domcontentloaded")
 		signed_in = page.evaluate(
 			"""([usr, pwd]) => fetch("/api/method/login", {method: "POST", body: new URLSearchParams({usr, pwd})})
 				.then((r) => r.ok)""",
@@ -435,8 +439,20 @@ class TestCardInABrowser(InABrowser):
 		)
 		self.assertTrue(signed_in)
 		host = f"{self.mock.url.replace('127.0.0.1', urlsplit(origin).hostname)}/dashboard-app"
-		page.goto(f"{host}?src={CARD_SITE}/chatwoot-app&conversation_id=58", wait_until="networkidle")
+		page.goto(f"{host}?src={site}/chatwoot-app&conversation_id=58", wait_until="networkidle")
 		return page
+
+	def sign_in_through_the_cards_window(self, page, site: str = CARD_SITE):
+		card = page.frame_locator("iframe")
+		card.get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)
+		with page.context.expect_page() as opened:
+			card.get_by_role("button", name="Sign in to ERPNext").click()
+		window = opened.value
+		window.wait_for_load_state()
+		self.assertTrue(window.url.startswith(f"{site}/chatwoot-app/sign-in"), window.url)
+		window.get_by_role("button", name="Allow").click()
+		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
+		self.assertIn("Sign out", card.locator("body").inner_text())
 
 	def test_same_site_the_session_reaches_the_card(self):
 		port = urlsplit(self.mock.url).port
@@ -458,18 +474,50 @@ class TestCardInABrowser(InABrowser):
 
 	def test_cross_site_the_agent_signs_in_through_the_cards_window(self):
 		page = self.chatwoot_at(self.mock.url)
-		card = page.frame_locator("iframe")
-		card.get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)
+		page.frame_locator("iframe").get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)
 		self.screenshot(page, "card-cross-site-before-sign-in")
-		with page.context.expect_page() as opened:
-			card.get_by_role("button", name="Sign in to ERPNext").click()
-		window = opened.value
-		window.wait_for_load_state()
-		self.assertTrue(window.url.startswith(f"{CARD_SITE}/chatwoot-app/sign-in"), window.url)
-		window.get_by_role("button", name="Allow").click()
-		card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
-		self.assertIn("Sign out", card.locator("body").inner_text())
+		self.sign_in_through_the_cards_window(page)
 		self.screenshot(page, "card-cross-site-signed-in")
+
+	def test_cross_site_one_sign_in_lasts_across_conversations_with_third_party_cookies_blocked(self):
+		front = HttpsFront("erp.example.test", SITE_URL)
+		self.addCleanup(front.stop)
+		self.mock.add_conversations(3)  # Jane's, the mock's one contact
+		page = self.chatwoot_at(self.mock.url, site=front.url, context=self.blocking_third_party_cookies())
+		card = page.frame_locator("iframe")
+		self.sign_in_through_the_cards_window(page, site=front.url)
+		storage = page.frames[1].evaluate(
+			"() => { try { sessionStorage.length; return 'allowed'; } catch (e) { return e.name; } }"
+		)
+		self.assertEqual(storage, "SecurityError")  # the browser really treats the frame as third-party
+		others = [c["id"] for c in self.mock.all_conversations(ACCOUNT_ID) if c["id"] != 58][:3]
+		for number, conversation in enumerate(others, start=2):
+			page.evaluate("(id) => window.__openConversation(id)", conversation)
+			self.assertEqual(page.evaluate("window.__mounts"), number)  # a new frame, as Chatwoot makes
+			card.locator("h2", has_text="Jane Framed").wait_for(timeout=15_000)
+			self.assertNotIn("Sign in to ERPNext", card.locator("body").inner_text())
+			self.assertIn("Sign out", card.locator("body").inner_text())
+		self.screenshot(page, "card-cross-site-after-three-switches")
+		card.locator("#sign-out").click()
+		card.get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)
+		page.evaluate("(id) => window.__openConversation(id)", 58)
+		card.get_by_text("Sign in to ERPNext").wait_for(timeout=15_000)  # the cookie went with the token
+
+	def blocking_third_party_cookies(self):
+		"""A browser whose profile blocks third-party cookies (Chromium's setting, not a flag), and takes
+		the test's self-signed certificate."""
+		profile = tempfile.mkdtemp(prefix="chat_bridge_profile_")
+		os.makedirs(os.path.join(profile, "Default"))
+		with open(os.path.join(profile, "Default", "Preferences"), "w") as preferences:
+			json.dump({"profile": {"cookie_controls_mode": 1}}, preferences)
+		context = self.playwright.chromium.launch_persistent_context(
+			profile,
+			executable_path=CHROMIUM,
+			args=[*CHROMIUM_ARGS, "--ignore-certificate-errors"],
+			viewport={"width": 1280, "height": 800},
+		)
+		self.addCleanup(context.close)
+		return context
 
 
 class TestSupportLeadInABrowser(InABrowser, AnalyticsTestCase):

@@ -12,12 +12,14 @@ from werkzeug.wrappers import Request, Response
 
 from chat_bridge.card import api as card_api
 from chat_bridge.card.access import (
+	CARD_TOKEN_SECONDS,
 	authenticate_card_request,
+	cookie_to_send,
 	issue_card_token,
 	revoke_card_token,
 	user_of_card_token,
 )
-from chat_bridge.card.routes import CARD_TOKEN_HEADER
+from chat_bridge.card.routes import CARD_COOKIE, CARD_METHODS, CARD_TOKEN_HEADER
 from chat_bridge.clients import system_client
 from chat_bridge.commands.registration import register_card_app
 from chat_bridge.context.attributes import KEYS
@@ -373,6 +375,71 @@ class TestFramingAndTokens(CardTestCase):
 			with self.assertRaises(frappe.PermissionError):
 				card_api.sign_in()
 		frappe.set_user("Administrator")
+
+	def test_a_kept_sign_in_is_the_same_token_in_a_cookie_read_only_from_this_site(self):
+		user = ensure_user("card.agent@example.test", ("System Manager",))
+		token = issue_card_token(user)
+		self.addCleanup(lambda: hasattr(frappe.local, "request") and delattr(frappe.local, "request"))
+		self.addCleanup(lambda: setattr(frappe.local, "chat_bridge_card_cookie", None))
+		set_request(method="POST", path=f"{CARD_METHODS}keep_sign_in", headers={CARD_TOKEN_HEADER: token})
+		frappe.set_user("Guest")
+		authenticate_card_request()
+		self.assertEqual(card_api.keep_sign_in()["data"], {"kept": True})
+		kept, max_age = cookie_to_send()
+		self.assertEqual(kept, token)  # the token itself: revoking it ends the cookie too
+		self.assertTrue(CARD_TOKEN_SECONDS - 60 < max_age <= CARD_TOKEN_SECONDS)
+
+		cookie = {"Cookie": f"{CARD_COOKIE}={token}"}
+		for fetch_site, named in (
+			("same-origin", user),
+			("cross-site", "Guest"),
+			("same-site", "Guest"),
+			(None, "Guest"),
+		):
+			headers = {**cookie, "Sec-Fetch-Site": fetch_site} if fetch_site else cookie
+			set_request(method="GET", path=f"{CARD_METHODS}get_card", headers=headers)
+			frappe.set_user("Guest")
+			authenticate_card_request()
+			self.assertEqual(frappe.session.user, named, fetch_site)
+
+		named_by_cookie = {**cookie, "Sec-Fetch-Site": "same-origin"}
+		set_request(method="POST", path=f"{CARD_METHODS}sign_in", headers=named_by_cookie)
+		frappe.set_user("Guest")
+		authenticate_card_request()
+		self.assertEqual(frappe.session.user, "Guest")  # the cookie mints no token either
+		set_request(method="POST", path=f"{CARD_METHODS}keep_sign_in", headers=named_by_cookie)
+		frappe.set_user("Guest")
+		authenticate_card_request()
+		with self.assertRaises(frappe.PermissionError):
+			card_api.keep_sign_in()  # nor keeps itself any longer
+
+		set_request(method="POST", path=f"{CARD_METHODS}sign_out", headers=named_by_cookie)
+		frappe.set_user("Guest")
+		card_api.sign_out()
+		self.assertEqual(cookie_to_send(), ("", 0))
+		self.assertIsNone(user_of_card_token(token))
+		frappe.set_user("Administrator")
+
+	def test_over_http_a_kept_sign_in_sets_the_cards_partitioned_cookie(self):
+		skip_unless_served(self)
+		user = ensure_user("card.agent@example.test", ("System Manager",))
+		frappe.db.commit()
+		token = issue_card_token(user)
+		self.addCleanup(revoke_card_token, token)
+		kept = requests.post(
+			f"{SITE_URL}{CARD_METHODS}keep_sign_in", headers={CARD_TOKEN_HEADER: token}, timeout=10
+		)
+		self.assertEqual(kept.status_code, 200, kept.text)
+		set_cookie = kept.headers["Set-Cookie"]
+		self.assertIn(f"{CARD_COOKIE}={token}; Path=/api/method; Max-Age=", set_cookie)
+		for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned"):
+			self.assertIn(attribute, set_cookie)
+		viewer = requests.get(
+			f"{SITE_URL}{CARD_METHODS}viewer",
+			headers={"Cookie": f"{CARD_COOKIE}={token}", "Sec-Fetch-Site": "same-origin"},
+			timeout=10,
+		).json()["message"]
+		self.assertEqual((viewer["user"], viewer["card_token"]), (user, True))
 
 	def test_the_card_is_for_system_managers_and_chatwoot_agents_only(self):
 		portal_customer = ensure_user("card.customer@example.test")  # signed in, but no desk role for it

@@ -2,7 +2,6 @@
 (set_user), the SDK a page loads, and a page standing in for the conversation view that frames a
 Dashboard App."""
 
-import html
 import json
 import re
 from pathlib import Path
@@ -158,7 +157,9 @@ def dashboard_app_host(mock, context, params, query, body):
 	"""A page standing in for Chatwoot's conversation view with a Dashboard App tab (Frame.vue): it
 	frames `src` and posts the appContext, a JSON string to any origin, when the frame loads and
 	whenever any window posts `chatwoot-dashboard-app:fetch-info`. `contact=0` is a dashboard that
-	has not loaded the conversation's contact: its getter gives `{}`."""
+	has not loaded the conversation's contact: its getter gives `{}`. The account's other
+	conversations are listed beside it; opening one mounts the frame afresh, as ConversationBox.vue
+	keys the frame by the conversation (`window.__openConversation(id)` does the same)."""
 	src = query.get("src", [""])[0]
 	if not re.match(r"^https?://", src):
 		raise invalid("src must be an http(s) URL", ["src"])
@@ -168,10 +169,22 @@ def dashboard_app_host(mock, context, params, query, body):
 		raise not_found()
 	agent = mock.users[int(query.get("agent_id", ["1"])[0])]
 	contact_loaded = query.get("contact", ["1"])[0] != "0"
+	contexts = {
+		other["id"]: app_context(mock, other, agent, contact_loaded)
+		for other in sorted(mock.all_conversations(account_id), key=lambda c: c["id"])
+	}
+	contexts_json = json.dumps({key: json.dumps(value) for key, value in contexts.items()})
+	page = DASHBOARD_APP_HOST.replace("{src_json}", json.dumps(src).replace("</", "<\\/"))
+	page = page.replace("{contexts}", contexts_json.replace("</", "<\\/"))
+	page = page.replace("{conversation}", str(conversation["id"]))
+	return Raw(page, "text/html; charset=utf-8")
+
+
+def app_context(mock, conversation: dict, agent: dict, contact_loaded: bool) -> dict:
 	contact = (
 		mock.presenters.contact_rest(mock.contacts[conversation["contact_id"]]) if contact_loaded else {}
 	)
-	app_context = {
+	return {
 		"event": "appContext",
 		"data": {
 			"conversation": mock.presenters.conversation_rest(conversation, agent),
@@ -179,31 +192,48 @@ def dashboard_app_host(mock, context, params, query, body):
 			"currentAgent": {"id": agent["id"], "name": agent["name"], "email": agent["email"]},
 		},
 	}
-	message = json.dumps(json.dumps(app_context)).replace("</", "<\\/")
-	page = DASHBOARD_APP_HOST.replace("{src}", html.escape(src, quote=True)).replace("{message}", message)
-	page = page.replace("{conversation}", str(conversation["id"]))
-	return Raw(page, "text/html; charset=utf-8")
 
 
 DASHBOARD_APP_HOST = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Mock Chatwoot: conversation #{conversation}</title></head>
 <body style="margin:0;font:14px sans-serif;display:flex;height:100vh">
 <div style="flex:1;padding:16px;background:#f4f6f8">
-<p><b>Mock Chatwoot</b> · conversation #{conversation}</p>
-<p style="color:#6c7680">Messages · <u>ERPNext</u> (the Dashboard App tab, framed on the right)</p></div>
-<iframe id="dashboard-app--frame-0-0" src="{src}" style="width:440px;border:0;border-left:1px solid #dde3e8;background:#fff"></iframe>
+<p><b>Mock Chatwoot</b> · <span id="open">conversation #{conversation}</span></p>
+<p style="color:#6c7680">Messages · <u>ERPNext</u> (the Dashboard App tab, framed on the right)</p>
+<ul id="conversations" style="padding-left:18px"></ul></div>
+<div id="app" style="display:flex"></div>
 <script>
-const frame = document.getElementById("dashboard-app--frame-0-0");
-const message = {message};
+const contexts = {contexts};
 window.__fetchInfoRequests = 0;
+window.__mounts = 0;
+let frame = null;
+let message = null;
 const send = () => frame.contentWindow.postMessage(message, "*");
-frame.addEventListener("load", send);
+window.__openConversation = (id) => {
+	message = contexts[id];
+	document.getElementById("open").textContent = `conversation #${id}`;
+	if (frame) frame.remove();
+	frame = document.createElement("iframe");
+	frame.id = "dashboard-app--frame-0-0";
+	frame.style.cssText = "width:440px;border:0;border-left:1px solid #dde3e8;background:#fff";
+	frame.addEventListener("load", send);
+	frame.src = {src_json};
+	document.getElementById("app").appendChild(frame);
+	window.__mounts += 1;
+};
+for (const id of Object.keys(contexts)) {
+	const item = document.createElement("li");
+	item.innerHTML = `<a href="#" data-id="${id}">Conversation #${id}</a>`;
+	item.firstChild.onclick = (event) => (event.preventDefault(), window.__openConversation(id));
+	document.getElementById("conversations").appendChild(item);
+}
 window.addEventListener("message", (event) => {
 	if (event.data === "chatwoot-dashboard-app:fetch-info") {
 		window.__fetchInfoRequests += 1;
 		send();
 	}
 });
+window.__openConversation("{conversation}");
 </script></body></html>
 """
 

@@ -8,7 +8,9 @@
 // at the configured Chatwoot origin are read, and their ids are only hints: the site decides what
 // belongs to the contact and shows what the viewer may read. When the frame gets no session cookie
 // (Chatwoot on another site), the agent signs in through a window of this site, which hands this
-// frame a card token; the token is kept for this tab only and sent in a header, never in a URL.
+// frame a card token; the token is sent in a header, never in a URL. Chatwoot mounts the frame afresh
+// on every conversation switch, so the frame asks the site to keep the token in the card's own
+// partitioned cookie, which the next frames are named by (chat_bridge.card.access).
 
 (function () {
 	const config = JSON.parse(document.getElementById("card-config").textContent);
@@ -111,7 +113,8 @@
 		) {
 			keep_token(event.data.chat_bridge_card_token);
 			popup = null;
-			load();
+			// Without the cookie (a browser that refuses it) the token still serves this frame.
+			call("keep_sign_in", {}, true).catch(() => null).then(() => load());
 		}
 	});
 
@@ -172,7 +175,7 @@
 		parts.push(
 			`<p class="muted" style="margin-top:14px">${esc(__("As {0}", [viewer.full_name || viewer.user]))} · <a href="#" id="refresh">${__(
 				"Refresh"
-			)}</a>${token ? ` · <a href="#" id="sign-out">${__("Sign out")}</a>` : ""}</p>`
+			)}</a>${token || viewer.card_token ? ` · <a href="#" id="sign-out">${__("Sign out")}</a>` : ""}</p>`
 		);
 		$card.innerHTML = parts.join("");
 		bind(card);
