@@ -18,6 +18,7 @@ def boot_session(bootinfo) -> None:
 		"dashboard": is_enabled(flags, Feature.DASHBOARD),
 		"api": is_enabled(flags, Feature.API),
 		"sync": is_enabled(flags, Feature.SYNC),
+		"documents": is_enabled(flags, Feature.DOCUMENTS),
 		"can_use": is_chatwoot_user(),
 		# Whether "Open in Chatwoot" can sign this user in (a provisioned agent).
 		"can_sign_in": bool(sign_in_agent_id(frappe.session.user)),

@@ -34,6 +34,7 @@ class Feature(str, Enum):
 	MESSAGE_SYNC = "enable_message_sync"
 	WIDGET = "enable_widget"
 	CHATWOOT_APP = "enable_chatwoot_app"
+	DOCUMENTS = "enable_documents"
 
 	@property
 	def label(self) -> str:
@@ -50,6 +51,7 @@ FLAG_LABELS = {
 	Feature.MESSAGE_SYNC.value: "Enable Message Sync",
 	Feature.WIDGET.value: "Enable Website Widget",
 	Feature.CHATWOOT_APP.value: "Enable ERPNext in Chatwoot",
+	Feature.DOCUMENTS.value: "Enable Sending Documents",
 }
 
 _PARENT = {
@@ -105,7 +107,9 @@ def configuration_problems(settings: Mapping[str, object], bench_command: str = 
 			problems.append(str(error))
 
 	needs_url = [
-		f for f in (Feature.DASHBOARD, Feature.API, Feature.SYNC, Feature.WIDGET) if is_enabled(settings, f)
+		f
+		for f in (Feature.DASHBOARD, Feature.API, Feature.SYNC, Feature.WIDGET, Feature.DOCUMENTS)
+		if is_enabled(settings, f)
 	]
 	if needs_url and not url:
 		problems.append(_("Chatwoot URL is required while {0} is on.").format(_(needs_url[0].label)))
@@ -117,7 +121,11 @@ def configuration_problems(settings: Mapping[str, object], bench_command: str = 
 			_("Chatwoot Account ID is required while {0} is on.").format(_(needs_account[0].label))
 		)
 
-	calls_api = [f for f in (Feature.API, Feature.SYNC, Feature.CHATWOOT_APP) if is_enabled(settings, f)]
+	calls_api = [
+		f
+		for f in (Feature.API, Feature.SYNC, Feature.CHATWOOT_APP, Feature.DOCUMENTS)
+		if is_enabled(settings, f)
+	]
 	if calls_api and not settings.get("api_access_token"):
 		problems.append(
 			_(

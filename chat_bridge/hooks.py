@@ -13,6 +13,7 @@ required_apps = []
 app_include_js = [
 	"/assets/chat_bridge/js/chat_bridge.js",
 	"/assets/chat_bridge/js/chatwoot_widget.js",
+	"/assets/chat_bridge/js/send_document.js",
 ]
 # The Chatwoot section of the forms of the records a customer can be, and the User form's agent actions.
 _CONVERSATION_SECTION = "public/js/forms/conversation_section.js"

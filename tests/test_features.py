@@ -22,12 +22,14 @@ ALL_ON = {
 
 @pytest.mark.parametrize("feature", list(Feature))
 def test_every_feature_is_on_when_all_flags_are(feature):
-	assert is_enabled({**ALL_ON, "enable_widget": 1, "enable_chatwoot_app": 1}, feature)
+	assert is_enabled(
+		{**ALL_ON, "enable_widget": 1, "enable_chatwoot_app": 1, "enable_documents": 1}, feature
+	)
 
 
 @pytest.mark.parametrize("feature", list(Feature))
 def test_master_switch_turns_everything_off(feature):
-	flags = {**ALL_ON, "enable_widget": 1, "enable_chatwoot_app": 1, MASTER_FLAG: 0}
+	flags = {**ALL_ON, "enable_widget": 1, "enable_chatwoot_app": 1, "enable_documents": 1, MASTER_FLAG: 0}
 	assert not is_enabled(flags, feature)
 	assert first_disabled_flag(flags, feature) == MASTER_FLAG
 

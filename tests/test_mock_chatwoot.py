@@ -18,6 +18,7 @@ import requests
 from chat_bridge.chatwoot import ChatwootAPI, RateLimitError, RetryPolicy, ServerError
 from chat_bridge.chatwoot.signature import verify_signature
 from chat_bridge.chatwoot.transport import Transport
+from chat_bridge.chatwoot.values import Upload
 from tests.mock_chatwoot_api import MockChatwoot
 from tests.mock_chatwoot_api.accounts import add_agent_bot
 
@@ -473,6 +474,15 @@ def test_a_posted_message_has_chatwoots_shape_and_sender(mock_chatwoot):
 	assert too_long.json() == {
 		"error": "Validation failed: Content is too long (maximum is 150000 characters)"
 	}
+
+
+def test_a_message_with_a_file_reaches_chatwoot_as_an_attachment(mock_chatwoot):
+	pdf = Upload("SINV-0001.pdf", b"%PDF-1.4 made up", "application/pdf")
+	sent = client(mock_chatwoot).send_message(58, "Your invoice", attachments=[pdf])
+	assert sent["content"] == "Your invoice" and sent["private"] is False
+	(attachment,) = sent["attachments"]
+	assert (attachment["file_type"], attachment["extension"], attachment["file_size"]) == ("file", "pdf", 16)
+	assert attachment["data_url"].endswith("/SINV-0001.pdf")
 
 
 def test_a_message_status_is_for_api_inboxes_only(mock_chatwoot):

@@ -8,14 +8,15 @@ Conversation ids are always the per-account display id: the number shown in Chat
 webhook payloads.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from chat_bridge.chatwoot.retry import RetryPolicy
 from chat_bridge.chatwoot.transport import DEFAULT_TIMEOUT, Transport
 from chat_bridge.chatwoot.urls import parse_account_id
-from chat_bridge.chatwoot.values import check_choice, drop_none, record_id, unix_time
+from chat_bridge.chatwoot.values import Upload, check_choice, drop_none, record_id, unix_time
 
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
 PRIORITIES = ("low", "medium", "high", "urgent")
@@ -328,12 +329,15 @@ class ChatwootAPI:
 		private: bool = False,
 		message_type: str = "outgoing",
 		content_attributes: Mapping[str, Any] | None = None,
+		attachments: Sequence[Upload] = (),
 	) -> dict:
-		"""Post a reply (or, with `private`, an internal note). Never retried once it may have reached
-		Chatwoot: a retry could give the customer the same message twice."""
+		"""Post a reply (or, with `private`, an internal note), with files as Chatwoot attachments
+		(multipart `attachments[]`). Never retried once it may have reached Chatwoot: a retry could
+		give the customer the same message twice."""
 		check_choice("message_type", message_type, SENDABLE_MESSAGE_TYPES)
 		if not content or not str(content).strip():
 			raise ValueError("A message needs some content.")
+		path = self._account(f"/conversations/{record_id(display_id)}/messages")
 		body = drop_none(
 			{
 				"content": content,
@@ -342,7 +346,16 @@ class ChatwootAPI:
 				"content_attributes": dict(content_attributes) if content_attributes else None,
 			}
 		)
-		return self._post(self._account(f"/conversations/{record_id(display_id)}/messages"), body)
+		if not attachments:
+			return self._post(path, body)
+		# A form's fields are strings: Rails casts "true", and takes content_attributes as JSON text.
+		form = {
+			**body,
+			"private": "true" if private else "false",
+			**({"content_attributes": json.dumps(body["content_attributes"])} if content_attributes else {}),
+		}
+		files = [("attachments[]", (a.filename, a.content, a.content_type)) for a in attachments]
+		return self.transport.request("POST", path, form=form, files=files, idempotent=False)
 
 	# Account configuration
 

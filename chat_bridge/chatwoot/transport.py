@@ -74,11 +74,14 @@ class Transport:
 		params: Mapping[str, Any] | None = None,
 		json_body: Any = None,
 		idempotent: bool | None = None,
+		form: Mapping[str, str] | None = None,
+		files: list | None = None,
 	) -> Any:
 		"""Call `path` (starting with /) and return the decoded JSON answer, or None for an empty one.
 
 		`idempotent` overrides the method's default for POSTs that only set state (a status,
-		a label set), which are as safe to repeat as a PUT.
+		a label set), which are as safe to repeat as a PUT. With `files` the body is
+		multipart/form-data: `form`'s fields and the files, as `requests` takes them.
 		"""
 		method = method.upper()
 		if idempotent is None:
@@ -88,7 +91,7 @@ class Transport:
 		while True:
 			attempt += 1
 			try:
-				return self._send(method, path, params, json_body)
+				return self._send(method, path, params, json_body, form, files)
 			except ChatwootError as error:
 				wait = self.retry.next_delay(
 					attempt, error, idempotent=idempotent, elapsed=self._clock() - started
@@ -97,11 +100,12 @@ class Transport:
 					raise
 				self._sleep(wait)
 
-	def _send(self, method: str, path: str, params, json_body) -> Any:
+	def _send(self, method: str, path: str, params, json_body, form=None, files=None) -> Any:
 		self.limiter.wait()
+		body = {"data": form, "files": files} if files else {"json": json_body}
 		try:
 			response = self.session.request(
-				method, self.base_url + path, params=params, json=json_body, timeout=self.timeout
+				method, self.base_url + path, params=params, timeout=self.timeout, **body
 			)
 		except requests.RequestException as error:
 			if isinstance(error, requests.Timeout):

@@ -1,8 +1,22 @@
 """Small checks and conversions for values sent to Chatwoot."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+# Chatwoot's attachment limit unless the installation sets MAXIMUM_FILE_UPLOAD_SIZE
+# (app/models/attachment.rb, validate_file_size).
+ATTACHMENT_LIMIT_BYTES = 40 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+	"""A file to send as a message's attachment."""
+
+	filename: str
+	content: bytes
+	content_type: str = "application/pdf"
 
 
 def record_id(value: Any) -> int:

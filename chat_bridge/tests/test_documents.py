@@ -1,0 +1,163 @@
+"""Sending an ERPNext document through Chatwoot, in a real site with ERPNext against the mock: the
+PDF reaches Chatwoot as an attachment, the message is on the document's and the Contact's
+timelines, one request or job sends once, a closed reply window is a visible failure, and only
+those who may print the document send it."""
+
+import frappe
+
+from chat_bridge.documents import api as documents_api
+from chat_bridge.documents.send import SEND_DOCTYPE, deliver
+from chat_bridge.erpnext import has_erpnext
+from chat_bridge.exceptions import FeatureDisabledError
+from chat_bridge.sync.messages import record_name
+from chat_bridge.tests.test_card import CardTestCase
+from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ensure_user
+
+JANE = 1042  # the mock's contact, with her open conversation 58
+KEY = "request-key-0001"
+
+
+class DocumentsTestCase(CardTestCase):
+	def setUp(self):
+		super().setUp()
+		if not has_erpnext():
+			self.skipTest("sending documents is tried on Sales Invoices: ERPNext is not installed")
+		self.configure(
+			**ALL_FLAGS_ON,
+			enable_chatwoot_app=1,
+			enable_documents=1,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+		)
+		customer = self.customer()
+		self.link_contact_to_customer(customer)
+		self.invoice = self.submitted(
+			"Sales Invoice",
+			customer,
+			contact_person=self.contact.name,
+			grand_total=120,
+			outstanding_amount=120,
+		)
+		self.inbox = self.mock.conversation(58, ACCOUNT_ID)["inbox_id"]
+		self.addCleanup(self.remove_sends)
+
+	def remove_sends(self):
+		frappe.db.rollback()
+		for name in frappe.get_all(SEND_DOCTYPE, {"reference_name": self.invoice}, pluck="name"):
+			communication = frappe.db.get_value(SEND_DOCTYPE, name, "communication")
+			if communication:
+				frappe.delete_doc("Communication", communication, ignore_permissions=True, force=True)
+			frappe.delete_doc(SEND_DOCTYPE, name, ignore_permissions=True, force=True)
+		frappe.db.commit()
+
+	def send(self, key=KEY, inbox=None, user="Administrator") -> dict:
+		frappe.set_user(user)
+		try:
+			return documents_api.send_document(
+				"Sales Invoice",
+				self.invoice,
+				self.contact.name,
+				inbox or self.inbox,
+				"Here is your invoice.",
+				key,
+			)["data"]
+		finally:
+			frappe.set_user("Administrator")
+
+	def messages_with_the_pdf(self) -> list[dict]:
+		return [
+			m
+			for m in self.mock.messages.values()
+			if any(a.get("data_url", "").endswith(f"/{self.invoice}.pdf") for a in m.get("attachments") or [])
+		]
+
+
+class TestSendingADocument(DocumentsTestCase):
+	def test_the_dialog_starts_from_the_documents_contact_and_latest_inbox(self):
+		options = documents_api.send_options("Sales Invoice", self.invoice)["data"]
+		self.assertEqual(options["contact"], self.contact.name)
+		self.assertIn(str(self.inbox), [i["value"] for i in options["inboxes"]])
+		self.assertIn(self.invoice, options["message"])
+
+	def test_the_pdf_reaches_chatwoot_and_the_message_both_timelines(self):
+		answer = self.send()
+		self.assertEqual(answer["status"]["status"], "Sent", answer)
+		row = frappe.get_doc(SEND_DOCTYPE, answer["name"])
+		(message,) = self.messages_with_the_pdf()
+		self.assertEqual((message["content"], row.conversation_id), ("Here is your invoice.", 58))
+		self.assertEqual(row.chatwoot_message_id, message["id"])
+		communication = frappe.get_doc("Communication", row.communication)
+		self.assertEqual(communication.name, record_name(ACCOUNT_ID, message["id"]))  # as the sync names it
+		self.assertEqual(
+			(communication.reference_doctype, communication.reference_name), ("Sales Invoice", self.invoice)
+		)
+		self.assertEqual(
+			(communication.communication_medium, communication.sent_or_received), ("Chat", "Sent")
+		)
+		self.assertIn(
+			("Contact", self.contact.name),
+			{(link.link_doctype, link.link_name) for link in communication.timeline_links},
+		)
+		(pdf,) = frappe.get_all(
+			"File",
+			{"attached_to_doctype": "Communication", "attached_to_name": communication.name},
+			pluck="file_name",
+		)
+		self.assertEqual(pdf, f"{self.invoice}.pdf")
+
+	def test_a_double_click_and_a_retried_job_send_once(self):
+		first, second = self.send(), self.send()
+		self.assertEqual(first["name"], second["name"])
+		deliver(first["name"])  # the job again, as a retry would run it
+		self.assertEqual(len(self.messages_with_the_pdf()), 1)
+		self.assertEqual(frappe.db.count(SEND_DOCTYPE, {"reference_name": self.invoice}), 1)
+
+	def test_a_closed_reply_window_is_not_sent_and_kept_with_its_reason(self):
+		with self.mock._lock:
+			whatsapp = self.mock.add_inbox(
+				{"name": "Acme WhatsApp", "channel_type": "Channel::Whatsapp", "account_id": ACCOUNT_ID}
+			)
+			self.mock.create_conversation({"inbox_id": whatsapp["id"], "contact_id": JANE})
+		answer = self.send(inbox=whatsapp["id"])
+		self.assertEqual(answer["status"]["status"], "Failed")
+		self.assertIn("reply window", answer["status"]["error"])
+		self.assertEqual(self.messages_with_the_pdf(), [])
+		again = documents_api.send_again(answer["name"])["data"]
+		self.assertEqual(again["status"], "Failed")  # still closed: tried once more, still nothing sent
+		self.assertEqual(self.messages_with_the_pdf(), [])
+
+	def test_no_contact_is_a_clear_error(self):
+		with self.assertRaisesRegex(frappe.ValidationError, "Choose the Contact"):
+			documents_api.send_document("Sales Invoice", self.invoice, "", self.inbox, "Hi", KEY)
+
+
+class TestWhoSendsDocuments(DocumentsTestCase):
+	def test_only_chatwoot_users_who_may_print_the_document_send_it(self):
+		agent = ensure_user("documents.agent@example.test", ("Chatwoot Agent",))  # may not read invoices
+		seller = ensure_user("documents.seller@example.test", ("Accounts User",))  # not a Chatwoot user
+		for user in (agent, seller):
+			with self.assertRaises(frappe.PermissionError, msg=user):
+				self.send(user=user)
+		self.assertEqual(self.messages_with_the_pdf(), [])
+
+	def test_switched_off_nothing_is_sent_not_even_what_was_queued(self):
+		queued = frappe.get_doc(
+			{
+				"doctype": SEND_DOCTYPE,
+				"reference_doctype": "Sales Invoice",
+				"reference_name": self.invoice,
+				"contact": self.contact.name,
+				"account_id": ACCOUNT_ID,
+				"inbox_id": self.inbox,
+				"message": "Here is your invoice.",
+				"sent_by": "Administrator",
+				"request_key": "queued-before-rollback",
+			}
+		).insert(ignore_permissions=True)
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		with self.assertRaises(FeatureDisabledError):
+			self.send()
+		deliver(queued.name)
+		self.assertEqual(frappe.db.get_value(SEND_DOCTYPE, queued.name, "status"), "Failed")
+		self.assertIn("switched off", frappe.db.get_value(SEND_DOCTYPE, queued.name, "error"))
+		self.assertEqual(self.messages_with_the_pdf(), [])
