@@ -61,6 +61,11 @@ doc_events = {
 	"Sales Invoice": _SUBMITTED_CHANGES,
 	"Sales Order": _SUBMITTED_CHANGES,
 	"Payment Entry": _SUBMITTED_CHANGES,
+	# Chatwoot Notifications; one cache read for a DocType none is about.
+	"*": {
+		event: "chat_bridge.documents.notify.on_document_event"
+		for event in ("after_insert", "on_submit", "on_cancel", "on_change")
+	},
 }
 # The customer card's frame, when it gets no session cookie, names its viewer with a card token.
 auth_hooks = ["chat_bridge.card.access.authenticate_card_request"]
@@ -75,5 +80,8 @@ scheduler_events = {
 		],
 		"*/5 * * * *": ["chat_bridge.pull.reconcile.reconcile"],
 	},
-	"daily": ["chat_bridge.webhook.retries.purge_old_events"],
+	"daily": [
+		"chat_bridge.webhook.retries.purge_old_events",
+		"chat_bridge.documents.notify.send_date_notifications",
+	],
 }

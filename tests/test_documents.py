@@ -1,5 +1,7 @@
 """Whom a document goes to, which conversation it continues, and whether its file may go."""
 
+from datetime import date
+
 import pytest
 
 from chat_bridge.chatwoot.values import ATTACHMENT_LIMIT_BYTES
@@ -11,6 +13,18 @@ from chat_bridge.documents.choices import (
 	customer_named,
 	party_fields,
 	pdf_filename,
+)
+from chat_bridge.documents.notifying import (
+	DAYS_AFTER,
+	DAYS_BEFORE,
+	NEW,
+	SUBMIT,
+	VALUE_CHANGE,
+	date_for,
+	events_of,
+	firing_key,
+	template_params,
+	value_changed,
 )
 
 SALES_INVOICE = [
@@ -68,3 +82,39 @@ def test_a_pdf_over_chatwoots_limit_is_refused_before_sending():
 def test_a_pdf_is_named_after_its_document():
 	assert pdf_filename("ACC-SINV-2026-00001") == "ACC-SINV-2026-00001.pdf"
 	assert pdf_filename("SO/2026 #7") == "SO-2026-7.pdf"
+
+
+def test_each_document_event_fires_its_notification_event():
+	assert events_of("on_submit") == (SUBMIT,) and events_of("after_insert") == (NEW,)
+	assert events_of("on_change") == (VALUE_CHANGE,) and events_of("validate") == ()
+
+
+def test_a_value_change_is_a_change_of_that_field_in_a_save():
+	assert value_changed({"status": "Draft"}, {"status": "Paid"}, "status")
+	assert not value_changed({"status": "Paid"}, {"status": "Paid"}, "status")
+	assert not value_changed({"status": None}, {"status": ""}, "status")
+	assert not value_changed(None, {"status": "Paid"}, "status")  # a new document
+
+
+def test_days_before_and_after_look_at_the_date_those_days_away():
+	today = date(2026, 12, 3)
+	assert date_for(DAYS_BEFORE, 3, today) == date(2026, 12, 6)
+	assert date_for(DAYS_AFTER, 3, today) == date(2026, 11, 30)
+
+
+def test_a_firing_has_one_key_and_another_firing_another():
+	key = firing_key("Dispatch", "Delivery Note", "DN-1", SUBMIT)
+	assert key == firing_key("Dispatch", "Delivery Note", "DN-1", SUBMIT) and len(key) <= 64
+	assert key != firing_key("Dispatch", "Delivery Note", "DN-2", SUBMIT)
+	assert firing_key("Due", "Sales Invoice", "S-1", DAYS_AFTER, "2026-11-30") != firing_key(
+		"Due", "Sales Invoice", "S-1", DAYS_AFTER, "2026-12-01"
+	)
+
+
+def test_template_params_are_chatwoots_with_numbered_body_parameters():
+	assert template_params("invoice_due", "es", ["Jane", "SINV-1"]) == {
+		"name": "invoice_due",
+		"language": "es",
+		"processed_params": {"body": {"1": "Jane", "2": "SINV-1"}},
+	}
+	assert template_params(None, "en", ["x"]) is None

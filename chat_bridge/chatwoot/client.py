@@ -330,6 +330,7 @@ class ChatwootAPI:
 		message_type: str = "outgoing",
 		content_attributes: Mapping[str, Any] | None = None,
 		attachments: Sequence[Upload] = (),
+		template_params: Mapping[str, Any] | None = None,
 	) -> dict:
 		"""Post a reply (or, with `private`, an internal note), with files as Chatwoot attachments
 		(multipart `attachments[]`). Never retried once it may have reached Chatwoot: a retry could
@@ -337,6 +338,8 @@ class ChatwootAPI:
 		check_choice("message_type", message_type, SENDABLE_MESSAGE_TYPES)
 		if not content or not str(content).strip():
 			raise ValueError("A message needs some content.")
+		if attachments and template_params:
+			raise ValueError("A WhatsApp template message carries no attachments.")
 		path = self._account(f"/conversations/{record_id(display_id)}/messages")
 		body = drop_none(
 			{
@@ -344,6 +347,9 @@ class ChatwootAPI:
 				"message_type": message_type,
 				"private": bool(private),
 				"content_attributes": dict(content_attributes) if content_attributes else None,
+				# A WhatsApp template by name, language and parameters: what the channel takes
+				# outside its reply window (Whatsapp::SendOnWhatsappService#perform_reply).
+				"template_params": dict(template_params) if template_params else None,
 			}
 		)
 		if not attachments:

@@ -13,8 +13,8 @@ from chat_bridge import arguments
 from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.clients import system_client, user_client
-from chat_bridge.documents.choices import DEFAULT_MESSAGE, Field, customer_named, party_fields
-from chat_bridge.documents.send import SEND_DOCTYPE, queue_send
+from chat_bridge.documents.choices import DEFAULT_MESSAGE
+from chat_bridge.documents.send import SEND_DOCTYPE, queue_send, recipient
 from chat_bridge.documents.send import send_again as queue_again
 from chat_bridge.features import Feature
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
@@ -40,19 +40,6 @@ def printable_document(doctype: str, name: str):
 	if doc.meta.is_submittable and doc.docstatus != 1:
 		raise ArgumentError(_("Only a submitted {0} is sent.").format(_(doctype)))
 	return doc
-
-
-def recipient(doc) -> str | None:
-	"""The Contact a document goes to: its own contact, else its customer's primary contact."""
-	fields = party_fields(Field(f.fieldname, f.fieldtype, f.options) for f in doc.meta.fields)
-	if fields.contact and doc.get(fields.contact):
-		return doc.get(fields.contact)
-	customer = customer_named(doc.as_dict(), fields)
-	if not customer:
-		return None
-	from frappe.contacts.doctype.contact.contact import get_default_contact
-
-	return get_default_contact("Customer", customer)
 
 
 @documents_method

@@ -8,6 +8,8 @@ message: someone looks at the conversation first. Never lost: whatever stops a s
 Chatwoot took the message marks the row Failed with the reason, and *Send Again* queues it anew.
 """
 
+import json
+
 import frappe
 from frappe import _
 from frappe.core.doctype.communication.communication import add_contact_links_to_communication
@@ -17,9 +19,12 @@ from chat_bridge.chatwoot.errors import ChatwootConnectionError, ChatwootError
 from chat_bridge.chatwoot.values import Upload
 from chat_bridge.clients import user_client
 from chat_bridge.documents.choices import (
+	Field,
 	NotSendable,
 	check_attachment,
 	conversation_to_continue,
+	customer_named,
+	party_fields,
 	pdf_filename,
 )
 from chat_bridge.features import Feature
@@ -32,19 +37,35 @@ from chat_bridge.sync.messages import message_key, record_name, sanitized_html
 SEND_DOCTYPE = "Chatwoot Document Send"
 
 
-def queue_send(values: dict, request_key: str) -> str:
-	"""The send for `request_key`: the one made earlier, or a new one queued now."""
+def recipient(doc) -> str | None:
+	"""The Contact a document goes to: its own contact, else its customer's primary contact."""
+	fields = party_fields(Field(f.fieldname, f.fieldtype, f.options) for f in doc.meta.fields)
+	if fields.contact and doc.get(fields.contact):
+		return doc.get(fields.contact)
+	customer = customer_named(doc.as_dict(), fields)
+	if not customer:
+		return None
+	from frappe.contacts.doctype.contact.contact import get_default_contact
+
+	return get_default_contact("Customer", customer)
+
+
+def queue_send(values: dict, request_key: str, refused: str | None = None) -> str:
+	"""The send for `request_key`: the one made earlier, or a new one queued now (or, `refused`,
+	kept as Failed with that reason, for someone to see)."""
 	existing = frappe.db.get_value(SEND_DOCTYPE, {"request_key": request_key})
 	if existing:
 		return existing
-	row = frappe.get_doc({"doctype": SEND_DOCTYPE, **values, "request_key": request_key, "status": "Queued"})
+	status = {"status": "Failed", "error": refused} if refused else {"status": "Queued"}
+	row = frappe.get_doc({"doctype": SEND_DOCTYPE, **values, "request_key": request_key, **status})
 	try:
 		row.insert(ignore_permissions=True)
 	except frappe.DuplicateEntryError:
 		# The same request, a moment ago in another worker: that row is the send.
 		frappe.db.rollback()
 		return frappe.db.get_value(SEND_DOCTYPE, {"request_key": request_key})
-	enqueue_delivery(row.name)
+	if not refused:
+		enqueue_delivery(row.name)
 	return row.name
 
 
@@ -67,6 +88,7 @@ def deliver(name: str) -> None:
 	frappe.db.set_value(SEND_DOCTYPE, name, "status", "Sending", update_modified=False)
 	frappe.db.commit()
 	row = frappe.get_doc(SEND_DOCTYPE, name)
+	frappe.set_user(row.sent_by)  # the job acts as the one who asked: their print permission, their token
 	try:
 		require_feature(Feature.DOCUMENTS, _("Sending documents was switched off before this was sent"))
 		sent = send_to_chatwoot(row)
@@ -127,8 +149,13 @@ def send_to_chatwoot(row) -> dict:
 	"""Post the row's message with the document's PDF, as the user who asked, in the contact's
 	conversation in the row's inbox (continued, or started). The PDF is made first: a document
 	that does not print makes nothing in Chatwoot."""
-	pdf = frappe.get_print(row.reference_doctype, row.reference_name, row.print_format, as_pdf=True)
-	check_attachment(len(pdf))
+	pdf = (
+		frappe.get_print(row.reference_doctype, row.reference_name, row.print_format, as_pdf=True)
+		if row.attach_print
+		else None
+	)
+	if pdf is not None:
+		check_attachment(len(pdf))
 	client = user_client(row.sent_by)
 	contact_id = frappe.db.get_value(
 		CONTACT_MAPPING,
@@ -143,16 +170,23 @@ def send_to_chatwoot(row) -> dict:
 		else client.create_conversation(inbox_id=row.inbox_id, contact_id=contact_id)
 	)
 	if conversation.get("can_reply") is False:
-		raise NotSendable(
-			_(
-				"Chatwoot may not send a free message in this conversation now: the channel's reply window (WhatsApp's 24 hours) is closed."
+		# WhatsApp takes only an approved template now, and a template carries no attachment.
+		if not row.template_params:
+			raise NotSendable(
+				_(
+					"Chatwoot may not send a free message in this conversation now: the channel's reply window (WhatsApp's 24 hours) is closed."
+				)
 			)
+		message = client.send_message(
+			conversation["id"], row.message, template_params=json.loads(row.template_params)
 		)
-	message = client.send_message(
-		conversation["id"],
-		row.message,
-		attachments=[Upload(pdf_filename(row.reference_name), pdf)],
-	)
+		pdf = None
+	else:
+		message = client.send_message(
+			conversation["id"],
+			row.message,
+			attachments=[Upload(pdf_filename(row.reference_name), pdf)] if pdf is not None else (),
+		)
 	return {"message": message, "conversation_id": conversation["id"], "contact_id": contact_id, "pdf": pdf}
 
 
@@ -193,14 +227,15 @@ def record_communication(row, sent: dict) -> str:
 		communication.save(ignore_permissions=True)
 	else:
 		communication.insert(ignore_permissions=True, set_name=name)
-	frappe.get_doc(
-		{
-			"doctype": "File",
-			"file_name": pdf_filename(row.reference_name),
-			"attached_to_doctype": "Communication",
-			"attached_to_name": communication.name,
-			"content": sent["pdf"],
-			"is_private": 1,
-		}
-	).insert(ignore_permissions=True)
+	if sent["pdf"] is not None:
+		frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": pdf_filename(row.reference_name),
+				"attached_to_doctype": "Communication",
+				"attached_to_name": communication.name,
+				"content": sent["pdf"],
+				"is_private": 1,
+			}
+		).insert(ignore_permissions=True)
 	return communication.name

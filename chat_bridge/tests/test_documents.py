@@ -4,8 +4,10 @@ timelines, one request or job sends once, a closed reply window is a visible fai
 those who may print the document send it."""
 
 import frappe
+from frappe.utils import add_days, nowdate
 
 from chat_bridge.documents import api as documents_api
+from chat_bridge.documents.notify import NOTIFICATION_DOCTYPE, on_document_event, send_date_notifications
 from chat_bridge.documents.send import SEND_DOCTYPE, deliver
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.exceptions import FeatureDisabledError
@@ -161,3 +163,109 @@ class TestWhoSendsDocuments(DocumentsTestCase):
 		self.assertEqual(frappe.db.get_value(SEND_DOCTYPE, queued.name, "status"), "Failed")
 		self.assertIn("switched off", frappe.db.get_value(SEND_DOCTYPE, queued.name, "error"))
 		self.assertEqual(self.messages_with_the_pdf(), [])
+
+
+class TestNotifications(DocumentsTestCase):
+	def notification(self, name: str, **values):
+		doc = frappe.get_doc(
+			{
+				"doctype": NOTIFICATION_DOCTYPE,
+				"document_type": "Sales Invoice",
+				"event": "Submit",
+				"inbox_id": self.inbox,
+				"message": "Hello, invoice {{ doc.name }} is ready.",
+				"attach_print": 1,
+				**values,
+			}
+		).insert(ignore_permissions=True, set_name=name)
+		self.addCleanup(
+			frappe.delete_doc, NOTIFICATION_DOCTYPE, doc.name, ignore_permissions=True, force=True
+		)
+		self.addCleanup(self.remove_sends)
+		frappe.db.commit()
+		return doc
+
+	def whatsapp_inbox(self) -> int:
+		with self.mock._lock:
+			inbox = self.mock.add_inbox(
+				{"name": "Acme WhatsApp", "channel_type": "Channel::Whatsapp", "account_id": ACCOUNT_ID}
+			)
+			self.mock.create_conversation({"inbox_id": inbox["id"], "contact_id": JANE})
+		return inbox["id"]
+
+	def test_the_hooks_reach_every_documents_events(self):
+		hooks = frappe.get_hooks("doc_events")["*"]
+		for event in ("after_insert", "on_submit", "on_cancel", "on_change"):
+			self.assertIn("chat_bridge.documents.notify.on_document_event", hooks[event])
+
+	def test_on_submit_the_customer_gets_the_message_and_pdf_once(self):
+		self.notification("Invoice submitted")
+		invoice = frappe.get_doc("Sales Invoice", self.invoice)
+		on_document_event(invoice, "on_submit")
+		on_document_event(invoice, "on_submit")  # the same firing again
+		(message,) = self.messages_with_the_pdf()
+		self.assertEqual(message["content"], f"Hello, invoice {self.invoice} is ready.")
+		(send,) = frappe.get_all(SEND_DOCTYPE, {"reference_name": self.invoice}, ["status", "notification"])
+		self.assertEqual((send.status, send.notification), ("Sent", "Invoice submitted"))
+
+	def test_days_after_the_due_date_an_unpaid_invoice_is_reminded_once(self):
+		frappe.db.set_value("Sales Invoice", self.invoice, "due_date", add_days(nowdate(), -3))
+		paid = self.submitted(
+			"Sales Invoice",
+			frappe.db.get_value("Sales Invoice", self.invoice, "customer"),
+			contact_person=self.contact.name,
+			due_date=add_days(nowdate(), -3),
+			outstanding_amount=0,
+		)
+		self.addCleanup(self.remove_sends_of, paid)
+		self.notification(
+			"Payment reminder",
+			event="Days After",
+			date_field="due_date",
+			days=3,
+			condition="doc.outstanding_amount > 0",
+			message="Invoice {{ doc.name }} is {{ doc.outstanding_amount }} overdue.",
+		)
+		send_date_notifications()
+		send_date_notifications()  # the day's run again
+		self.assertEqual(len(self.messages_with_the_pdf()), 1)
+		self.assertEqual(frappe.db.count(SEND_DOCTYPE, {"reference_name": paid}), 0)  # its condition is false
+
+	def test_outside_the_window_the_mapped_template_goes_and_without_one_nothing(self):
+		inbox = self.whatsapp_inbox()
+		invoice = frappe.get_doc("Sales Invoice", self.invoice)
+		self.notification(
+			"With template",
+			inbox_id=inbox,
+			template_name="invoice_ready",
+			template_language="es",
+			template_parameters="{{ doc.name }}\n{{ doc.outstanding_amount }}",
+		)
+		self.notification("Without template", inbox_id=inbox)
+		on_document_event(invoice, "on_submit")
+		sends = {
+			s.notification: s
+			for s in frappe.get_all(
+				SEND_DOCTYPE,
+				{"reference_name": self.invoice},
+				["notification", "status", "error", "chatwoot_message_id"],
+			)
+		}
+		self.assertEqual(sends["With template"].status, "Sent")
+		template = self.mock.messages[sends["With template"].chatwoot_message_id]["additional_attributes"][
+			"template_params"
+		]
+		self.assertEqual(
+			template,
+			{
+				"name": "invoice_ready",
+				"language": "es",
+				"processed_params": {"body": {"1": self.invoice, "2": "120.0"}},
+			},
+		)
+		self.assertEqual(sends["Without template"].status, "Failed")
+		self.assertIn("reply window", sends["Without template"].error)
+
+	def remove_sends_of(self, name: str):
+		frappe.db.delete(SEND_DOCTYPE, {"reference_name": name})
+		frappe.db.commit()
