@@ -57,6 +57,13 @@ def message_content(value: object) -> str:
 	return text
 
 
+def request_key(value: object) -> str:
+	"""The key a page gives one request (a dialog, a click), so that a repeat of it is known."""
+	if not isinstance(value, str) or not 8 <= len(value.strip()) <= 64:
+		raise ArgumentError(_("The request has no key to tell a repeat from a new send."))
+	return value.strip()
+
+
 def labels(value: object) -> list[str]:
 	"""Labels from a list, a JSON list or a comma-separated text; at least one."""
 	if isinstance(value, str):

@@ -27,6 +27,10 @@ from chat_bridge.card.routes import CARD_TOKEN_HEADER
 from chat_bridge.card.view import order_note
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.clients import INTERACTIVE_RETRY, system_client, user_client
+from chat_bridge.documents.api import OFF as DOCUMENTS_OFF
+from chat_bridge.documents.api import printable_document
+from chat_bridge.documents.choices import DEFAULT_MESSAGE
+from chat_bridge.documents.send import SEND_DOCTYPE, document_send_values, queue_send
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_chatwoot_user
@@ -39,6 +43,8 @@ from chat_bridge.settings import get_settings, require_feature
 from chat_bridge.sync.contacts import normalize_email
 
 OFF = "ERPNext in Chatwoot is not enabled"
+# What the card offers to send, from the customer's records it shows.
+CARD_DOCUMENTS = ("Sales Invoice", "Sales Order", "Quotation")
 
 
 def require_signed_in() -> None:
@@ -213,6 +219,35 @@ def add_order_note(conversation_id, sales_order) -> dict:
 		arguments.positive_int(conversation_id, "conversation_id"), text, private=True
 	)
 	return {"message_id": message.get("id"), "content": text}
+
+
+@card_method(methods=("POST",))
+def send_document(conversation_id, contact_id, doctype, name, request_key, account_id=None) -> dict:
+	"""Send one of the customer's invoices, orders or quotations, as PDF, into this conversation, as
+	the viewer: only a document they may print (documents.api.printable_document)."""
+	if doctype not in CARD_DOCUMENTS:
+		raise ArgumentError(
+			_("The card sends Sales Invoices, Sales Orders and Quotations, not {0}.").format(doctype)
+		)
+	require_feature(Feature.DOCUMENTS, _(DOCUMENTS_OFF))
+	doc = printable_document(doctype, name)
+	account_id, chatwoot_id = account(account_id), arguments.positive_int(contact_id, "contact_id")
+	display_id = arguments.positive_int(conversation_id, "conversation_id")
+	conversation = user_client().get_conversation(display_id)
+	if (conversation.get("meta") or {}).get("sender", {}).get("id") != chatwoot_id:
+		raise ArgumentError(_("Conversation {0} is not this contact's.").format(display_id))
+	send = queue_send(
+		document_send_values(
+			doc,
+			contact_for_card(account_id, chatwoot_id),
+			account_id,
+			conversation["inbox_id"],
+			frappe.render_template(DEFAULT_MESSAGE, {"doc": doc, "_": _}),
+			conversation_id=display_id,
+		),
+		arguments.request_key(request_key),
+	)
+	return {"name": send, **frappe.db.get_value(SEND_DOCTYPE, send, ["status", "error"], as_dict=True)}
 
 
 @frappe.whitelist(methods=["POST"])

@@ -15,10 +15,12 @@ from chat_bridge.chatwoot.errors import NotFoundError
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.clients import INTERACTIVE_RETRY, USER_TOKEN_DOCTYPE, system_client
 from chat_bridge.erpnext import has_erpnext
+from chat_bridge.features import Feature
 from chat_bridge.permissions import is_chatwoot_admin
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.contacts import matching_contact
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
+from chat_bridge.settings import feature_enabled
 
 LATEST = 5
 # Chatwoot mounts the card afresh on every switch between conversations: an agent going back and
@@ -164,7 +166,7 @@ def party_summary(doctype: str, name: str) -> dict:
 
 
 def customer_sections(customer: str) -> dict:
-	"""Money, orders and invoices of a Customer, each only as far as the viewer may read it."""
+	"""Money, orders, invoices and quotations of a Customer, each only as far as the viewer may read it."""
 	invoices = listed(
 		"Sales Invoice",
 		filters={"customer": customer, "docstatus": 1},
@@ -189,6 +191,15 @@ def customer_sections(customer: str) -> dict:
 			today,
 		)
 		invoice["outstanding_text"] = money(invoice.outstanding_amount, invoice.currency)
+	quotations = listed(
+		"Quotation",
+		filters={"quotation_to": "Customer", "party_name": customer, "docstatus": 1},
+		fields=["name", "transaction_date", "valid_till", "status", "grand_total", "currency"],
+		order_by="transaction_date desc, creation desc",
+		limit=LATEST,
+	)
+	for quotation in quotations or []:
+		quotation["total_text"] = money(quotation.grand_total, quotation.currency)
 	return {
 		"finance": finance(customer, invoices),
 		"orders": listed(
@@ -208,6 +219,7 @@ def customer_sections(customer: str) -> dict:
 			limit=LATEST,
 		),
 		"invoices": invoices,
+		"quotations": quotations,
 	}
 
 
@@ -287,4 +299,8 @@ def actions_for(contact, party: dict | None, conversation: dict | None) -> dict:
 			and frappe.has_permission("Issue", "create")
 		),
 		"order_note": bool(erpnext and conversation and may_write_to_chatwoot()),
+		# Each document is checked for print permission when it is sent.
+		"send_document": bool(
+			erpnext and conversation and feature_enabled(Feature.DOCUMENTS) and may_write_to_chatwoot()
+		),
 	}

@@ -14,7 +14,7 @@ from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.clients import system_client, user_client
 from chat_bridge.documents.choices import DEFAULT_MESSAGE
-from chat_bridge.documents.send import SEND_DOCTYPE, queue_send, recipient
+from chat_bridge.documents.send import SEND_DOCTYPE, document_send_values, queue_send, recipient
 from chat_bridge.documents.send import send_again as queue_again
 from chat_bridge.features import Feature
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
@@ -76,22 +76,18 @@ def send_document(doctype, name, contact, inbox_id, message, request_key, print_
 		raise ArgumentError(_("Choose the Contact to send {0} to.").format(name))
 	frappe.get_doc("Contact", contact).check_permission("read")
 	user_client()  # one who may not act in Chatwoot is told now, not by a failed send
-	if not isinstance(request_key, str) or not 8 <= len(request_key) <= 64:
-		raise ArgumentError(_("The request has no key to tell a repeat from a new send."))
 	if print_format and not frappe.db.exists("Print Format", print_format) and print_format != "Standard":
 		raise ArgumentError(_("There is no print format {0}.").format(print_format))
 	send = queue_send(
-		{
-			"reference_doctype": doc.doctype,
-			"reference_name": doc.name,
-			"contact": contact,
-			"account_id": cint(get_settings().account_id),
-			"inbox_id": arguments.positive_int(inbox_id, "inbox_id"),
-			"message": arguments.message_content(message),
-			"print_format": None if print_format in (None, "", "Standard") else print_format,
-			"sent_by": frappe.session.user,
-		},
-		request_key,
+		document_send_values(
+			doc,
+			contact,
+			cint(get_settings().account_id),
+			arguments.positive_int(inbox_id, "inbox_id"),
+			arguments.message_content(message),
+			print_format,
+		),
+		arguments.request_key(request_key),
 	)
 	return {
 		"name": send,

@@ -50,6 +50,30 @@ def recipient(doc) -> str | None:
 	return get_default_contact("Customer", customer)
 
 
+def document_send_values(
+	doc,
+	contact: str,
+	account_id: int,
+	inbox_id: int,
+	message: str,
+	print_format: str | None = None,
+	conversation_id: int | None = None,
+) -> dict:
+	"""A send of `doc`'s print with `message`, by the session user, to `contact` in the inbox (into
+	`conversation_id` when given)."""
+	return {
+		"reference_doctype": doc.doctype,
+		"reference_name": doc.name,
+		"contact": contact,
+		"account_id": account_id,
+		"inbox_id": inbox_id,
+		"conversation_id": conversation_id,
+		"message": message,
+		"print_format": None if print_format in (None, "", "Standard") else print_format,
+		"sent_by": frappe.session.user,
+	}
+
+
 def queue_send(values: dict, request_key: str, refused: str | None = None) -> str:
 	"""The send for `request_key`: the one made earlier, or a new one queued now (or, `refused`,
 	kept as Failed with that reason, for someone to see)."""
@@ -162,8 +186,10 @@ def send_to_chatwoot(row) -> dict:
 		create_in_chatwoot(row.contact, client),
 		"chatwoot_contact_id",
 	)
-	conversations = client.get_contact_conversations(contact_id).get("payload") or []
-	display_id = conversation_to_continue(conversations, row.inbox_id)
+	display_id = row.conversation_id  # the card's send goes into the conversation it is beside
+	if not display_id:
+		conversations = client.get_contact_conversations(contact_id).get("payload") or []
+		display_id = conversation_to_continue(conversations, row.inbox_id)
 	conversation = (
 		client.get_conversation(display_id)
 		if display_id

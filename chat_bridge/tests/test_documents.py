@@ -6,6 +6,7 @@ those who may print the document send it."""
 import frappe
 from frappe.utils import add_days, nowdate
 
+from chat_bridge.card import api as card_api
 from chat_bridge.documents import api as documents_api
 from chat_bridge.documents.notify import NOTIFICATION_DOCTYPE, on_document_event, send_date_notifications
 from chat_bridge.documents.send import SEND_DOCTYPE, deliver
@@ -178,12 +179,14 @@ class TestNotifications(DocumentsTestCase):
 				**values,
 			}
 		).insert(ignore_permissions=True, set_name=name)
-		self.addCleanup(
-			frappe.delete_doc, NOTIFICATION_DOCTYPE, doc.name, ignore_permissions=True, force=True
-		)
-		self.addCleanup(self.remove_sends)
+		self.addCleanup(self.remove_notification, doc.name)
 		frappe.db.commit()
 		return doc
+
+	def remove_notification(self, name: str):
+		self.remove_sends()  # they name it
+		frappe.delete_doc(NOTIFICATION_DOCTYPE, name, ignore_permissions=True, force=True)
+		frappe.db.commit()
 
 	def whatsapp_inbox(self) -> int:
 		with self.mock._lock:
@@ -269,3 +272,40 @@ class TestNotifications(DocumentsTestCase):
 	def remove_sends_of(self, name: str):
 		frappe.db.delete(SEND_DOCTYPE, {"reference_name": name})
 		frappe.db.commit()
+
+
+class TestTheCardSendsADocument(DocumentsTestCase):
+	def card_send(self, conversation=58, user="Administrator", key=KEY) -> dict:
+		frappe.set_user(user)
+		try:
+			return card_api.send_document(conversation, JANE, "Sales Invoice", self.invoice, key, ACCOUNT_ID)[
+				"data"
+			]
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_the_card_offers_and_sends_the_pdf_into_its_conversation(self):
+		card = card_api.get_card(JANE, 58, ACCOUNT_ID)["data"]
+		self.assertTrue(card["can"]["send_document"])
+		self.assertEqual(self.card_send()["status"], "Sent")
+		(message,) = self.messages_with_the_pdf()
+		self.assertEqual(message["conversation"], (ACCOUNT_ID, 58))
+
+	def test_another_contacts_conversation_and_a_viewer_who_may_not_print_are_refused(self):
+		with self.mock._lock:
+			other = self.mock.create_conversation(
+				{"inbox_id": self.inbox, "contact_id": self.other_contact()}
+			)
+		with self.assertRaisesRegex(frappe.ValidationError, "not this contact's"):
+			self.card_send(conversation=other["id"])
+		agent = ensure_user("documents.agent@example.test", ("Chatwoot Agent",))
+		with self.assertRaises(frappe.PermissionError):
+			self.card_send(user=agent)
+		self.assertEqual(self.messages_with_the_pdf(), [])
+
+	def other_contact(self) -> int:
+		with self.mock._lock:
+			return self.mock.store_contact(
+				{"account_id": ACCOUNT_ID, "name": "Someone Else", "email": "someone.else@example.test"},
+				self.mock.clock(),
+			)["id"]

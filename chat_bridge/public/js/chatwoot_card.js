@@ -168,7 +168,7 @@
 		} else if (!card.contact.permitted) {
 			parts.push(`<p class="muted">${__("You may not see this customer's records in ERPNext.")}</p>`);
 		} else {
-			parts.push(contact_head(card), figures(card), orders(card), invoices(card), issues(card));
+			parts.push(contact_head(card), figures(card), orders(card), invoices(card), quotations(card), issues(card));
 			if (!card.erpnext || !card.party) parts.push(communications(card), todos(card));
 		}
 		parts.push(actions(card));
@@ -225,7 +225,11 @@
 					(o) => `<div class="row"><span>${link("Sales Order", o.name)} <span class="muted">${esc(o.transaction_date)}</span></span>
 					<span><span class="pill">${esc(__(o.status))}</span> ${esc(__("{0}% delivered", [Math.round(o.per_delivered || 0)]))}${
 						o.delivery_date ? ` · ${esc(__("by {0}", [o.delivery_date]))}` : ""
-					}${card.can.order_note ? ` <button data-note="${esc(o.name)}">${__("Note")}</button>` : ""}</span></div>`
+					}${card.can.order_note ? ` <button data-note="${esc(o.name)}">${__("Note")}</button>` : ""}${send_button(
+						card,
+						"Sales Order",
+						o.name
+					)}</span></div>`
 				),
 			__("No orders.")
 		);
@@ -238,10 +242,64 @@
 			card.invoices &&
 				card.invoices.map(
 					(i) => `<div class="row"><span>${link("Sales Invoice", i.name)} <span class="muted">${esc(__("due {0}", [i.due_date || ""]))}</span></span>
-					<span>${esc(i.outstanding_text)} <span class="pill ${tone[i.state] || "warn"}">${esc(__(i.state))}</span></span></div>`
+					<span>${esc(i.outstanding_text)} <span class="pill ${tone[i.state] || "warn"}">${esc(__(i.state))}</span>${send_button(
+						card,
+						"Sales Invoice",
+						i.name
+					)}</span></div>`
 				),
 			__("No invoices.")
 		);
+	}
+
+	function quotations(card) {
+		return section(
+			__("Quotations"),
+			card.quotations &&
+				card.quotations.map(
+					(q) => `<div class="row"><span>${link("Quotation", q.name)} <span class="muted">${esc(q.transaction_date)}</span></span>
+					<span>${esc(q.total_text)} <span class="pill">${esc(__(q.status))}</span>${send_button(card, "Quotation", q.name)}</span></div>`
+				),
+			__("No quotations.")
+		);
+	}
+
+	// Send the document's PDF into this conversation (chat_bridge.documents).
+	function send_button(card, doctype, name) {
+		return card.can.send_document
+			? ` <button data-send-doctype="${esc(doctype)}" data-send-name="${esc(name)}">${__("Send PDF")}</button>`
+			: "";
+	}
+
+	function send_document(button, conversation) {
+		if (!window.confirm(__("Send {0} {1} as PDF into conversation #{2}?", [__(button.dataset.sendDoctype), button.dataset.sendName, conversation.id])))
+			return;
+		button.disabled = true; // one click, one send: the key below makes a repeat of it the same send
+		const key = Array.from(window.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+		$status.textContent = __("Working…");
+		call(
+			"send_document",
+			{
+				conversation_id: conversation.id,
+				contact_id: context.contact.id,
+				account_id: conversation.account_id,
+				doctype: button.dataset.sendDoctype,
+				name: button.dataset.sendName,
+				request_key: key,
+			},
+			true
+		)
+			.then((sent) => {
+				const answer = sent.data;
+				$status.textContent =
+					answer.status === "Failed"
+						? __("Not sent: {0}", [answer.error])
+						: answer.status === "Sent"
+						? __("Sent.")
+						: __("Queued to send via Chatwoot");
+			})
+			.catch((error) => ($status.textContent = complaint(error)))
+			.finally(() => (button.disabled = false));
 	}
 
 	function issues(card) {
@@ -327,6 +385,9 @@
 			})
 		);
 		on("link", () => show_search(account_id));
+		document.querySelectorAll("[data-send-doctype]").forEach((button) => {
+			button.onclick = () => send_document(button, conversation);
+		});
 		document.querySelectorAll("[data-note]").forEach((button) => {
 			button.onclick = () =>
 				act(__("Add a private note about {0} to conversation #{1}?", [button.dataset.note, conversation.id]), "add_order_note", {
