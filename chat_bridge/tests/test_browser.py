@@ -2,8 +2,8 @@
 refresh, who sees it) and the website widget on the portal (signed in, then signed out).
 
 Headless Chromium (Debian's package, /usr/bin/chromium) driven by Playwright (`bench pip install
-playwright`; it brings its own driver and uses that Chromium), against the site the bench serves on
-127.0.0.1:8000 with a worker and its realtime server running, and the mock Chatwoot posting real
+playwright`; it brings its own driver and uses that Chromium), against the site the bench serves at
+SITE_URL (test_with_chatwoot) with a worker and its realtime server running, and the mock Chatwoot posting real
 webhooks to it and serving its stand-in widget loader. Skipped where any of that is missing.
 Screenshots go to a temporary folder that the test prints.
 """
@@ -22,6 +22,7 @@ from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.https_front import HttpsFront
 from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
+from chat_bridge.tests.test_documents import DocumentsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
 	ACCOUNT_ID,
@@ -50,7 +51,7 @@ CHROMIUM_ARGS = [
 ]
 # ERPNext as the browser reaches it in the card's tests: a name under the same registrable domain
 # (example.test) as the "same-site" Chatwoot, and a different site from the mock's 127.0.0.1.
-CARD_SITE = "http://erp.example.test:8000"
+CARD_SITE = f"http://erp.example.test:{urlsplit(SITE_URL).port or 80}"
 
 
 class InABrowser(WithChatwoot):
@@ -111,6 +112,12 @@ class InABrowser(WithChatwoot):
 		answer = context.request.post(f"{SITE_URL}/api/method/login", form={"usr": user, "pwd": PASSWORD})
 		self.assertTrue(answer.ok, answer.text())
 		return context.new_page()
+
+	def screenshot_of(self, element, name: str):
+		path = os.path.join(self.screens, f"{name}.png")
+		element.scroll_into_view_if_needed()
+		element.screenshot(path=path)
+		print(f"screenshot: {path}")
 
 	def screenshot(self, page, name: str):
 		path = os.path.join(self.screens, f"{name}.png")
@@ -575,3 +582,45 @@ class TestSupportLeadInABrowser(InABrowser, AnalyticsTestCase):
 		self.wait_for_text(page, "Chat Bridge is switched off")
 		self.assertNotIn("could not find", page.inner_text("body"))
 		self.screenshot(page, "support-lead-after-rollback")
+
+
+class TestDocumentsInABrowser(InABrowser, DocumentsTestCase):
+	"""A Sales Invoice sent through Chatwoot from its form's dialog, and from the customer card."""
+
+	def test_an_invoice_is_sent_from_its_form_and_from_the_card(self):
+		user = ensure_user("documents.sender@example.test", ("System Manager", "Accounts User", "Sales User"))
+		page = self.signed_in_as(user)
+		page.goto(f"{SITE_URL}/app/sales-invoice/{self.invoice}", wait_until="networkidle")
+		page.get_by_role("button", name="Chatwoot").click()
+		page.get_by_role("link", name="Send via Chatwoot").click()
+		dialog = page.locator(".modal-dialog:visible")
+		dialog.get_by_text("Send Sales Invoice via Chatwoot").wait_for(timeout=15_000)
+		self.assertIn(self.invoice, dialog.locator("textarea").input_value())
+		self.screenshot(page, "send-dialog-on-a-sales-invoice")
+		dialog.get_by_role("button", name="Send").click()
+		page.get_by_text("Queued to send via Chatwoot").first.wait_for(timeout=15_000)
+		self.wait_for_messages_with_the_pdf(1)  # the worker sends it
+		page.reload(wait_until="networkidle")
+		sent = page.locator(".timeline-item", has_text="Here is your").first
+		sent.wait_for(timeout=15_000)
+		self.screenshot_of(
+			sent.locator("xpath=ancestor::div[contains(@class, 'new-timeline')]"), "invoice-timeline"
+		)
+
+		page.on("dialog", lambda question: question.accept())
+		page.goto(
+			f"{self.mock.url}/dashboard-app?src={SITE_URL}/chatwoot-app&conversation_id=58",
+			wait_until="networkidle",
+		)
+		card = page.frame_locator("iframe")
+		card.locator("h3", has_text="Sales Invoices").wait_for(timeout=15_000)
+		card.get_by_role("button", name="Send PDF").first.click()
+		card.get_by_text("Queued to send via Chatwoot").wait_for(timeout=15_000)
+		self.wait_for_messages_with_the_pdf(2)
+		self.screenshot(page, "card-sent-an-invoice")
+
+	def wait_for_messages_with_the_pdf(self, count: int, seconds: float = 30):
+		deadline = time.monotonic() + seconds
+		while len(self.messages_with_the_pdf()) < count and time.monotonic() < deadline:
+			time.sleep(0.2)
+		self.assertEqual(len(self.messages_with_the_pdf()), count)
