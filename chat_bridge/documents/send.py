@@ -30,11 +30,12 @@ from chat_bridge.documents.choices import (
 from chat_bridge.features import Feature
 from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
+from chat_bridge.records.document_sends import SEND_DOCTYPE
 from chat_bridge.records.outbound import create_in_chatwoot
 from chat_bridge.settings import require_feature
 from chat_bridge.sync.messages import message_key, record_name, sanitized_html
 
-SEND_DOCTYPE = "Chatwoot Document Send"
+WHATSAPP_CHANNEL = "Channel::Whatsapp"
 
 
 def recipient(doc) -> str | None:
@@ -190,6 +191,8 @@ def send_to_chatwoot(row) -> dict:
 	if not display_id:
 		conversations = client.get_contact_conversations(contact_id).get("payload") or []
 		display_id = conversation_to_continue(conversations, row.inbox_id)
+	if not display_id:
+		require_a_way_to_reach(row.contact, row.inbox_id, client)
 	conversation = (
 		client.get_conversation(display_id)
 		if display_id
@@ -214,6 +217,17 @@ def send_to_chatwoot(row) -> dict:
 			attachments=[Upload(pdf_filename(row.reference_name), pdf)] if pdf is not None else (),
 		)
 	return {"message": message, "conversation_id": conversation["id"], "contact_id": contact_id, "pdf": pdf}
+
+
+def require_a_way_to_reach(contact: str, inbox_id: int, client) -> None:
+	"""A new WhatsApp conversation goes to the contact's phone number: say so when there is none,
+	rather than pass on what Chatwoot answers."""
+	inbox = next((i for i in client.list_inboxes().get("payload") or [] if i.get("id") == inbox_id), None)
+	if inbox is None:
+		raise NotSendable(_("Chatwoot has no inbox {0} that you may use.").format(inbox_id))
+	phones = frappe.db.get_value("Contact", contact, ["mobile_no", "phone"]) or ()
+	if inbox.get("channel_type") == WHATSAPP_CHANNEL and not any(phones):
+		raise NotSendable(_("{0} has no phone number for WhatsApp.").format(contact))
 
 
 def record_communication(row, sent: dict) -> str:

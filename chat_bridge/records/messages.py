@@ -14,6 +14,7 @@ from chat_bridge.records.conversations import (
 	conversation_mapping,
 	publish,
 )
+from chat_bridge.records.document_sends import mark_refused_by_channel
 from chat_bridge.records.times import to_site_time
 from chat_bridge.settings import get_settings
 from chat_bridge.sync.messages import communication_values, newer_delivery_status, note_values, record_name
@@ -49,6 +50,10 @@ def sync_message(message: MessageView) -> Written:
 		written = upsert_note(name, message, mapping.account_id, MAPPING_DOCTYPE, mapping.name)
 	else:
 		written = upsert_communication(name, message, mapping, reference_type, reference_name)
+		if message.content_attributes.get("external_error"):
+			mark_refused_by_channel(
+				mapping.account_id, message.id, str(message.content_attributes["external_error"])
+			)
 	# GREATEST in the database: concurrent messages of one conversation need no lock to agree.
 	frappe.db.sql(
 		"""update `tabChatwoot Conversation Mapping`

@@ -73,6 +73,7 @@ class TestDashboardPage(ChatBridgeTestCase):
 				"dashboard": True,
 				"api": True,
 				"sync": False,
+				"documents": False,
 				"can_use": True,
 				"can_sign_in": False,
 				"widget": None,

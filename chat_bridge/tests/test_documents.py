@@ -7,11 +7,13 @@ import frappe
 from frappe.utils import add_days, nowdate
 
 from chat_bridge.card import api as card_api
+from chat_bridge.chatwoot.events import MessageView
 from chat_bridge.documents import api as documents_api
 from chat_bridge.documents.notify import NOTIFICATION_DOCTYPE, on_document_event, send_date_notifications
 from chat_bridge.documents.send import SEND_DOCTYPE, deliver
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.exceptions import FeatureDisabledError
+from chat_bridge.records.messages import sync_message
 from chat_bridge.sync.messages import record_name
 from chat_bridge.tests.test_card import CardTestCase
 from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ensure_user
@@ -128,6 +130,27 @@ class TestSendingADocument(DocumentsTestCase):
 		again = documents_api.send_again(answer["name"])["data"]
 		self.assertEqual(again["status"], "Failed")  # still closed: tried once more, still nothing sent
 		self.assertEqual(self.messages_with_the_pdf(), [])
+
+	def test_a_channel_that_refuses_the_message_afterwards_fails_the_send_with_its_reason(self):
+		row = frappe.get_doc(SEND_DOCTYPE, self.send()["name"])
+		with self.mock._lock:
+			message = self.mock.messages[row.chatwoot_message_id]
+			message["content_attributes"] = {"external_error": "131047: Re-engagement message"}
+			payload = self.mock.presenters.message_webhook(message)
+		sync_message(MessageView.from_payload({**payload, "event": "message_updated"}))
+		frappe.db.commit()
+		self.assertEqual(frappe.db.get_value("Communication", row.communication, "delivery_status"), "Error")
+		row.reload()
+		self.assertEqual((row.status, row.error), ("Failed", "131047: Re-engagement message"))
+
+	def test_a_contact_without_a_phone_is_not_reached_on_whatsapp(self):
+		with self.mock._lock:
+			whatsapp = self.mock.add_inbox(
+				{"name": "Acme WhatsApp", "channel_type": "Channel::Whatsapp", "account_id": ACCOUNT_ID}
+			)
+		answer = self.send(inbox=whatsapp["id"])
+		self.assertEqual(answer["status"]["status"], "Failed")
+		self.assertIn("no phone number for WhatsApp", answer["status"]["error"])
 
 	def test_no_contact_is_a_clear_error(self):
 		with self.assertRaisesRegex(frappe.ValidationError, "Choose the Contact"):
