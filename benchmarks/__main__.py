@@ -6,7 +6,8 @@
 The figures a smoke run prints mean nothing: each benchmark measures at its full size when run
 by itself. A benchmark that needs a site runs only when one is given (from the bench's sites
 folder, with the bench's Python); one that needs the site as served also needs its URL and, for
-the webhook, the site's Webhook Secret.
+the webhook, the site's Webhook Secret. bench_document_sends needs ERPNext on the site and is run by
+itself.
 """
 
 import argparse
