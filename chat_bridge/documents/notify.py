@@ -95,9 +95,9 @@ def on_document_event(doc, method: str) -> None:
 			if event == VALUE_CHANGE:
 				if not value_changed(doc.get_doc_before_save(), doc, notification.value_changed):
 					continue
-				fire(notification, doc, event, moment=str(doc.modified))
+				fire_safely(notification, doc, event, moment=str(doc.modified))
 			else:
-				fire(notification, doc, event)
+				fire_safely(notification, doc, event)
 
 
 def send_date_notifications() -> None:
@@ -110,7 +110,7 @@ def send_date_notifications() -> None:
 			target = date_for(event, cint(notification.days), today)
 			filters = {notification.date_field: target, "docstatus": ("<", 2)}
 			for name in frappe.get_all(notification.document_type, filters, pluck="name"):
-				fire(
+				fire_safely(
 					notification, frappe.get_doc(notification.document_type, name), event, moment=str(target)
 				)
 
@@ -123,6 +123,22 @@ def notifications_for(doctype: str | None, event: str) -> list:
 		frappe.get_doc(NOTIFICATION_DOCTYPE, name)
 		for name in frappe.get_all(NOTIFICATION_DOCTYPE, filters, pluck="name")
 	]
+
+
+def fire_safely(notification, doc, event: str, moment: str = "") -> str | None:
+	"""Fire a notification without letting its own faults (a condition or a message that fails on
+	this document) stop the save it fires in, or the day's run: each is logged with its name."""
+	try:
+		return fire(notification, doc, event, moment)
+	except Exception:
+		frappe.log_error(
+			title=_("Chatwoot Notification {0} failed on {1} {2}").format(
+				notification.name, doc.doctype, doc.name
+			),
+			reference_doctype=NOTIFICATION_DOCTYPE,
+			reference_name=notification.name,
+		)
+		return None
 
 
 def fire(notification, doc, event: str, moment: str = "") -> str | None:

@@ -83,11 +83,14 @@ def queue_send(values: dict, request_key: str, refused: str | None = None) -> st
 		return existing
 	status = {"status": "Failed", "error": refused} if refused else {"status": "Queued"}
 	row = frappe.get_doc({"doctype": SEND_DOCTYPE, **values, "request_key": request_key, **status})
+	# A notification queues its send inside the save of the document it is about: a clash undoes
+	# only this row, never that save.
+	frappe.db.savepoint("chat_bridge_send")
 	try:
 		row.insert(ignore_permissions=True)
 	except frappe.DuplicateEntryError:
 		# The same request, a moment ago in another worker: that row is the send.
-		frappe.db.rollback()
+		frappe.db.rollback(save_point="chat_bridge_send")
 		return frappe.db.get_value(SEND_DOCTYPE, {"request_key": request_key})
 	if not refused:
 		enqueue_delivery(row.name)

@@ -257,6 +257,13 @@ class TestNotifications(DocumentsTestCase):
 		self.assertEqual(len(self.messages_with_the_pdf()), 1)
 		self.assertEqual(frappe.db.count(SEND_DOCTYPE, {"reference_name": paid}), 0)  # its condition is false
 
+	def test_a_notification_that_fails_on_a_document_does_not_stop_its_save(self):
+		self.notification("Broken condition", condition="doc.no_such_field > 0")
+		on_document_event(frappe.get_doc("Sales Invoice", self.invoice), "on_submit")  # no traceback
+		self.assertEqual(frappe.db.count(SEND_DOCTYPE, {"reference_name": self.invoice}), 0)
+		self.assertTrue(frappe.db.exists("Error Log", {"reference_name": "Broken condition"}))
+		frappe.db.delete("Error Log", {"reference_name": "Broken condition"})
+
 	def test_outside_the_window_the_mapped_template_goes_and_without_one_nothing(self):
 		inbox = self.whatsapp_inbox()
 		invoice = frappe.get_doc("Sales Invoice", self.invoice)
