@@ -1,4 +1,4 @@
-"""Chatwoot clients built from the site: the settings' administrator token, or a user's own token.
+"""Chatwoot clients built from the site: an account's administrator token, or a user's own token.
 
 	from chat_bridge.clients import system_client
 	api = system_client()
@@ -16,11 +16,12 @@ import frappe
 import redis
 from frappe import _
 
+from chat_bridge.accounts import Account, first_account_id, get_account
 from chat_bridge.chatwoot import ChatwootAPI, PlatformAPI, RetryPolicy
 from chat_bridge.chatwoot.ratelimit import DEFAULT_RATE, SPARE
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.permissions import is_chatwoot_admin
-from chat_bridge.settings import get_secret, get_settings
+from chat_bridge.settings import get_secret
 
 __all__ = [
 	"INTERACTIVE_RETRY",
@@ -81,52 +82,63 @@ def paced(client):
 INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, max_delay=2.0, max_total=5.0, rate_limit_window=None)
 
 
-def _location() -> tuple[str, int]:
-	settings = get_settings()
-	if not settings.chatwoot_url or not settings.account_id:
+def _location(account_id: int | None = None) -> Account:
+	account = get_account(account_id)
+	if not account.chatwoot_url:
 		frappe.throw(
 			_("Set the Chatwoot URL and Account ID in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	return settings.chatwoot_url, settings.account_id
+	return account
 
 
 def token_client(
 	token: str, account_id: int | None = None, *, retry: RetryPolicy | None = None
 ) -> ChatwootAPI:
-	"""A client with `token` on the settings' Chatwoot (and account, unless `account_id` names
-	another), keeping to the bench's one pace like every other client."""
-	url, default_account = _location()
-	return paced(ChatwootAPI(url, token, account_id or default_account, retry=retry))
+	"""A client with `token` on the account `account_id` (the first account when None), keeping to
+	the bench's one pace like every other client."""
+	account = _location(account_id)
+	return paced(ChatwootAPI(account.chatwoot_url, token, account.account_id, retry=retry))
 
 
 def system_client(*, account_id: int | None = None, retry: RetryPolicy | None = None) -> ChatwootAPI:
-	"""A client with the administrator token of the settings, for jobs and system-level calls.
-
-	On the settings' account unless `account_id` names another one.
-	"""
-	_location()  # the URL and account are missing more often than the token: say that first
-	token = get_secret("api_access_token")
+	"""A client with the administrator token of the account `account_id` (the first account, the
+	settings' one, when None), for jobs and system-level calls."""
+	account = _location(account_id)  # the URL and account are missing more often than the token
+	token = account.token
 	if not token:
 		frappe.throw(
-			_("Set an administrator's API Access Token in Chatwoot Integration Settings first."),
+			_("Set an administrator's API Access Token in Chatwoot Integration Settings first.")
+			if account.first
+			else _("Set an administrator's API Access Token in Chatwoot Account {0} first.").format(
+				account.account_id
+			),
 			IncompleteConfigurationError,
 		)
-	return token_client(token, account_id, retry=retry)
+	return token_client(token, account.account_id, retry=retry)
 
 
-def user_client(user: str | None = None, *, retry: RetryPolicy | None = INTERACTIVE_RETRY) -> ChatwootAPI:
-	"""A client acting as `user` (default: the session user) in Chatwoot.
+def user_client(
+	user: str | None = None, *, account_id: int | None = None, retry: RetryPolicy | None = INTERACTIVE_RETRY
+) -> ChatwootAPI:
+	"""A client acting as `user` (default: the session user) in Chatwoot, in the account of their
+	token (or `account_id`, when it names one).
 
-	Uses the user's own Chatwoot User Token; without one, a System Manager gets the administrator
-	token and anyone else is refused.
+	Uses the user's own Chatwoot User Token; without one for that account, a System Manager gets
+	the account's administrator token and anyone else is refused.
 	"""
 	user = user or frappe.session.user
-	token, account_id = _user_token(user)
-	if token:
-		return token_client(token, account_id, retry=retry)
+	token, token_account = _user_token(user)
+	token_account = token_account or first_account_id()
+	if token and account_id in (None, token_account):
+		return token_client(token, token_account, retry=retry)
 	if is_chatwoot_admin(user):
-		return system_client(retry=retry)
+		return system_client(account_id=account_id, retry=retry)
+	if token:
+		frappe.throw(
+			_("Your Chatwoot token is for account {0}, not {1}.").format(token_account, account_id),
+			frappe.PermissionError,
+		)
 	frappe.throw(
 		_(
 			"You have no Chatwoot token: add yours in Chatwoot User Token (Chatwoot → Profile Settings → Access Token)."
@@ -147,7 +159,7 @@ def _user_token(user: str) -> tuple[str | None, int | None]:
 
 
 def platform_client(*, retry: RetryPolicy | None = None) -> PlatformAPI:
-	url, _account = _location()
+	url = _location().chatwoot_url
 	token = get_secret("platform_api_token")
 	if not token:
 		frappe.throw(

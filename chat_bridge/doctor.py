@@ -16,9 +16,17 @@ from frappe.utils import cint, get_datetime, get_system_timezone, get_url, now_d
 from frappe.utils.background_jobs import get_workers
 from frappe.utils.scheduler import is_scheduler_inactive
 
+from chat_bridge.accounts import (
+	Account,
+	connected_accounts,
+	first_account_id,
+	get_account,
+	registered_values,
+	webhook_address,
+)
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
 from chat_bridge.clients import INTERACTIVE_RETRY, ChatwootAPI, token_client
-from chat_bridge.features import Feature, is_enabled
+from chat_bridge.features import FLAG_LABELS, Feature, is_enabled
 from chat_bridge.rollout import (
 	Check,
 	ScheduledJob,
@@ -51,32 +59,49 @@ def site_webhook_url() -> str:
 	return get_url(WEBHOOK_PATH)
 
 
-def webhook_target(explicit: str | None = None) -> str:
-	"""Where Chatwoot posts: the URL given, else the one register-webhook stored, else the site's own.
+def webhook_target(explicit: str | None = None, account: Account | None = None) -> str:
+	"""Where Chatwoot posts for `account` (the first account when None): the URL given, else the
+	one register-webhook stored, else the site's own; naming the account unless it is the first.
 
 	The site's own address is often not the one Chatwoot can reach (a port, a proxy, a tunnel), so
 	what was registered wins over what the site thinks it is called.
 	"""
-	return explicit or get_settings().webhook_url or site_webhook_url()
+	account = account or _first_account()
+	url = explicit or _registered(account).webhook_url or site_webhook_url()
+	return webhook_address(url, account) if account else url
 
 
-def webhook_target_is_a_guess(explicit: str | None = None) -> bool:
+def webhook_target_is_a_guess(explicit: str | None = None, account: Account | None = None) -> bool:
 	"""Whether webhook_target is the site's guess at its own address: nothing given or registered,
 	and no host_name in the site's config (Frappe then builds it from the site's name and the
 	bench's port, which is rarely what Chatwoot reaches)."""
-	return not (explicit or get_settings().webhook_url or frappe.conf.host_name)
+	registered = _registered(account or _first_account()).webhook_url
+	return not (explicit or registered or frappe.conf.host_name)
+
+
+def _first_account() -> Account | None:
+	return get_account() if first_account_id() else None
+
+
+def _registered(account: Account | None):
+	"""What was registered for `account`; the settings' values while no account is set."""
+	return registered_values(account) if account else get_settings()
 
 
 def bench_command() -> str:
 	return f"bench --site {frappe.local.site}"
 
 
-def admin_client() -> ChatwootAPI | None:
-	settings = get_settings()
-	token = get_secret("api_access_token")
-	if not (settings.chatwoot_url and settings.account_id and token):
+def admin_client(account: Account | None = None) -> ChatwootAPI | None:
+	"""A client with the administrator token of `account` (the first account when None); None when
+	its URL, id or token is missing."""
+	account = account or _first_account()
+	if account is None:
 		return None
-	return token_client(token, retry=INTERACTIVE_RETRY)
+	token = account.token
+	if not (account.chatwoot_url and token):
+		return None
+	return token_client(token, account.account_id, retry=INTERACTIVE_RETRY)
 
 
 def _ask(call) -> tuple[object, str | None]:
@@ -88,34 +113,72 @@ def _ask(call) -> tuple[object, str | None]:
 
 
 def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
+	"""Every check of the first account and of the site."""
+	account = _first_account()
+	checks = account_checks(account, webhook_url)
+	checks.update(site_checks(admin_client(account) if account else None))
+	return checks
+
+
+def account_checks(account: Account | None, webhook_url: str | None = None) -> dict[str, Check]:
+	"""The checks of one account's connection: Chatwoot, its token, the account, its webhook and
+	its secret, and its Dashboard App. None: the settings name no account yet."""
 	settings = get_settings()
-	url = settings.chatwoot_url
+	url = account.chatwoot_url if account else settings.chatwoot_url
+	account_id = account.account_id if account else None
 	checks = {"reachable": check_reachable(url, _reachability_error(url) if url else None)}
-	client = admin_client()
+	client = admin_client(account) if account else None
+	checks.update(connection_checks(client, account_id))
 	if client is None:
-		checks["token"] = check_token(None, "missing", settings.account_id)
-		checks["account"] = check_account(None, "missing", settings.account_id)
 		webhooks, webhooks_error = None, "missing"
 	else:
-		profile, profile_error = _ask(client.get_profile)
-		checks["token"] = check_token(profile, profile_error, settings.account_id)
-		account, account_error = _ask(client.get_account)
-		checks["account"] = check_account(account, account_error, settings.account_id)
 		listing, webhooks_error = _ask(client.list_webhooks)
 		webhooks = ((listing or {}).get("payload") or {}).get("webhooks") or []
-	target = webhook_target(webhook_url)
+	registered = _registered(account)
+	target = webhook_target(webhook_url, account)
 	webhook = (
-		find_site_webhook(webhooks, target, settings.chatwoot_webhook_id) if webhooks is not None else None
+		find_site_webhook(webhooks, target, registered.chatwoot_webhook_id) if webhooks is not None else None
 	)
-	command = bench_command()
 	checks["webhook"] = check_webhook(
-		webhook, target, webhooks_error, command, guessed=webhook_target_is_a_guess(webhook_url)
+		webhook,
+		target,
+		webhooks_error,
+		bench_command(),
+		guessed=webhook_target_is_a_guess(webhook_url, account),
 	)
 	delivered_to = (webhook or {}).get("url") or target
 	checks["delivery"] = check_delivery_address(delivered_to, resolve(delivered_to))
 	checks["secret"] = check_secret(
-		webhook, get_secret("webhook_secret"), bool(settings.allow_unsigned_webhooks), command
+		webhook,
+		account.secret("webhook_secret") if account else None,
+		bool(settings.allow_unsigned_webhooks),
+		bench_command(),
 	)
+	checks["dashboard_app"] = dashboard_app_check(client, account)
+	return checks
+
+
+def connection_checks(client: ChatwootAPI | None, account_id: int | None) -> dict[str, Check]:
+	"""Whether the token opens Chatwoot as an administrator of the account, and the account itself."""
+	if client is None:
+		return {
+			"token": check_token(None, "missing", account_id),
+			"account": check_account(None, "missing", account_id),
+		}
+	profile, profile_error = _ask(client.get_profile)
+	answer, account_error = _ask(client.get_account)
+	return {
+		"token": check_token(profile, profile_error, account_id),
+		"account": check_account(answer, account_error, account_id),
+	}
+
+
+def site_checks(client: ChatwootAPI | None) -> dict[str, Check]:
+	"""The checks of the site itself: its workers and scheduler, the deliveries it refused or
+	missed, its error pages, and its widget."""
+	settings = get_settings()
+	command = bench_command()
+	checks = {}
 	checks["workers"] = check_workers(len(get_workers()))
 	checks["scheduler"] = check_scheduler(not is_scheduler_inactive(verbose=False), command)
 	checks["scheduled_jobs"] = check_scheduled_jobs(
@@ -129,27 +192,28 @@ def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
 	)
 	checks["guest_errors"] = check_guest_errors(bool(frappe.get_system_settings("allow_error_traceback")))
 	checks["widget"] = widget_check(client)
-	checks["dashboard_app"] = dashboard_app_check(client)
 	return checks
 
 
 CARD_TITLE = "ERPNext"
 
 
-def card_url(explicit: str | None = None) -> str:
-	"""What Chatwoot frames: the URL given, else the one registered, else the site's own card page."""
-	return explicit or get_settings().dashboard_app_url or get_url("/chatwoot-app")
+def card_url(explicit: str | None = None, account: Account | None = None) -> str:
+	"""What Chatwoot frames: the URL given, else the one registered, else the site's own card page.
+
+	One card serves every account: Chatwoot tells it the conversation, and so the account."""
+	return explicit or _registered(account or _first_account()).dashboard_app_url or get_url("/chatwoot-app")
 
 
-def dashboard_app_check(client: ChatwootAPI | None) -> Check:
-	settings = get_settings()
+def dashboard_app_check(client: ChatwootAPI | None, account: Account | None = None) -> Check:
 	enabled = is_enabled(get_flags(), Feature.CHATWOOT_APP)
 	if client is None:
 		apps, error = None, "missing"
 	else:
 		apps, error = _ask(client.list_dashboard_apps)
-	target = card_url()
-	app = find_dashboard_app(apps or [], target, settings.dashboard_app_id) if error is None else None
+	target = card_url(account=account)
+	registered = _registered(account or _first_account())
+	app = find_dashboard_app(apps or [], target, registered.dashboard_app_id) if error is None else None
 	return check_dashboard_app(enabled, app, target, error, bench_command())
 
 
@@ -202,7 +266,8 @@ def _reachability_error(url: str) -> str | None:
 	return None
 
 
-def status_report() -> dict:
+def status_report(accounts: list[Account] | None = None) -> dict:
+	"""Where the site stands, with a part for each of `accounts` (every connected account when None)."""
 	from chat_bridge.rollout import stage_of
 
 	settings = get_settings()
@@ -215,20 +280,37 @@ def status_report() -> dict:
 			as_list=True,
 		)
 	)
+	if accounts is None:
+		accounts = connected_accounts()
 	return {
 		"stage": stage_of(flags),
-		"flags": {flag: bool(value) for flag, value in flags.items()},
+		"flags": {flag: bool(flags[flag]) for flag in FLAG_LABELS},
 		"chatwoot_url": settings.chatwoot_url,
 		"account_id": settings.account_id,
 		"webhook_url": webhook_target(),
 		"webhook_url_guessed": webhook_target_is_a_guess(),
+		"contacts_mapped": frappe.db.count("Chatwoot Contact Mapping"),
+		"conversations_mapped": frappe.db.count("Chatwoot Conversation Mapping"),
+		"accounts": [account_report(account) for account in accounts],
 		"last_webhook_at": settings.last_webhook_at,
 		"last_sync_at": settings.last_sync_at,
 		"timezone": get_system_timezone(),
-		"contacts_mapped": frappe.db.count("Chatwoot Contact Mapping"),
-		"conversations_mapped": frappe.db.count("Chatwoot Conversation Mapping"),
 		"events": events,
 		"refused_last_hour": len(recent_refusals(refusals(), now_datetime())),
 		"missed_deliveries": cint(settings.missed_deliveries),
 		"missed_deliveries_since": settings.missed_deliveries_since,
+	}
+
+
+def account_report(account: Account) -> dict:
+	return {
+		"account_id": account.account_id,
+		"company": account.company,
+		"chatwoot_url": account.chatwoot_url,
+		"webhook_url": webhook_target(account=account),
+		"webhook_url_guessed": webhook_target_is_a_guess(account=account),
+		"contacts_mapped": frappe.db.count("Chatwoot Contact Mapping", {"account_id": account.account_id}),
+		"conversations_mapped": frappe.db.count(
+			"Chatwoot Conversation Mapping", {"account_id": account.account_id}
+		),
 	}

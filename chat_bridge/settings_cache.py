@@ -32,10 +32,11 @@ from frappe.utils.password import decrypt, get_decrypted_password
 from chat_bridge.features import FLAG_LABELS
 
 SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
-FLAG_FIELDS = (*FLAG_LABELS, "allow_unsigned_webhooks")
+# With the first account's id, which the intake needs to know which secret a delivery is signed with.
+FLAG_FIELDS = (*FLAG_LABELS, "allow_unsigned_webhooks", "account_id")
 FLAGS_TTL = 1  # seconds: the bound for values written behind Frappe's back
 SECRET_TTL = 60  # seconds
-_secrets: dict[tuple[str, str], tuple[bytes, float, str | None]] = {}
+_secrets: dict[tuple[str, str, str, str], tuple[bytes, float, str | None]] = {}
 _FLAGS_KEY = "chat_bridge:flags"
 _GENERATION_KEY = "chat_bridge:flags_generation"
 # Set the flags only if no save has bumped the generation since the filler read it.
@@ -131,17 +132,20 @@ def read_committed_flags() -> dict:
 	return flags_of(dict(rows))
 
 
-def read_committed_secret(fieldname: str) -> str | None:
-	"""A Password field of the settings as committed right now, decrypted."""
+def read_committed_secret(
+	fieldname: str, doctype: str = SETTINGS_DOCTYPE, name: str = SETTINGS_DOCTYPE
+) -> str | None:
+	"""A Password field (of the settings, unless another document is named) as committed right
+	now, decrypted."""
 	with committed_reader() as db:
 		rows = db.sql(
 			"""select password from `__Auth`
 			where doctype = %s and name = %s and fieldname = %s and encrypted = 1 limit 1""",
-			(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname),
+			(doctype, name, fieldname),
 		)
 	if not (rows and rows[0][0]):
 		return None
-	return decrypt(rows[0][0], key=f"{SETTINGS_DOCTYPE}.{SETTINGS_DOCTYPE}.{fieldname}")
+	return decrypt(rows[0][0], key=f"{doctype}.{name}.{fieldname}")
 
 
 def read_flags_in_transaction() -> dict:
@@ -170,8 +174,15 @@ def _forget_saved_flags() -> None:
 	frappe.flags.chat_bridge_saved_flags = None
 
 
-def get_secret(fieldname: str, read: FlagsRead | None = None) -> str | None:
-	"""A Password field of the settings, decrypted; None when it is not set.
+def get_secret(
+	fieldname: str,
+	read: FlagsRead | None = None,
+	*,
+	doctype: str = SETTINGS_DOCTYPE,
+	name: str = SETTINGS_DOCTYPE,
+) -> str | None:
+	"""A Password field of the settings (or of the Chatwoot Account `name`), decrypted; None when
+	it is not set.
 
 	The webhook asks on every delivery, so the answer is kept in this process (never in Redis)
 	for as long as the settings' generation stays the same, SECRET_TTL at most: a save bumps the
@@ -179,20 +190,18 @@ def get_secret(fieldname: str, read: FlagsRead | None = None) -> str | None:
 	kept is read as committed, on a connection of its own: read in a snapshot older than the save,
 	the old secret would be kept under the new generation and every delivery refused for a minute.
 	A caller that has just read the flags passes that read, and the generation is not asked again.
+	A Chatwoot Account's save bumps the same generation.
 	"""
 	generation = read.generation if read else _current_generation()
 	if generation is None:
 		# Nothing is kept: while Redis is away no save could be noticed, and a transaction that
 		# saved the settings reads its own values.
-		return (
-			get_decrypted_password(SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, fieldname, raise_exception=False)
-			or None
-		)
-	key = (frappe.local.site, fieldname)
+		return get_decrypted_password(doctype, name, fieldname, raise_exception=False) or None
+	key = (frappe.local.site, doctype, name, fieldname)
 	kept = _secrets.get(key)
 	if kept and kept[0] == generation and kept[1] > time.monotonic():
 		return kept[2]
-	value = read_committed_secret(fieldname)
+	value = read_committed_secret(fieldname, doctype, name)
 	_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
 	return value
 

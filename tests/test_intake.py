@@ -81,6 +81,21 @@ def test_replayed_old_delivery_is_401():
 	assert error.status == 401 and "too old" in error.reason
 
 
+def test_a_delivery_signed_for_one_account_about_another_is_401():
+	body = webhook_body("message_created_incoming")  # about account 3
+	error = rejection(body, headers_for(body), None, IntakeConfig(secret=SECRET, account_id=7), now=NOW)
+	assert error.status == 401
+	assert error.reason == "The delivery is signed for Chatwoot account 7 but is about account 3."
+	delivery = receive(body, headers_for(body), None, IntakeConfig(secret=SECRET, account_id=3), now=NOW)
+	assert delivery.account_id == 3
+
+
+def test_a_delivery_that_names_no_account_is_judged_by_its_signature_alone():
+	body = json.dumps({"event": "conversation_typing_on", "conversation": {"id": 4}}).encode()
+	delivery = receive(body, headers_for(body), None, IntakeConfig(secret=SECRET, account_id=7), now=NOW)
+	assert delivery.account_id is None
+
+
 def test_signature_is_checked_before_parsing():
 	error = rejection(b"not json", {}, None, SIGNED, now=NOW)
 	assert error.status == 401

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint
 
+from chat_bridge.accounts import account_for_viewer, account_label, visible_accounts
 from chat_bridge.analytics.figures import (
 	FIRST_RESPONSE,
 	FIRST_RESPONSE_BUCKETS,
@@ -29,7 +29,7 @@ from chat_bridge.chatwoot.errors import ChatwootError
 from chat_bridge.clients import system_client
 from chat_bridge.features import Feature
 from chat_bridge.permissions import require_analytics_reader
-from chat_bridge.settings import feature_enabled, get_settings
+from chat_bridge.settings import feature_enabled
 
 VIEWS = (
 	"Day",
@@ -188,11 +188,21 @@ def inbox_label(inbox_id, names: dict[int, str]) -> str:
 
 
 @frappe.whitelist()
-def inbox_options() -> list[dict]:
+def account_options() -> list[dict]:
+	"""The reports' Account filter: the connected accounts the reader's Company permissions reach,
+	first the first account."""
+	require_analytics_reader()
+	return [
+		{"value": str(account.account_id), "label": account_label(account)} for account in visible_accounts()
+	]
+
+
+@frappe.whitelist()
+def inbox_options(account=None) -> list[dict]:
 	"""The Inbox filter's choices: every inbox the account's conversations came through, and every
 	inbox Chatwoot lists, by name."""
 	require_analytics_reader()
-	account_id = cint(get_settings().account_id)
+	account_id = account_for_viewer(account)
 	names = inbox_names(account_id)
 	seen = frappe.db.sql_list(
 		"""select distinct inbox_id from `tabChatwoot Conversation Mapping`

@@ -5,9 +5,9 @@ from datetime import datetime, time, timedelta
 import frappe
 from frappe.utils import getdate, nowdate
 
+from chat_bridge.accounts import visible_accounts
 from chat_bridge.analytics.figures import FIRST_RESPONSE, UNASSIGNED, median, rate
 from chat_bridge.permissions import require_analytics_reader
-from chat_bridge.settings import get_settings
 
 
 def today_start() -> datetime:
@@ -19,8 +19,8 @@ def unassigned_conversations(filters=None) -> int:
 	"""Open conversations no Chatwoot agent is assigned to (chat_bridge.analytics.figures.UNASSIGNED)."""
 	require_analytics_reader()
 	return frappe.db.sql(
-		f"select count(*) from `tabChatwoot Conversation Mapping` where account_id = %s and {UNASSIGNED}",  # noqa: S608 -- a fixed expression
-		get_settings().account_id,
+		f"select count(*) from `tabChatwoot Conversation Mapping` where account_id in %s and {UNASSIGNED}",  # noqa: S608 -- a fixed expression
+		[visible_account_ids()],
 	)[0][0]
 
 
@@ -31,9 +31,9 @@ def median_first_response_today(filters=None) -> dict | str:
 	start = today_start()
 	seconds = frappe.db.sql_list(
 		f"""select {FIRST_RESPONSE} from `tabChatwoot Conversation Mapping`
-		where account_id = %s and first_reply_at >= %s and first_reply_at < %s
+		where account_id in %s and first_reply_at >= %s and first_reply_at < %s
 			and chatwoot_created_at is not null""",  # noqa: S608 -- a fixed expression
-		(get_settings().account_id, start, start + timedelta(days=1)),
+		(visible_account_ids(), start, start + timedelta(days=1)),
 	)
 	return figure(median(seconds), "Duration")
 
@@ -45,10 +45,15 @@ def resolution_rate_this_week(filters=None) -> dict | str:
 	start = today_start() - timedelta(days=today_start().weekday())
 	[(begun, resolved)] = frappe.db.sql(
 		"""select count(*), sum(status = 'resolved') from `tabChatwoot Conversation Mapping`
-		where account_id = %s and chatwoot_created_at >= %s""",
-		(get_settings().account_id, start),
+		where account_id in %s and chatwoot_created_at >= %s""",
+		(visible_account_ids(), start),
 	)
 	return figure(rate(resolved, begun), "Percent")
+
+
+def visible_account_ids() -> tuple[int, ...]:
+	"""The workspace counts every account whose Company the reader may see."""
+	return tuple(account.account_id for account in visible_accounts()) or (0,)
 
 
 def figure(value: float | None, fieldtype: str) -> dict | str:

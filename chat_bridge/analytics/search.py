@@ -8,13 +8,14 @@ it was said, its ERPNext record and its place in Chatwoot.
 
 import frappe
 
+from chat_bridge.accounts import visible_accounts
 from chat_bridge.chatwoot.events import parse_time
 from chat_bridge.chatwoot.presenters import conversation_url, match_snippet, says
 from chat_bridge.clients import user_client
 from chat_bridge.features import Feature
 from chat_bridge.records.conversations import MAPPING_DOCTYPE
 from chat_bridge.records.times import to_site_time
-from chat_bridge.settings import feature_enabled, get_settings
+from chat_bridge.settings import feature_enabled
 from chat_bridge.sync.messages import sanitized_html
 
 FOUND = 20
@@ -35,18 +36,20 @@ def has_wildcards(text: str) -> bool:
 
 
 def search_conversations(text: str) -> list[dict]:
-	settings = get_settings()
-	found: dict[int, dict] = {}
-	for hit in [*synced_matches(text, settings.account_id), *chatwoot_matches(text)]:
-		found.setdefault(hit["conversation_id"], hit)
+	"""Conversations of every account the reader may see; a conversation's id is its account's."""
+	accounts = {account.account_id: account for account in visible_accounts()}
+	found: dict[tuple[int, int], dict] = {}
+	for hit in [*synced_matches(text, list(accounts)), *chatwoot_matches(text, accounts)]:
+		found.setdefault((hit["account_id"], hit["conversation_id"]), hit)
 	for hit in found.values():
+		account = accounts[hit["account_id"]]
 		hit["chatwoot_url"] = conversation_url(
-			settings.chatwoot_url, settings.account_id, hit["conversation_id"]
+			account.chatwoot_url, account.account_id, hit["conversation_id"]
 		)
 	return list(found.values())[:FOUND]
 
 
-def synced_matches(text: str, account_id: int) -> list[dict]:
+def synced_matches(text: str, account_ids: list[int]) -> list[dict]:
 	if not frappe.has_permission("Communication", "read"):
 		return []
 	messages = frappe.get_list(
@@ -66,7 +69,7 @@ def synced_matches(text: str, account_id: int) -> list[dict]:
 	)
 	if has_wildcards(text):
 		messages = [m for m in messages if says(m.content, text)]
-	mappings = mappings_of(messages, account_id)
+	mappings = mappings_of(messages, account_ids)
 	hits = []
 	for message in messages:
 		mapping = mappings.get((message.reference_doctype, message.reference_name))
@@ -83,14 +86,23 @@ def synced_matches(text: str, account_id: int) -> list[dict]:
 	return hits
 
 
-def mappings_of(messages: list, account_id: int) -> dict[tuple[str, str], frappe._dict]:
-	"""The conversation mappings the messages are filed under (directly, or through their Issue)."""
+def mappings_of(messages: list, account_ids: list[int]) -> dict[tuple[str, str], frappe._dict]:
+	"""The conversation mappings of the accounts that the messages are filed under (directly, or
+	through their Issue)."""
 	direct = [m.reference_name for m in messages if m.reference_doctype == MAPPING_DOCTYPE]
 	issues = [m.reference_name for m in messages if m.reference_doctype == "Issue"]
-	fields = ["name", "chatwoot_conversation_id", "contact", "reference_doctype", "reference_name"]
+	fields = [
+		"name",
+		"account_id",
+		"chatwoot_conversation_id",
+		"contact",
+		"reference_doctype",
+		"reference_name",
+	]
+	accounts = ("in", account_ids or [0])
 	found = {}
 	for row in frappe.get_all(
-		MAPPING_DOCTYPE, filters={"name": ("in", direct or [""]), "account_id": account_id}, fields=fields
+		MAPPING_DOCTYPE, filters={"name": ("in", direct or [""]), "account_id": accounts}, fields=fields
 	):
 		found[(MAPPING_DOCTYPE, row.name)] = row
 	for row in frappe.get_all(
@@ -98,7 +110,7 @@ def mappings_of(messages: list, account_id: int) -> dict[tuple[str, str], frappe
 		filters={
 			"reference_doctype": "Issue",
 			"reference_name": ("in", issues or [""]),
-			"account_id": account_id,
+			"account_id": accounts,
 		},
 		fields=fields,
 	):
@@ -106,10 +118,13 @@ def mappings_of(messages: list, account_id: int) -> dict[tuple[str, str], frappe
 	return found
 
 
-def chatwoot_matches(text: str) -> list[dict]:
+def chatwoot_matches(text: str, accounts: dict) -> list[dict]:
+	"""Chatwoot's own search, in the account of the reader's token, when they may see it."""
 	if not feature_enabled(Feature.API):
 		return []
 	client = user_client()
+	if client.account_id not in accounts:
+		return []
 	messages = (client.search_messages(text).get("payload") or {}).get("messages") or []
 	ids = {m.get("conversation_id") for m in messages if m.get("conversation_id")}
 	mappings = {
@@ -117,12 +132,20 @@ def chatwoot_matches(text: str) -> list[dict]:
 		for row in frappe.get_all(
 			MAPPING_DOCTYPE,
 			filters={"account_id": client.account_id, "chatwoot_conversation_id": ("in", list(ids) or [0])},
-			fields=["name", "chatwoot_conversation_id", "contact", "reference_doctype", "reference_name"],
+			fields=[
+				"name",
+				"account_id",
+				"chatwoot_conversation_id",
+				"contact",
+				"reference_doctype",
+				"reference_name",
+			],
 		)
 	}
 	return [
 		hit(
-			mappings.get(m["conversation_id"]) or frappe._dict(chatwoot_conversation_id=m["conversation_id"]),
+			mappings.get(m["conversation_id"])
+			or frappe._dict(account_id=client.account_id, chatwoot_conversation_id=m["conversation_id"]),
 			match_snippet(m.get("content"), text),
 			to_site_time(parse_time(m.get("created_at"))),
 			(m.get("sender") or {}).get("name"),
@@ -135,6 +158,7 @@ def chatwoot_matches(text: str) -> list[dict]:
 
 def hit(mapping, snippet: str, at, who: str | None, source: str) -> dict:
 	return {
+		"account_id": mapping.account_id,
 		"conversation_id": mapping.chatwoot_conversation_id,
 		"snippet": snippet,
 		"at": at,

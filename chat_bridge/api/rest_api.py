@@ -15,6 +15,7 @@ from frappe.query_builder.functions import Avg, Count, Max
 from frappe.utils import cint, now_datetime
 
 from chat_bridge import arguments
+from chat_bridge.accounts import Account, get_account, visible_accounts
 from chat_bridge.analytics.search import search_conversations as search_said
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
@@ -85,31 +86,28 @@ def explain_chatwoot_error(error: ChatwootError):
 	frappe.throw(message, _EXCEPTION_FOR_KIND.get(kind, ChatwootRequestError), title=_("Chatwoot"))
 
 
-def _location() -> tuple[str, int]:
-	settings = get_settings()
-	return settings.chatwoot_url, settings.account_id
-
-
-def _erpnext_contacts(chatwoot_contact_ids) -> dict[int, str]:
+def _erpnext_contacts(chatwoot_contact_ids, account_id: int) -> dict[int, str]:
 	ids = [i for i in chatwoot_contact_ids if i]
 	if not ids:
 		return {}
 	rows = frappe.get_all(
 		CONTACT_MAPPING,
-		filters={"account_id": get_settings().account_id, "chatwoot_contact_id": ("in", ids)},
+		filters={"account_id": account_id, "chatwoot_contact_id": ("in", ids)},
 		fields=["chatwoot_contact_id", "contact"],
 	)
 	return {row.chatwoot_contact_id: row.contact for row in rows if row.contact}
 
 
-def _summaries(conversations: list[dict]) -> list[dict]:
-	base_url, account_id = _location()
+def _summaries(conversations: list[dict], account: Account | None = None) -> list[dict]:
+	"""The conversations of `account` (the first account when None) as the desk shows them."""
+	account = account or get_account()
 	contacts = _erpnext_contacts(
-		((c.get("meta") or {}).get("sender") or {}).get("id") for c in conversations if isinstance(c, dict)
+		[((c.get("meta") or {}).get("sender") or {}).get("id") for c in conversations if isinstance(c, dict)],
+		account.account_id,
 	)
 	summaries = []
 	for conversation in conversations:
-		summary = conversation_summary(conversation, base_url, account_id)
+		summary = conversation_summary(conversation, account.chatwoot_url, account.account_id)
 		summary["erpnext_contact"] = contacts.get(summary["contact_id"])
 		summaries.append(summary)
 	return summaries
@@ -127,20 +125,22 @@ def get_conversations(
 		raise ArgumentError(
 			_("assignee_type must be one of me, unassigned, assigned, all, not {0!r}.").format(assignee_type)
 		)
-	answer = user_client().list_conversations(
+	client = user_client()
+	answer = client.list_conversations(
 		status=arguments.status(status, allow_all=True),
 		assignee_type=assignee_type,
 		page=arguments.positive_int(page, "page"),
 		inbox_id=arguments.optional_positive_int(inbox_id, "inbox_id"),
 		labels=arguments.labels(labels) if labels else None,
 	)
-	return _summaries((answer.get("data") or {}).get("payload") or [])
+	return _summaries((answer.get("data") or {}).get("payload") or [], get_account(client.account_id))
 
 
 @chatwoot_method
 def get_conversation(id) -> dict:
-	conversation = user_client().get_conversation(arguments.positive_int(id, "id"))
-	[summary] = _summaries([conversation])
+	client = user_client()
+	conversation = client.get_conversation(arguments.positive_int(id, "id"))
+	[summary] = _summaries([conversation], get_account(client.account_id))
 	return {
 		**conversation,
 		"erpnext_contact": summary["erpnext_contact"],
@@ -242,14 +242,16 @@ def get_contacts(page: int = 1, q: str | None = None) -> list:
 		client.search_contacts(q.strip(), page=page) if q and q.strip() else client.list_contacts(page=page)
 	)
 	contacts = answer.get("payload") or []
-	erpnext = _erpnext_contacts(c.get("id") for c in contacts)
+	erpnext = _erpnext_contacts([c.get("id") for c in contacts], client.account_id)
 	return [{**contact, "erpnext_contact": erpnext.get(contact.get("id"))} for contact in contacts]
 
 
 @chatwoot_method
 def get_contact(id) -> dict:
-	contact = user_client().get_contact(arguments.positive_int(id, "id")).get("payload") or {}
-	return {**contact, "erpnext_contact": _erpnext_contacts([contact.get("id")]).get(contact.get("id"))}
+	client = user_client()
+	contact = client.get_contact(arguments.positive_int(id, "id")).get("payload") or {}
+	erpnext = _erpnext_contacts([contact.get("id")], client.account_id)
+	return {**contact, "erpnext_contact": erpnext.get(contact.get("id"))}
 
 
 @chatwoot_method(methods=("POST",))
@@ -288,16 +290,23 @@ def get_record_conversations(doctype: str, name: str) -> dict:
 			pluck="parent",
 		)
 	)
+	accounts = {account.account_id: account for account in visible_accounts()}
 	mappings = frappe.get_all(
 		CONTACT_MAPPING,
-		filters={"contact": ("in", contacts or [""]), "account_id": get_settings().account_id},
+		filters={"contact": ("in", contacts or [""]), "account_id": ("in", list(accounts) or [0])},
 		fields=MAPPING_FIELDS,
+		order_by="account_id asc, chatwoot_contact_id asc",
 	)
-	client = user_client() if mappings else None
-	conversations = []
-	for mapping in mappings:
-		conversations += client.get_contact_conversations(mapping.chatwoot_contact_id).get("payload") or []
-	summaries = sorted(_summaries(conversations), key=lambda s: s["last_activity_at"] or "", reverse=True)
+	summaries = []
+	for account_id in dict.fromkeys(mapping.account_id for mapping in mappings):
+		client = user_client(account_id=account_id)
+		conversations = []
+		for mapping in mappings:
+			if mapping.account_id == account_id:
+				answer = client.get_contact_conversations(mapping.chatwoot_contact_id)
+				conversations += answer.get("payload") or []
+		summaries += _summaries(conversations, accounts[account_id])
+	summaries.sort(key=lambda s: s["last_activity_at"] or "", reverse=True)
 	return {"contacts": contacts, "mappings": mappings, "conversations": summaries}
 
 

@@ -10,6 +10,7 @@ import frappe
 from frappe import _
 
 from chat_bridge import arguments
+from chat_bridge.accounts import account_for_viewer
 from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.card.access import (
@@ -39,7 +40,7 @@ from chat_bridge.records.contacts import new_contact
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
 from chat_bridge.records.conversations import TODO_PREFIX, customer_of_contact
 from chat_bridge.records.outbound import link_to_chatwoot
-from chat_bridge.settings import get_settings, require_feature
+from chat_bridge.settings import require_feature
 from chat_bridge.sync.contacts import normalize_email
 
 OFF = "ERPNext in Chatwoot is not enabled"
@@ -61,11 +62,9 @@ def card_method(fn=None, *, methods=("GET", "POST")):
 
 
 def account(account_id) -> int:
-	"""The account of the frame's conversation: one this site syncs, or a refusal."""
-	configured = get_settings().account_id
-	if account_id in (None, "") or arguments.positive_int(account_id, "account_id") == configured:
-		return configured
-	raise ArgumentError(_("Chatwoot account {0} is not connected to this site.").format(account_id))
+	"""The account of the frame's conversation: one this site syncs and the viewer's Company
+	permissions reach, or a refusal. Each account's Dashboard App frames the same card."""
+	return account_for_viewer(arguments.optional_positive_int(account_id, "account_id"))
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])

@@ -46,6 +46,7 @@ class Rejection(Exception):
 @dataclass(frozen=True)
 class IntakeConfig:
 	secret: str | None = None
+	account_id: int | None = None  # the account the secret is for: a delivery about another is refused
 	allow_unsigned: bool = False  # the legacy mode for Chatwoot 4.11.1 and older
 	token: str | None = None
 	max_body: int = MAX_BODY_BYTES
@@ -139,6 +140,18 @@ def check_delivery_id(delivery_id: str | None) -> None:
 		)
 
 
+def check_account(claimed: int | None, config: IntakeConfig) -> None:
+	"""Each Chatwoot account signs with its own webhook's secret: a delivery signed with one
+	account's secret that says it is about another proves nothing about that other account."""
+	if claimed is not None and config.account_id is not None and claimed != config.account_id:
+		raise Rejection(
+			401,
+			_("The delivery is signed for Chatwoot account {0} but is about account {1}.").format(
+				config.account_id, claimed
+			),
+		)
+
+
 def receive(
 	body: bytes,
 	headers: Mapping[str, str],
@@ -154,12 +167,14 @@ def receive(
 	check_delivery_id(_header(headers, DELIVERY_HEADER))
 	payload = parse(body)
 	event = normalize_event(payload.get("event"))
+	account_id = event_account_id(event, payload)
+	check_account(account_id, config)
 	return Delivery(
 		event=event,
 		kind=classify_event(event),
 		payload=payload,
 		key=delivery_key(_header(headers, DELIVERY_HEADER), event, payload, body),
-		account_id=event_account_id(event, payload),
+		account_id=account_id,
 		object_id=event_object_id(event, payload),
 		signed=signed,
 	)

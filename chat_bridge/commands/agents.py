@@ -3,7 +3,7 @@
 import click
 from frappe.commands import pass_context
 
-from chat_bridge.commands.group import chatwoot, on_site
+from chat_bridge.commands.group import account_named, account_option, chatwoot, on_site
 from chat_bridge.i18n import _
 
 
@@ -20,24 +20,25 @@ from chat_bridge.i18n import _
 	metavar="ID",
 	help="An inbox to add the agent to; repeat for more.",
 )
+@account_option
 @pass_context
-def provision_agent(context, user, role, inboxes):
+def provision_agent(context, user, role, inboxes, account_id):
 	"""Make USER a Chatwoot agent, or finish what an earlier run left.
 
 	With the Platform API Token: creates (or claims) the Chatwoot user, adds them to the account and
-	the inboxes, and stores their token. Without it: Chatwoot e-mails them an invitation.
+	the inboxes, and stores their token. Without it: Chatwoot e-mails them an invitation. On a site
+	connected to several accounts, --account says which one (run it again for another).
 	"""
 	import frappe
 
 	from chat_bridge.features import Feature
 	from chat_bridge.provisioning.agents import provision_agent as provision
-	from chat_bridge.settings import get_settings, require_feature
+	from chat_bridge.settings import require_feature
 
 	with on_site(context):
 		require_feature(Feature.API)
-		record = provision(
-			user, get_settings().account_id, role=role, inboxes=list(inboxes) if inboxes else None
-		)
+		account = account_named(account_id)
+		record = provision(user, account.account_id, role=role, inboxes=list(inboxes) if inboxes else None)
 		frappe.db.commit()
 		for step, label in step_labels():
 			outcome = record.get(f"{step}_step")

@@ -62,3 +62,36 @@ def moment(value, timezone: str) -> str:
 	from frappe.utils import get_datetime
 
 	return f"{get_datetime(value):%Y-%m-%d %H:%M:%S} {timezone}" if value else _("never")
+
+
+def account_option(command):
+	"""`--account ID`, for the commands that work on Chatwoot accounts."""
+	return click.option(
+		"--account",
+		"account_id",
+		type=int,
+		metavar="ID",
+		help="Only this Chatwoot account (its id); without it, every connected account.",
+	)(command)
+
+
+def accounts_named(account_id: int | None) -> list:
+	"""The account `--account` names (refused when it is not connected), else every connected one."""
+	from chat_bridge.accounts import connected_accounts, get_account
+
+	return [get_account(account_id)] if account_id else connected_accounts()
+
+
+def account_named(account_id: int | None):
+	"""The account `--account` names; without it the only connected account, or a refusal that
+	says which there are."""
+	from chat_bridge.accounts import get_account
+
+	accounts = accounts_named(account_id)
+	if len(accounts) > 1:
+		raise click.UsageError(
+			_("This site is connected to Chatwoot accounts {0}: say which one with --account ID.").format(
+				", ".join(str(account.account_id) for account in accounts)
+			)
+		)
+	return accounts[0] if accounts else get_account()

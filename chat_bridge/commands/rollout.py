@@ -3,46 +3,29 @@
 import click
 from frappe.commands import pass_context
 
-from chat_bridge.commands.group import chatwoot, moment, on_site
+from chat_bridge.commands.group import account_option, accounts_named, chatwoot, moment, on_site
 from chat_bridge.i18n import _
 
 
 @chatwoot.command("status")
+@account_option
 @pass_context
-def status(context):
-	"""Which rollout stage the site is in, its flags, Chatwoot's address, and what the sync has done."""
+def status(context, account_id):
+	"""Which rollout stage the site is in, its flags, each Chatwoot account, and what the sync has done."""
 	from chat_bridge.doctor import status_report
 	from chat_bridge.sync.summary import counted
 
 	with on_site(context):
-		report = status_report()
+		report = status_report(accounts_named(account_id))
 		not_set = _("(not set)")
 		flags = ", ".join(f"{flag} {_('on') if on else _('off')}" for flag, on in report["flags"].items())
 		events = ", ".join(f"{count} {_(state)}" for state, count in sorted(report["events"].items()))
-		mapped = (
-			counted(report["contacts_mapped"], "contact"),
-			counted(report["conversations_mapped"], "conversation"),
-		)
-		for label, value in (
-			(_("Stage"), report["stage"]),
-			(_("Flags"), flags),
-			(
-				_("Chatwoot"),
-				_("{0}, account {1}").format(
-					report["chatwoot_url"] or not_set, report["account_id"] or not_set
-				),
-			),
-			(
-				_("Webhook URL"),
-				_(
-					"{0} (a guess at this site's address: register the real one with `register-webhook --url`)"
-				).format(report["webhook_url"])
-				if report["webhook_url_guessed"]
-				else report["webhook_url"],
-			),
+		lines = [(_("Stage"), report["stage"]), (_("Flags"), flags)]
+		for account in report["accounts"] or [None]:
+			lines += account_lines(account, not_set, counted)
+		lines += [
 			(_("Last webhook"), moment(report["last_webhook_at"], report["timezone"])),
 			(_("Last sync"), moment(report["last_sync_at"], report["timezone"])),
-			(_("Mapped"), ", ".join(mapped)),
 			(_("Webhook events"), events or _("none")),
 			(_("Refused (401)"), _("{0} in the last hour").format(report["refused_last_hour"])),
 			(
@@ -54,8 +37,34 @@ def status(context):
 				if report["missed_deliveries"]
 				else _("none: Chatwoot's deliveries arrive"),
 			),
-		):
+		]
+		for label, value in lines:
 			click.echo(f"{label + ':':<18}{value}")
+
+
+def account_lines(account: dict | None, not_set: str, counted) -> list[tuple[str, str]]:
+	"""What `status` says of one account: where it is, its Company, its webhook and what is mapped."""
+	if account is None:
+		return [(_("Chatwoot"), _("{0}, account {1}").format(not_set, not_set))]
+	where = _("{0}, account {1}").format(account["chatwoot_url"] or not_set, account["account_id"])
+	if account["company"]:
+		where = _("{0} for {1}").format(where, account["company"])
+	mapped = (
+		counted(account["contacts_mapped"], "contact"),
+		counted(account["conversations_mapped"], "conversation"),
+	)
+	return [
+		(_("Chatwoot"), where),
+		(
+			_("Webhook URL"),
+			_(
+				"{0} (a guess at this site's address: register the real one with `register-webhook --url`)"
+			).format(account["webhook_url"])
+			if account["webhook_url_guessed"]
+			else account["webhook_url"],
+		),
+		(_("Mapped"), ", ".join(mapped)),
+	]
 
 
 @chatwoot.command("doctor")
@@ -63,17 +72,31 @@ def status(context):
 	"--webhook-url",
 	help="The webhook URL Chatwoot should use; by default the registered one, else this site's own.",
 )
+@account_option
 @pass_context
-def doctor(context, webhook_url):
-	"""Check the setup, one line per check with what to fix; exits 1 when something fails."""
-	from chat_bridge.doctor import gather_checks
+def doctor(context, webhook_url, account_id):
+	"""Check the setup, one line per check with what to fix; exits 1 when something fails.
+
+	The checks of each account's connection come first, under its id when there are several; the
+	site's own checks follow once."""
+	from chat_bridge.doctor import account_checks, admin_client, site_checks
 
 	with on_site(context):
-		checks = gather_checks(webhook_url)
-		for check in checks.values():
+		accounts = accounts_named(account_id)
+		checks = []
+		for account in accounts or [None]:
+			if len(accounts) > 1:
+				click.echo(_("Chatwoot account {0}:").format(account.account_id))
+			for check in account_checks(account, webhook_url).values():
+				click.echo(check.line())
+				checks.append(check)
+		if len(accounts) > 1:
+			click.echo(_("This site:"))
+		for check in site_checks(admin_client(accounts[0]) if accounts else None).values():
 			click.echo(check.line())
-		failed = [c for c in checks.values() if not c.ok]
-		warnings = [c for c in checks.values() if c.verdict == "WARN"]
+			checks.append(check)
+		failed = [c for c in checks if not c.ok]
+		warnings = [c for c in checks if c.verdict == "WARN"]
 		passed = len(checks) - len(failed)
 		click.echo(
 			_("{0} of {1} checks passed, {2} with a warning.").format(passed, len(checks), len(warnings))

@@ -3,7 +3,7 @@
 import click
 from frappe.commands import pass_context
 
-from chat_bridge.commands.group import chatwoot, on_site, parse_date
+from chat_bridge.commands.group import account_option, accounts_named, chatwoot, on_site, parse_date
 from chat_bridge.i18n import _
 
 
@@ -83,8 +83,9 @@ def send_test_webhook(context, event, url):
 @click.option("--since", metavar="DATE", help="Only what was active since DATE.")
 @click.option("--quiet", is_flag=True, help="No progress bar: the summary only.")
 @click.option("--verbose", is_flag=True, help="A line for every record pulled.")
+@account_option
 @pass_context
-def backfill(context, contacts, conversations, messages, since, quiet, verbose):
+def backfill(context, contacts, conversations, messages, since, quiet, verbose, account_id):
 	"""Pull from Chatwoot what webhooks did not bring (all three kinds when none is named).
 
 	Safe to run again, and while webhooks arrive: nothing is created twice. Safe to interrupt
@@ -97,53 +98,66 @@ def backfill(context, contacts, conversations, messages, since, quiet, verbose):
 	from chat_bridge.progress import Progress
 	from chat_bridge.pull.backfill import backfill as pull
 	from chat_bridge.settings import feature_enabled
-	from chat_bridge.sync.summary import counted
 
 	since_at = parse_date(since, "--since")
 	everything = not (contacts or conversations or messages)
 	with on_site(context):
 		if not feature_enabled(Feature.SYNC):
 			raise click.ClickException(_("Sync is off: turn on Enable Integration and Enable Sync first."))
-		progress = Progress(shown=False if quiet or verbose else None)
-		try:
-			summary = pull(
-				system_client(),
-				contacts=everything or contacts,
-				conversations=everything or conversations,
-				messages=everything or messages,
-				since=since_at,
-				report=(lambda kind, item, action: click.echo(f"{kind} {item}: {action}"))
-				if verbose
-				else None,
-				progress=progress,
-			)
-		except KeyboardInterrupt:
-			frappe.db.rollback()
-			progress.close()
-			click.echo(
-				"\n" + _("Interrupted. What was pulled so far is kept; run the same command again to go on."),
-				err=True,
-			)
-			raise SystemExit(130) from None
-		progress.close()
-		for failure in summary.failures:
-			click.echo(_("failed: {0}").format(failure), err=True)
-		click.echo(_("Done: {0}").format(summary))
-		for kind, seconds in summary.seconds.items():
-			pulled = summary.of_kind(kind)
-			click.echo(
-				_("  {0} in {1:.0f} s ({2:.0f} a second)").format(
-					counted(pulled, kind), seconds, pulled / max(seconds, 0.001)
+		accounts = accounts_named(account_id)
+		failed = False
+		for account in accounts:
+			if len(accounts) > 1:
+				click.echo(_("Chatwoot account {0}:").format(account.account_id))
+			progress = Progress(shown=False if quiet or verbose else None)
+			try:
+				summary = pull(
+					system_client(account_id=account.account_id),
+					contacts=everything or contacts,
+					conversations=everything or conversations,
+					messages=everything or messages,
+					since=since_at,
+					report=(lambda kind, item, action: click.echo(f"{kind} {item}: {action}"))
+					if verbose
+					else None,
+					progress=progress,
 				)
-			)
-		if summary.failures:
+			except KeyboardInterrupt:
+				frappe.db.rollback()
+				progress.close()
+				click.echo(
+					"\n"
+					+ _("Interrupted. What was pulled so far is kept; run the same command again to go on."),
+					err=True,
+				)
+				raise SystemExit(130) from None
+			progress.close()
+			report_pull(summary)
+			failed = failed or bool(summary.failures)
+		if failed:
 			raise SystemExit(1)
+
+
+def report_pull(summary) -> None:
+	from chat_bridge.sync.summary import counted
+
+	for failure in summary.failures:
+		click.echo(_("failed: {0}").format(failure), err=True)
+	click.echo(_("Done: {0}").format(summary))
+	for kind, seconds in summary.seconds.items():
+		pulled = summary.of_kind(kind)
+		click.echo(
+			_("  {0} in {1:.0f} s ({2:.0f} a second)").format(
+				counted(pulled, kind), seconds, pulled / max(seconds, 0.001)
+			)
+		)
 
 
 @chatwoot.command("push-context")
 @click.option("--customer", metavar="CUSTOMER", help="Only this Customer.")
+@account_option
 @pass_context
-def push_context(context, customer):
+def push_context(context, customer, account_id):
 	"""Put every Customer's figures on its Chatwoot contacts now (or one Customer's)."""
 	import frappe
 
@@ -160,19 +174,27 @@ def push_context(context, customer):
 			raise click.ClickException(
 				_("Customer context needs ERPNext, which is not installed on this site.")
 			)
-		client = system_client()
-		customers = customers_with_contacts(client.account_id, only=customer)
-		if customer and not customers:
+		if customer and not frappe.db.exists("Customer", customer):
 			raise click.ClickException(_("There is no Customer {0}.").format(customer))
-		with click.progressbar(length=len(customers), label="Customers", show_eta=True, show_pos=True) as bar:
-			summary = push_all(client, customers, report=lambda _customer, _sent: bar.update(1))
-		frappe.db.commit()
-		click.echo(
-			_("Done: {0} customers, {1} Chatwoot contacts updated, {2} failed.").format(
-				summary["customers"], summary["contacts"], len(summary["failed"])
+		accounts = accounts_named(account_id)
+		failed = False
+		for account in accounts:
+			if len(accounts) > 1:
+				click.echo(_("Chatwoot account {0}:").format(account.account_id))
+			client = system_client(account_id=account.account_id)
+			customers = customers_with_contacts(client.account_id, only=customer)
+			with click.progressbar(
+				length=len(customers), label="Customers", show_eta=True, show_pos=True
+			) as bar:
+				summary = push_all(client, customers, report=lambda _customer, _sent: bar.update(1))
+			frappe.db.commit()
+			click.echo(
+				_("Done: {0} customers, {1} Chatwoot contacts updated, {2} failed.").format(
+					summary["customers"], summary["contacts"], len(summary["failed"])
+				)
 			)
-		)
-		for failure in summary["failed"]:
-			click.echo(_("failed: {0}").format(failure), err=True)
-		if summary["failed"]:
+			for failure in summary["failed"]:
+				click.echo(_("failed: {0}").format(failure), err=True)
+			failed = failed or bool(summary["failed"])
+		if failed:
 			raise SystemExit(1)

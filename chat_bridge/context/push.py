@@ -17,6 +17,7 @@ import frappe
 import redis
 from frappe.utils import cint, flt, get_url, getdate
 
+from chat_bridge.accounts import connected_accounts
 from chat_bridge.clients import ChatwootAPI, system_client
 from chat_bridge.context.attributes import (
 	CustomerFigures,
@@ -83,17 +84,22 @@ def push_due_contexts() -> int:
 	due = pop_due(DUE_PER_RUN)
 	if not due:
 		return 0
-	client = system_client()
+	clients = account_clients()
 	pushed = 0
 	for customer in due:
 		try:
-			pushed += bool(push_customer_context(customer, client))
+			pushed += bool(sum(push_customer_context(customer, client) for client in clients))
 			frappe.db.commit()
 		except Exception:
 			frappe.db.rollback()
 			mark_due([customer])  # tried again next minute
 			frappe.log_error(title="Chatwoot customer context", message=f"Customer {customer}")
 	return pushed
+
+
+def account_clients() -> list[ChatwootAPI]:
+	"""A client for every connected account: a customer may be a contact in several."""
+	return [system_client(account_id=account.account_id) for account in connected_accounts()]
 
 
 # Pushing

@@ -5,9 +5,11 @@ from datetime import timedelta
 import frappe
 from frappe.utils import cint, get_datetime, now_datetime
 
+from chat_bridge.accounts import connected_accounts
 from chat_bridge.chatwoot.events import ConversationView
 from chat_bridge.clients import system_client
 from chat_bridge.context.push import recheck_contact
+from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.features import Feature
 from chat_bridge.pull.items import pull_conversation, record_last_sync
 from chat_bridge.records.conversations import resolve_pending_assignees
@@ -37,8 +39,34 @@ def reconcile() -> PullSummary | None:
 	started = now_datetime()
 	last = get_settings().last_sync_at
 	since_utc = to_utc(get_datetime(last) - OVERLAP if last else started - FIRST_RECONCILIATION)
-	client = system_client()
 	summary = PullSummary()
+	for account in connected_accounts():
+		try:
+			client = system_client(account_id=account.account_id)
+		except IncompleteConfigurationError as error:
+			summary.failures.append(f"Chatwoot account {account.account_id}: {error}")
+			continue
+		reconcile_account(
+			client,
+			summary,
+			since_utc,
+			sync_state=sync_state,
+			sync_messages=sync_messages,
+			# The first run fills in what came before the webhook was there: nothing was lost then.
+			due_before=to_utc(started) if last else None,
+		)
+	if summary.failures:
+		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.
+		frappe.log_error(title=RECONCILE_ERROR_TITLE, message="\n".join(summary.failures))
+	record_deliveries(summary, started)
+	record_last_sync(started)
+	return summary
+
+
+def reconcile_account(
+	client, summary: PullSummary, since_utc, *, sync_state: bool, sync_messages: bool, due_before
+) -> None:
+	"""One account's part of the reconciliation, into `summary`."""
 	if sync_state:
 		resolve_pending_assignees(client.account_id)
 	for data in client.iter_conversations(status="all"):
@@ -58,15 +86,8 @@ def reconcile() -> PullSummary | None:
 			# Every message of the window, not only those after the newest one written: a delivery
 			# lost between two that arrived leaves a gap below it.
 			messages=client.iter_messages_since(conversation.id, since_utc) if sync_messages else None,
-			# The first run fills in what came before the webhook was there: nothing was lost then.
-			due_before=to_utc(started) if last else None,
+			due_before=due_before,
 		)
-	if summary.failures:
-		# Nobody watches a scheduled run: what it could not pull goes where failures are looked for.
-		frappe.log_error(title=RECONCILE_ERROR_TITLE, message="\n".join(summary.failures))
-	record_deliveries(summary, started)
-	record_last_sync(started)
-	return summary
 
 
 def record_deliveries(summary: PullSummary, now) -> None:

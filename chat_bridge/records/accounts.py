@@ -1,24 +1,36 @@
 """Chatwoot Account records, created from the installation-level `account_created` event."""
 
-import frappe
+import re
 
+import frappe
+from frappe import _
+from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+
+from chat_bridge.accounts import ACCOUNT_DOCTYPE, site_company
 from chat_bridge.chatwoot.events import AccountView
 from chat_bridge.erpnext import has_erpnext
-
-ACCOUNT_DOCTYPE = "Chatwoot Account"
+from chat_bridge.settings import get_settings
 
 
 def upsert_account(account: AccountView) -> str:
-	"""Create or update the Chatwoot Account for `account.id`; the same event twice changes nothing."""
-	if frappe.db.exists(ACCOUNT_DOCTYPE, account.id):
-		record = frappe.get_doc(ACCOUNT_DOCTYPE, account.id)
-	else:
+	"""Create or update the Chatwoot Account for `account.id`; the same event twice changes nothing.
+
+	A new account gets the Company of its name, made when none exists and the settings say so, and
+	the System Managers are told what is left to do: it is connected only once it has a token.
+	"""
+	new = not frappe.db.exists(ACCOUNT_DOCTYPE, account.id)
+	if new:
 		record = frappe.new_doc(ACCOUNT_DOCTYPE)
 		record.account_id = account.id
 		record.created_via = "Installation Event"
+		record.company = None  # not the user's default Company, which a new document is given
+	else:
+		record = frappe.get_doc(ACCOUNT_DOCTYPE, account.id)
 	record.account_name = account.name or record.account_name
 	if not record.company:
-		record.company = matching_company(account.name)
+		record.company = matching_company(account.name) or (
+			make_company(account.name) if new and get_settings().create_companies else None
+		)
 	record.set(
 		"administrators",
 		[
@@ -32,6 +44,8 @@ def upsert_account(account: AccountView) -> str:
 		],
 	)
 	record.save(ignore_permissions=True)
+	if new:
+		tell_system_managers(record)
 	return record.name
 
 
@@ -41,4 +55,55 @@ def matching_company(name: str | None) -> str | None:
 		return None
 	return frappe.db.get_value("Company", {"company_name": name}) or frappe.db.get_value(
 		"Company", {"name": name}
+	)
+
+
+def make_company(name: str | None) -> str | None:
+	"""A Company named `name`, in the default Company's currency and country; None when there is
+	no default Company to take them from."""
+	template = site_company() if name else None
+	if not template:
+		return None
+	currency, country = frappe.db.get_value("Company", template, ["default_currency", "country"])
+	company = frappe.get_doc(
+		{
+			"doctype": "Company",
+			"company_name": name,
+			"abbr": free_abbreviation(name),
+			"default_currency": currency,
+			"country": country,
+		}
+	).insert(ignore_permissions=True)
+	return company.name
+
+
+def free_abbreviation(name: str) -> str:
+	"""The initials of `name`, numbered when another Company has them (abbreviations are unique)."""
+	initials = "".join(word[0] for word in re.findall(r"\w+", name)).upper()[:5] or "CW"
+	abbreviation, number = initials, 1
+	while frappe.db.exists("Company", {"abbr": abbreviation}):
+		number += 1
+		abbreviation = f"{initials}{number}"
+	return abbreviation
+
+
+def tell_system_managers(record) -> None:
+	users = frappe.get_all(
+		"Has Role",
+		filters={"role": "System Manager", "parenttype": "User", "parent": ("not in", ("Administrator",))},
+		pluck="parent",
+	)
+	enabled = frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name")
+	if not enabled:
+		return
+	enqueue_create_notification(
+		enabled,
+		{
+			"type": "Alert",
+			"document_type": ACCOUNT_DOCTYPE,
+			"document_name": record.name,
+			"subject": _(
+				"Chatwoot account {0} ({1}) was created. To connect it, give it an administrator's API Access Token: bench chatwoot add-account {0} --token …"
+			).format(record.account_id, record.account_name or _("no name")),
+		},
 	)

@@ -27,6 +27,7 @@ from frappe.model.naming import append_number_if_name_exists
 from frappe.utils import now_datetime
 from frappe.utils.global_search import update_global_search
 
+from chat_bridge.accounts import company_of
 from chat_bridge.chatwoot.events import ContactView
 from chat_bridge.records.contacts import CUSTOMER_ATTRIBUTE, MAPPING_DOCTYPE, new_contact, numbers_ending_in
 from chat_bridge.sync.contacts import (
@@ -221,12 +222,18 @@ def name_contacts(documents: list) -> None:
 
 
 def insert_mappings(contacts: Sequence[ContactView], names: list[str], account_id: int) -> None:
-	now = now_datetime()
+	now, company = now_datetime(), company_of(account_id)
 	mappings = []
 	for contact, name in zip(contacts, names, strict=True):
 		mapping = frappe.new_doc(MAPPING_DOCTYPE)
 		mapping.update(
-			{"account_id": account_id, "chatwoot_contact_id": contact.id, "contact": name, "last_synced": now}
+			{
+				"account_id": account_id,
+				"company": company,
+				"chatwoot_contact_id": contact.id,
+				"contact": name,
+				"last_synced": now,
+			}
 		)
 		mapping.name = frappe.generate_hash(length=10)
 		mappings.append(mapping)

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import frappe
 from frappe.utils import cint, now_datetime
 
+from chat_bridge.accounts import company_of
 from chat_bridge.chatwoot.events import AgentView, ConversationView
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
@@ -209,6 +210,7 @@ def follow_with_issue(mapping, conversation: ConversationView, created: bool) ->
 			"raised_by": normalize_email(conversation.contact.email) if conversation.contact else None,
 			"contact": mapping.contact,
 			"customer": customer_of_contact(mapping.contact),
+			"company": company_of(mapping.account_id),
 			"status": "Resolved" if conversation.status == "resolved" else "Open",
 		}
 	).insert(ignore_permissions=True)

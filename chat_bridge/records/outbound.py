@@ -51,7 +51,7 @@ def push_contact(mapping: str) -> None:
 		return
 	fields = _push_fields(frappe.get_doc("Contact", record.contact))
 	if fields:
-		system_client().update_contact(record.chatwoot_contact_id, **fields)
+		system_client(account_id=record.account_id).update_contact(record.chatwoot_contact_id, **fields)
 	record.db_set("last_synced", now_datetime())
 
 

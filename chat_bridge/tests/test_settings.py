@@ -12,7 +12,7 @@ from chat_bridge.settings import (
 	require_feature,
 )
 from chat_bridge.settings_cache import FLAG_FIELDS
-from chat_bridge.tests.utils import ALL_FLAGS_ON, ChatBridgeTestCase
+from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ChatBridgeTestCase
 
 
 class TestSettingsValidation(ChatBridgeTestCase):
@@ -93,7 +93,9 @@ class TestFlags(ChatBridgeTestCase):
 			self.assertTrue(feature_enabled(Feature.SYNC), "the worker reads what was committed")
 		frappe.local.cache.clear()  # as another process: nothing of this one's memory
 		self.assertTrue(feature_enabled(Feature.SYNC))
-		self.assertEqual(get_flags(), {**dict.fromkeys(FLAG_FIELDS, 0), **ALL_FLAGS_ON})
+		self.assertEqual(
+			get_flags(), {**dict.fromkeys(FLAG_FIELDS, 0), **ALL_FLAGS_ON, "account_id": ACCOUNT_ID}
+		)
 
 	def test_a_delivery_in_an_older_snapshot_reads_the_new_webhook_secret(self):
 		"""A request whose transaction began before the secret was changed reads the new one: kept

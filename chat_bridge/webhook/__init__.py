@@ -4,6 +4,10 @@ Account webhook (Chatwoot → Settings → Integrations → Webhooks, or `bench 
 
 	https://<site>/api/method/chat_bridge.webhook.handle
 
+and for every account but the first (the one of Chatwoot Integration Settings), the same with
+`?account=<account id>`: its deliveries are checked with that account's webhook secret, and a
+delivery must be about the account whose secret signed it (chat_bridge.accounts).
+
 Installation events (Chatwoot super admin console → INSTALLATION_EVENTS_WEBHOOK_URL):
 
 	https://<site>/api/method/chat_bridge.webhook.installation_event?token=<Installation Events Token>
@@ -42,6 +46,7 @@ import redis
 from frappe import _
 from frappe.utils import cint, get_datetime, now_datetime
 
+from chat_bridge.accounts import ACCOUNT_PARAMETER, webhook_secret
 from chat_bridge.chatwoot import intake
 from chat_bridge.chatwoot.events import EventKind
 from chat_bridge.features import Feature, is_enabled
@@ -91,7 +96,10 @@ def handle():
 		return respond(200, "disabled", _("Chat Bridge sync is off; the delivery was not recorded."))
 	try:
 		delivery = intake.receive(
-			_body(), frappe.request.headers, frappe.request.args.get("token"), _intake_config(read)
+			_body(),
+			frappe.request.headers,
+			frappe.request.args.get("token"),
+			_intake_config(read, _requested_account()),
 		)
 	except intake.Rejection as rejection:
 		if rejection.status == 401:
@@ -173,11 +181,22 @@ def _body() -> bytes:
 	return frappe.request.get_data(cache=True)
 
 
-def _intake_config(read: FlagsRead) -> intake.IntakeConfig:
+def _requested_account() -> int | None:
+	"""The account the webhook URL names; a value that is no account id is refused."""
+	value = frappe.request.args.get(ACCOUNT_PARAMETER)
+	if value is None:
+		return None
+	if not value.isdigit() or not 0 < int(value) <= INT_COLUMN_MAX:
+		raise intake.Rejection(400, _("{0} must be a Chatwoot account id.").format(ACCOUNT_PARAMETER))
+	return int(value)
+
+
+def _intake_config(read: FlagsRead, account_id: int | None) -> intake.IntakeConfig:
 	"""From the flags this delivery was gated by: every delivery reads Redis once."""
 	allow_unsigned = bool(read.flags.get("allow_unsigned_webhooks"))
 	return intake.IntakeConfig(
-		secret=get_secret("webhook_secret", read),
+		secret=webhook_secret(account_id, read),
+		account_id=account_id or read.flags.get("account_id") or None,
 		allow_unsigned=allow_unsigned,
 		token=get_secret("webhook_token", read) if allow_unsigned else None,
 	)

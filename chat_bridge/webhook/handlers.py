@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import frappe
 from frappe import _
 
+from chat_bridge.accounts import is_connected
 from chat_bridge.chatwoot.events import (
 	ACCOUNT_CREATED,
 	AccountView,
@@ -22,7 +23,7 @@ from chat_bridge.records.contacts import MAPPING_DOCTYPE as CONTACT_MAPPING
 from chat_bridge.records.contacts import sync_contact
 from chat_bridge.records.conversations import sync_conversation
 from chat_bridge.records.messages import NotAMessage, sync_message
-from chat_bridge.settings import feature_enabled, get_settings
+from chat_bridge.settings import feature_enabled
 from chat_bridge.sync.contacts import worth_writing
 
 
@@ -106,13 +107,10 @@ def dispatch(event: str, payload: dict) -> Outcome:
 	if feature is not None and not feature_enabled(feature):
 		return Outcome("Ignored", _("{0} is off.").format(_(feature.label)))
 	if event != ACCOUNT_CREATED:
-		configured, received = get_settings().account_id, event_account_id(event, payload)
-		if received is not None and received != configured:
+		received = event_account_id(event, payload)
+		if received is not None and not is_connected(received):
 			return Outcome(
-				"Ignored",
-				_("The event is for Chatwoot account {0}; this site syncs account {1}.").format(
-					received, configured
-				),
+				"Ignored", _("Chatwoot account {0} is not connected to this site.").format(received)
 			)
 	try:
 		handler(payload)

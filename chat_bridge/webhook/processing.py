@@ -28,6 +28,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 
+from chat_bridge.accounts import company_of
 from chat_bridge.chatwoot.errors import ChatwootError
 from chat_bridge.chatwoot.probe import is_probe
 from chat_bridge.features import Feature
@@ -187,8 +188,11 @@ def process_locked(event_name: str, statuses: tuple[str, ...]) -> str | None:
 	frappe.db.savepoint(savepoint)
 	try:
 		# Inside the try: an event that cannot be read must end Failed, not stop the queue behind it.
-		event = frappe.db.get_value(EVENT_DOCTYPE, event_name, ["event", "payload"], as_dict=True)
+		event = frappe.db.get_value(
+			EVENT_DOCTYPE, event_name, ["event", "payload", "account_id", "company"], as_dict=True
+		)
 		payload = json.loads(event.payload or "{}")
+		stamp_event_company(event_name, event)
 		with as_system_user():
 			outcome = dispatch(event.event, payload)
 		if is_probe(payload):
@@ -207,6 +211,14 @@ def process_locked(event_name: str, statuses: tuple[str, ...]) -> str | None:
 		status, reason = outcome.status, outcome.reason
 	finish(event_name, status, attempts, started, reason)
 	return status
+
+
+def stamp_event_company(event_name: str, event) -> None:
+	"""The intake records a delivery without reading the database; its account's Company is added
+	here, for User Permissions."""
+	company = not event.company and company_of(event.account_id)
+	if company:
+		frappe.db.set_value(EVENT_DOCTYPE, event_name, "company", company, update_modified=False)
 
 
 def fail(event_name: str, statuses: tuple[str, ...], reason: str) -> str | None:

@@ -84,6 +84,25 @@ chat_bridge.reports.count_charts = (report) => {
 	};
 };
 
+// The reports' Account filter: the Chatwoot accounts the reader's Company permissions reach. It
+// is shown only on a site with more than one; each account's figures are its own.
+chat_bridge.reports.account_filter = () => ({
+	fieldname: "account",
+	label: __("Account"),
+	fieldtype: "Select",
+	options: [],
+});
+
+chat_bridge.reports.load_accounts = (report) =>
+	frappe.call("chat_bridge.analytics.analysis.account_options").then((r) => {
+		const filter = report.get_filter("account");
+		const accounts = r.message || [];
+		filter.df.options = accounts;
+		filter.set_options(accounts);
+		if (accounts.length && !filter.get_value()) filter.set_input(accounts[0].value);
+		filter.toggle(accounts.length > 1);
+	});
+
 // A chat message whose sender has no e-mail (a customer reached on WhatsApp, an agent without an
 // ERPNext user) has no sender on its Communication, and Frappe's timeline then draws the avatar
 // of whoever is reading. Drawn from the sender's name instead. Frappe does not export its form

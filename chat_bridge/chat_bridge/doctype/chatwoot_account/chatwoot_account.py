@@ -1,8 +1,35 @@
 # Copyright (c) 2026, The chat_bridge contributors
 # License: MIT. See license.txt
 
+import frappe
+from frappe import _
 from frappe.model.document import Document
+
+from chat_bridge.accounts import first_account_id
+from chat_bridge.chatwoot.errors import ConfigurationError
+from chat_bridge.chatwoot.urls import normalize_base_url
+from chat_bridge.exceptions import IncompleteConfigurationError
+from chat_bridge.settings_cache import clear_flags_cache
 
 
 class ChatwootAccount(Document):
-	pass
+	def validate(self):
+		if self.enabled and not self.api_access_token and self.account_id != first_account_id():
+			frappe.throw(
+				_("Give Chatwoot account {0} an administrator's API Access Token to connect it.").format(
+					self.account_id
+				),
+				IncompleteConfigurationError,
+			)
+		if self.chatwoot_url:
+			try:
+				self.chatwoot_url = normalize_base_url(self.chatwoot_url)
+			except ConfigurationError as error:
+				frappe.throw(_("Chatwoot URL: {0}").format(error), IncompleteConfigurationError)
+
+	def on_update(self):
+		# Every process keeps the webhook secrets it read until the settings' generation moves.
+		frappe.db.after_commit.add(clear_flags_cache)
+
+	def on_trash(self):
+		frappe.db.after_commit.add(clear_flags_cache)

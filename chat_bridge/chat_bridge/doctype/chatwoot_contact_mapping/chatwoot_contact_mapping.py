@@ -5,11 +5,15 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from chat_bridge.accounts import stamp_company
 from chat_bridge.permissions import require_chatwoot_admin
 from chat_bridge.records.contacts import link_to_customer
 
 
 class ChatwootContactMapping(Document):
+	def validate(self):
+		stamp_company(self)
+
 	@frappe.whitelist()
 	def confirm_customer(self) -> str:
 		"""Link the Contact to the Customer an agent named in Chatwoot, as a System Manager decided."""

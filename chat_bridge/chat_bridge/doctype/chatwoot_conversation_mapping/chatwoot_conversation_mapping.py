@@ -4,8 +4,13 @@
 import frappe
 from frappe.model.document import Document
 
+from chat_bridge.accounts import stamp_company
+
 
 class ChatwootConversationMapping(Document):
+	def validate(self):
+		stamp_company(self)
+
 	def on_communication_update(self, communication) -> None:
 		"""A chat message filed under the conversation. Frappe would otherwise treat it as a
 		document's email: load this mapping, stamp its modified time and announce it to every open

@@ -3,6 +3,9 @@
 
 from frappe.model.document import Document
 
+from chat_bridge.accounts import stamp_company
+
 
 class ChatwootDocumentSend(Document):
-	pass
+	def validate(self):
+		stamp_company(self)

@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from chat_bridge.accounts import ensure_account_record
 from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url
 from chat_bridge.exceptions import IncompleteConfigurationError
@@ -38,6 +39,8 @@ class ChatwootIntegrationSettings(Document):
 	def on_update(self):
 		on_settings_saved(self)
 		sync_workspace_visibility()
+		if self.account_id:
+			ensure_account_record(self.account_id)  # where the first account's Company is kept
 		before = self.get_doc_before_save()
 		if is_enabled(self.as_dict(), Feature.SYNC) and not (
 			before and is_enabled(before.as_dict(), Feature.SYNC)

@@ -17,7 +17,11 @@ frappe.query_reports["Chatwoot Agent Performance"] = {
 			default: frappe.datetime.get_today(),
 			reqd: 1,
 		},
+		chat_bridge.reports.account_filter(),
 	],
 	formatter: chat_bridge.reports.formatter,
-	onload: chat_bridge.reports.count_charts,
+	onload(report) {
+		chat_bridge.reports.count_charts(report);
+		chat_bridge.reports.load_accounts(report);
+	},
 };

@@ -7,9 +7,10 @@ CSAT over a period: Chatwoot's own figures while API access is on, else the sync
 import frappe
 from frappe import _
 
+from chat_bridge.accounts import account_for_viewer
 from chat_bridge.analytics.performance import FROM_CHATWOOT, agent_performance
 from chat_bridge.features import Feature
-from chat_bridge.settings import get_settings, require_feature
+from chat_bridge.settings import require_feature
 
 
 def execute(filters=None):
@@ -17,7 +18,8 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	if not filters.from_date or not filters.to_date:
 		frappe.throw(_("Choose a period: From Date and To Date."))
-	performance = agent_performance(get_settings().account_id, filters.from_date, filters.to_date)
+	account_id = account_for_viewer(filters.account)
+	performance = agent_performance(account_id, filters.from_date, filters.to_date)
 	data = [
 		{
 			"agent": row.agent,

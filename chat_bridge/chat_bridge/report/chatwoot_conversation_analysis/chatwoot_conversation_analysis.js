@@ -35,7 +35,8 @@ frappe.query_reports["Chatwoot Conversation Analysis"] = {
 			],
 			default: "Day",
 		},
-		// Its choices, the inboxes by name, come when the report loads.
+		chat_bridge.reports.account_filter(),
+		// Its choices, the inboxes by name, come when the report loads, and with each account.
 		{ fieldname: "inbox", label: __("Inbox"), fieldtype: "Select", options: [] },
 		{ fieldname: "team", label: __("Team"), fieldtype: "Data" },
 		{ fieldname: "label", label: __("Label"), fieldtype: "Data" },
@@ -43,12 +44,22 @@ frappe.query_reports["Chatwoot Conversation Analysis"] = {
 	formatter: chat_bridge.reports.formatter,
 	onload(report) {
 		chat_bridge.reports.count_charts(report);
-		frappe
-			.call("chat_bridge.analytics.analysis.inbox_options")
-			.then((r) => {
-				const filter = report.get_filter("inbox");
-				filter.df.options = [{ value: "", label: "" }, ...(r.message || [])];
-				filter.set_options(filter.df.options);
-			});
+		chat_bridge.reports.load_accounts(report).then(() => load_inboxes(report));
+		report.get_filter("account").df.onchange = () => {
+			load_inboxes(report);
+			report.refresh();
+		};
 	},
 };
+
+function load_inboxes(report) {
+	frappe
+		.call("chat_bridge.analytics.analysis.inbox_options", {
+			account: report.get_filter_value("account") || null,
+		})
+		.then((r) => {
+			const filter = report.get_filter("inbox");
+			filter.df.options = [{ value: "", label: "" }, ...(r.message || [])];
+			filter.set_options(filter.df.options);
+		});
+}

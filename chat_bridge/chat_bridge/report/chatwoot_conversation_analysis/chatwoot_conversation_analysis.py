@@ -7,10 +7,11 @@ priority, assignee or hour, or spread over first-response and resolution times."
 import frappe
 from frappe import _
 
+from chat_bridge.accounts import account_for_viewer
 from chat_bridge.analytics.analysis import analyse, inbox_label, inbox_names
 from chat_bridge.analytics.performance import period
 from chat_bridge.features import Feature
-from chat_bridge.settings import get_settings, require_feature
+from chat_bridge.settings import require_feature
 
 
 def label_of(view: str) -> str:
@@ -36,8 +37,9 @@ def execute(filters=None):
 		frappe.throw(_("Choose a period: From Date and To Date."))
 	view = filters.view or "Day"
 	start, end = period(filters.from_date, filters.to_date)
-	result = analyse(get_settings().account_id, start, end, view, filters)
-	names = inbox_names(get_settings().account_id) if view == "Inbox" else {}
+	account_id = account_for_viewer(filters.account)
+	result = analyse(account_id, start, end, view, filters)
+	names = inbox_names(account_id) if view == "Inbox" else {}
 	data = [dict(row, value=shown(view, row["value"], names)) for row in result["rows"]]
 	return columns(view), data, None, chart(view, data), headline(result)
 

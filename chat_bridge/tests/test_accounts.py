@@ -1,0 +1,338 @@
+"""Two Chatwoot accounts on one site, on the mock Chatwoot: each with its own administrator, token,
+webhook secret and inbox, and (with ERPNext) its own Company."""
+
+import json
+
+import frappe
+from frappe.utils import get_url
+
+from chat_bridge.accounts import (
+	ACCOUNT_DOCTYPE,
+	AccountNotConnectedError,
+	connected_accounts,
+	get_account,
+)
+from chat_bridge.analytics.analysis import account_options, inbox_options
+from chat_bridge.card.api import account as card_account
+from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conversation_analysis import (
+	execute as conversation_analysis,
+)
+from chat_bridge.clients import system_client
+from chat_bridge.commands.registration import connect_account, register_site_webhook
+from chat_bridge.doctor import account_checks, status_report
+from chat_bridge.erpnext import has_erpnext
+from chat_bridge.settings import SETTINGS_DOCTYPE
+from chat_bridge.tests.test_webhook import EXAMPLES, WEBHOOK, answer, signed_post
+from chat_bridge.tests.test_with_chatwoot import WithChatwoot
+from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ensure_user
+from chat_bridge.webhook.log import EVENT_DOCTYPE
+from chat_bridge.webhook.processing import process_event
+
+OTHER_ACCOUNT = 2_000_000_004
+OTHER_TOKEN = "brand-b-admin-token"
+SHARED_EMAIL = "pat.both@customers.example.test"
+RESTRICTED_USER = "chat-bridge-brand-a@example.com"
+
+
+def contact_created(account_id: int, contact_id: int, email: str) -> bytes:
+	payload = json.loads((EXAMPLES / "contact_created.json").read_text())
+	payload.update({"account": {"id": account_id, "name": "Brand"}, "id": contact_id, "email": email})
+	payload.update({"identifier": None, "phone_number": None, "custom_attributes": {}})
+	return json.dumps(payload).encode()
+
+
+class TwoAccounts(WithChatwoot):
+	"""The tests' account (the first, in the settings) and brand B, connected as a Chatwoot Account."""
+
+	def setUp(self):
+		super().setUp()
+		self.mock.add_account("Brand B", account_id=OTHER_ACCOUNT)
+		admin = self.mock.add_user("Bea Admin", "bea@brand-b.example", access_token=OTHER_TOKEN)
+		self.mock.add_membership(admin, OTHER_ACCOUNT, "administrator")
+		self.other_inbox = self.mock.add_inbox(
+			{"name": "Brand B site", "channel_type": "Channel::Api", "account_id": OTHER_ACCOUNT}
+		)
+		self.companies = self.make_companies() if has_erpnext() else (None, None)
+		company_before = frappe.db.get_value(ACCOUNT_DOCTYPE, str(ACCOUNT_ID), "company")
+		frappe.db.set_value(ACCOUNT_DOCTYPE, str(ACCOUNT_ID), "company", self.companies[0])
+		self.addCleanup(frappe.db.set_value, ACCOUNT_DOCTYPE, str(ACCOUNT_ID), "company", company_before)
+		self.connect_other_account()
+		self.addCleanup(self.forget_other_account)
+		self.addCleanup(self.delete_events)
+
+	def make_companies(self) -> tuple[str, str]:
+		"""Two Companies, as far as User Permissions read them (ERPNext's accounting is not needed)."""
+		for name, abbr in (("Chat Bridge Brand A", "CBBA"), ("Chat Bridge Brand B", "CBBB")):
+			if not frappe.db.exists("Company", name):
+				company = frappe.get_doc(
+					{
+						"doctype": "Company",
+						"company_name": name,
+						"abbr": abbr,
+						"default_currency": "USD",
+						"country": "United States",
+					}
+				)
+				company.name = name
+				company.db_insert()
+		frappe.db.commit()
+		return ("Chat Bridge Brand A", "Chat Bridge Brand B")
+
+	def connect_other_account(self):
+		frappe.get_doc(
+			{
+				"doctype": ACCOUNT_DOCTYPE,
+				"account_id": OTHER_ACCOUNT,
+				"account_name": "Brand B",
+				"enabled": 1,
+				"api_access_token": OTHER_TOKEN,
+				"company": self.companies[1],
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+
+	def forget_other_account(self):
+		frappe.db.rollback()
+		frappe.delete_doc(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT), ignore_permissions=True, force=True)
+		frappe.db.commit()
+
+	def delete_events(self):
+		frappe.db.delete(EVENT_DOCTYPE, {"creation": (">=", self.started)})
+		frappe.db.commit()
+
+	def register_both(self) -> tuple[dict, dict]:
+		"""Each account's webhook, as `chatwoot register-webhook` makes them, its secret stored."""
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		first = register_site_webhook(get_url(WEBHOOK))
+		other = register_site_webhook(get_url(WEBHOOK), get_account(OTHER_ACCOUNT))
+		return first, other
+
+	def deliver(self, body: bytes, secret: str, path: str = WEBHOOK) -> dict:
+		response = signed_post(body, delivery=frappe.generate_hash(length=20), secret=secret, path=path)
+		return {"code": response.status_code, **answer(response)}
+
+	def process(self, event: str) -> tuple[str, str | None]:
+		frappe.db.commit()  # the request committed the event on its own connection
+		status = process_event(event)
+		return status, frappe.db.get_value(EVENT_DOCTYPE, event, "error")
+
+	def secret_of(self, webhook: dict) -> str:
+		return self.mock.webhooks[webhook["id"]]["secret"]
+
+
+class TestRouting(TwoAccounts):
+	def test_each_account_gets_its_own_webhook_secret_and_client(self):
+		first, other = self.register_both()
+		self.assertEqual(first["url"], get_url(WEBHOOK))
+		self.assertEqual(other["url"], f"{get_url(WEBHOOK)}?account={OTHER_ACCOUNT}")
+		self.assertEqual(self.mock.webhooks[other["id"]]["account_id"], OTHER_ACCOUNT)
+		self.assertEqual(
+			frappe.get_doc(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT)).get_password("webhook_secret"),
+			self.secret_of(other),
+		)
+		self.assertNotEqual(self.secret_of(first), self.secret_of(other))
+		self.assertEqual(system_client(account_id=OTHER_ACCOUNT).get_account()["name"], "Brand B")
+		self.assertEqual([a.account_id for a in connected_accounts()], [ACCOUNT_ID, OTHER_ACCOUNT])
+		with self.assertRaises(AccountNotConnectedError):
+			system_client(account_id=OTHER_ACCOUNT + 1)
+		self.assertEqual(card_account(str(OTHER_ACCOUNT)), OTHER_ACCOUNT)  # its Dashboard App's card
+		self.assertEqual(card_account(None), ACCOUNT_ID)
+		with self.assertRaises(AccountNotConnectedError):
+			card_account(OTHER_ACCOUNT + 1)
+
+	def test_a_delivery_reaches_its_account_and_a_borrowed_secret_is_refused(self):
+		first, other = self.register_both()
+		to_other = f"{WEBHOOK}?account={OTHER_ACCOUNT}"
+		body = contact_created(OTHER_ACCOUNT, 501, "only.b@customers.example.test")
+
+		signed_by_first = self.deliver(body, self.secret_of(first), to_other)
+		self.assertEqual(signed_by_first["code"], 401, signed_by_first)
+		claims_other = self.deliver(body, self.secret_of(first))  # the first account's own URL
+		self.assertEqual(claims_other["code"], 401, claims_other)
+		self.assertIn(
+			f"signed for Chatwoot account {ACCOUNT_ID} but is about account", claims_other["message"]
+		)
+		self.assertEqual(frappe.db.count(EVENT_DOCTYPE, {"creation": (">=", self.started)}), 0)
+
+		accepted = self.deliver(body, self.secret_of(other), to_other)
+		self.assertEqual((accepted["code"], accepted["status"]), (200, "queued"), accepted)
+		self.assertEqual(self.process(accepted["message"]), ("Processed", None))
+		mapping = frappe.get_all(
+			"Chatwoot Contact Mapping",
+			filters={"chatwoot_contact_id": 501},
+			fields=["account_id", "company"],
+		)
+		self.assertEqual(mapping, [{"account_id": OTHER_ACCOUNT, "company": self.companies[1]}])
+		self.assertEqual(
+			frappe.db.get_value(EVENT_DOCTYPE, accepted["message"], "company"), self.companies[1]
+		)
+
+	def test_an_account_switched_off_is_not_synced(self):
+		_first, other = self.register_both()
+		frappe.db.set_value(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT), "enabled", 0)
+		frappe.db.commit()
+		accepted = self.deliver(
+			contact_created(OTHER_ACCOUNT, 502, "off.b@customers.example.test"),
+			self.secret_of(other),
+			f"{WEBHOOK}?account={OTHER_ACCOUNT}",
+		)
+		self.assertEqual(self.process(accepted["message"])[0], "Ignored")
+		self.assertFalse(frappe.db.exists("Chatwoot Contact Mapping", {"chatwoot_contact_id": 502}))
+		self.assertEqual([a.account_id for a in connected_accounts()], [ACCOUNT_ID])
+
+	def test_the_same_email_in_both_accounts_is_one_contact_with_two_mappings(self):
+		first, other = self.register_both()
+		for account_id, contact_id, webhook, path in (
+			(ACCOUNT_ID, 601, first, WEBHOOK),
+			(OTHER_ACCOUNT, 602, other, f"{WEBHOOK}?account={OTHER_ACCOUNT}"),
+		):
+			accepted = self.deliver(
+				contact_created(account_id, contact_id, SHARED_EMAIL), self.secret_of(webhook), path
+			)
+			self.assertEqual(self.process(accepted["message"]), ("Processed", None))
+		mappings = frappe.get_all(
+			"Chatwoot Contact Mapping",
+			filters={"chatwoot_contact_id": ("in", (601, 602))},
+			fields=["account_id", "contact"],
+			order_by="chatwoot_contact_id asc",
+		)
+		self.assertEqual([m.account_id for m in mappings], [ACCOUNT_ID, OTHER_ACCOUNT])
+		self.assertEqual(len({m.contact for m in mappings}), 1)
+
+
+class TestCommands(TwoAccounts):
+	def test_doctor_and_status_speak_of_each_account(self):
+		self.register_both()
+		checks = account_checks(get_account(OTHER_ACCOUNT))
+		for name in ("token", "account", "webhook", "secret"):
+			self.assertTrue(checks[name].ok, checks[name].line())
+		self.assertIn(str(OTHER_ACCOUNT), checks["account"].line())
+		report = status_report()
+		self.assertEqual([a["account_id"] for a in report["accounts"]], [ACCOUNT_ID, OTHER_ACCOUNT])
+		self.assertTrue(report["accounts"][1]["webhook_url"].endswith(f"?account={OTHER_ACCOUNT}"))
+
+	def test_add_account_keeps_nothing_when_the_token_does_not_open_the_account(self):
+		third = self.mock.add_account("Brand C")["id"]
+		self.addCleanup(frappe.db.delete, ACCOUNT_DOCTYPE, {"account_id": third})
+		refused = connect_account(third, "admin-token")  # the first account's administrator only
+		self.assertFalse(all(check.ok for check in refused))
+		self.assertFalse(frappe.db.exists(ACCOUNT_DOCTYPE, str(third)))
+		user = self.mock.add_user("Cy Admin", "cy@brand-c.example", access_token="brand-c-token")
+		self.mock.add_membership(user, third, "administrator")
+		self.assertTrue(all(check.ok for check in connect_account(third, "brand-c-token")))
+		self.assertEqual(get_account(third).token, "brand-c-token")
+
+
+class TestAccountCreated(TwoAccounts):
+	def test_account_created_twice_makes_one_record_and_tells_once(self):
+		from chat_bridge.webhook.handlers import dispatch
+
+		payload = {"event": "account_created", "id": 2_000_000_009, "name": "Chat Bridge Brand D"}
+		self.addCleanup(frappe.db.delete, ACCOUNT_DOCTYPE, {"account_id": payload["id"]})
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, create_companies=1)
+		if has_erpnext():  # a new Company takes the default one's currency and country
+			default = frappe.db.get_single_value("Global Defaults", "default_company")
+			frappe.db.set_single_value("Global Defaults", "default_company", self.companies[0])
+			self.addCleanup(frappe.db.set_single_value, "Global Defaults", "default_company", default)
+		before = frappe.db.count("Notification Log", {"document_type": ACCOUNT_DOCTYPE})
+		dispatch("account_created", payload)
+		dispatch("account_created", payload)
+		record = frappe.get_doc(ACCOUNT_DOCTYPE, str(payload["id"]))
+		self.assertEqual(record.enabled, 0)  # not connected until it has a token
+		self.assertNotIn(payload["id"], [a.account_id for a in connected_accounts()])
+		if has_erpnext():
+			self.assertEqual(frappe.db.get_value("Company", record.company, "company_name"), payload["name"])
+		users = frappe.db.count("Has Role", {"role": "System Manager", "parenttype": "User"}) - 1
+		self.assertEqual(
+			frappe.db.count("Notification Log", {"document_type": ACCOUNT_DOCTYPE}) - before, users
+		)
+
+
+class TestUpgrade(TwoAccounts):
+	def test_the_patch_makes_the_first_account_and_changes_nothing_the_site_does(self):
+		from chat_bridge.patches import make_first_chatwoot_account
+
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		system_client().create_contact(name="Before", email="before.upgrade@customers.example.test")
+		from chat_bridge.pull.backfill import backfill
+
+		backfill(system_client(), conversations=False, messages=False)
+		# A site as it was before accounts were records: none for the first, no Company anywhere.
+		frappe.db.delete(ACCOUNT_DOCTYPE, {"account_id": ACCOUNT_ID})
+		frappe.db.set_value(
+			"Chatwoot Contact Mapping", {"account_id": ACCOUNT_ID}, "company", None, update_modified=False
+		)
+		frappe.db.delete("__Auth", {"doctype": ACCOUNT_DOCTYPE, "name": str(OTHER_ACCOUNT)})
+		settings_before = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
+		mapped_before = frappe.db.count("Chatwoot Contact Mapping", {"account_id": ACCOUNT_ID})
+
+		make_first_chatwoot_account.execute()
+		frappe.db.commit()
+
+		record = frappe.get_doc(ACCOUNT_DOCTYPE, str(ACCOUNT_ID))
+		self.assertEqual(record.enabled, 1)
+		if record.company:  # the site's Company, with ERPNext
+			company_of_mappings = {"account_id": ACCOUNT_ID, "company": record.company}
+			self.assertEqual(frappe.db.count("Chatwoot Contact Mapping", company_of_mappings), mapped_before)
+		self.assertEqual(frappe.db.get_singles_dict(SETTINGS_DOCTYPE), settings_before)
+		client = system_client()
+		self.assertEqual((client.base_url, client.account_id), (self.mock.url, ACCOUNT_ID))
+		self.assertEqual(client.get_account()["id"], ACCOUNT_ID)
+		# An account Chatwoot announced earlier, with no token, is not taken for a connected one.
+		self.assertEqual([a.account_id for a in connected_accounts()], [ACCOUNT_ID])
+
+
+class TestCompanyPermissions(TwoAccounts):
+	"""A user kept to Brand A's Company by a User Permission sees nothing of Brand B."""
+
+	def setUp(self):
+		super().setUp()
+		if not has_erpnext():
+			self.skipTest("Companies need ERPNext")
+		ensure_user(RESTRICTED_USER, ("Chatwoot Agent", "Support Analytics", "System Manager"))
+		frappe.get_doc(
+			{
+				"doctype": "User Permission",
+				"user": RESTRICTED_USER,
+				"allow": "Company",
+				"for_value": self.companies[0],
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		self.addCleanup(self.forget_permission)
+
+	def forget_permission(self):
+		frappe.set_user("Administrator")
+		frappe.db.delete("User Permission", {"user": RESTRICTED_USER})
+		frappe.db.commit()
+
+	def test_records_of_the_other_company_are_out_of_sight(self):
+		first, other = self.register_both()
+		for account_id, contact_id, webhook, path in (
+			(ACCOUNT_ID, 701, first, WEBHOOK),
+			(OTHER_ACCOUNT, 702, other, f"{WEBHOOK}?account={OTHER_ACCOUNT}"),
+		):
+			body = contact_created(account_id, contact_id, f"c{contact_id}@customers.example.test")
+			accepted = self.deliver(body, self.secret_of(webhook), path)
+			self.assertEqual(self.process(accepted["message"]), ("Processed", None))
+		other_mapping = frappe.db.get_value("Chatwoot Contact Mapping", {"chatwoot_contact_id": 702})
+		other_event = frappe.db.get_value(EVENT_DOCTYPE, {"account_id": OTHER_ACCOUNT})
+		frappe.set_user(RESTRICTED_USER)
+		for doctype in ("Chatwoot Contact Mapping", "Chatwoot Webhook Event"):
+			seen = frappe.get_list(doctype, filters={"creation": (">=", self.started)}, fields=["company"])
+			self.assertTrue(seen, doctype)
+			self.assertEqual({row.company for row in seen}, {self.companies[0]}, doctype)
+		self.assertFalse(frappe.has_permission("Chatwoot Contact Mapping", "read", other_mapping))
+		self.assertFalse(frappe.has_permission(EVENT_DOCTYPE, "read", other_event))
+		# The reports offer only brand A's account, and refuse brand B's when asked by id.
+		self.assertEqual([o["value"] for o in account_options()], [str(ACCOUNT_ID)])
+		with self.assertRaises(frappe.PermissionError):
+			conversation_analysis(
+				{"from_date": "2026-01-01", "to_date": "2026-12-31", "account": OTHER_ACCOUNT}
+			)
+		with self.assertRaises(frappe.PermissionError):
+			inbox_options(OTHER_ACCOUNT)
+		# The card framed in brand B's Chatwoot refuses them; in their own account's it opens.
+		self.assertEqual(card_account(ACCOUNT_ID), ACCOUNT_ID)
+		with self.assertRaises(frappe.PermissionError):
+			card_account(OTHER_ACCOUNT)
