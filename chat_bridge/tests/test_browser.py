@@ -22,6 +22,7 @@ from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.https_front import HttpsFront
+from chat_bridge.tests.test_accounts import OTHER_ACCOUNT, TwoAccounts
 from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_documents import DocumentsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
@@ -650,3 +651,45 @@ class TestDocumentsInABrowser(InABrowser, DocumentsTestCase):
 		while len(self.messages_with_the_pdf()) < count and time.monotonic() < deadline:
 			time.sleep(0.2)
 		self.assertEqual(len(self.messages_with_the_pdf()), count)
+
+
+class TestTwoAccountsInABrowser(InABrowser, TwoAccounts):
+	"""A site with two Chatwoot accounts at the dashboard stage: the reports speak of each account,
+	and a reader kept to one Company is offered only its account."""
+
+	REPORT = "Chatwoot Conversation Analysis"
+
+	def account_choices(self, page) -> list[str]:
+		page.goto(f"{SITE_URL}/app/query-report/{self.REPORT}", wait_until="networkidle")
+		page.wait_for_function(
+			"""document.querySelectorAll('select[data-fieldname="account"] option').length > 0""",
+			timeout=20_000,
+		)
+		page.wait_for_timeout(1500)  # the report's first run
+		return page.locator('select[data-fieldname="account"] option').all_inner_texts()
+
+	def test_the_reports_offer_each_account_and_only_the_permitted_ones(self):
+		self.configure(
+			enabled=1, enable_dashboard=1, chatwoot_url=self.mock.url, api_access_token="admin-token"
+		)
+		page = self.signed_in_as(ensure_user(SYSTEM_MANAGER, ("System Manager",)))
+		choices = self.account_choices(page)
+		self.assertEqual(len(choices), 2, choices)
+		self.assertIn(f"Brand B ({OTHER_ACCOUNT})", choices[1])
+		self.assertTrue(page.locator('.frappe-control[data-fieldname="account"]').is_visible())
+		shown = page.locator('select[data-fieldname="account"]').evaluate("s => s.selectedOptions[0].text")
+		self.assertIn(str(ACCOUNT_ID), shown)  # the first account, said so
+		self.screenshot(page, "report-with-two-accounts")
+		if not has_erpnext():
+			return
+		reader = ensure_user("brand-a.lead@example.test", ("Support Analytics",))
+		frappe.get_doc(
+			{"doctype": "User Permission", "user": reader, "allow": "Company", "for_value": self.companies[0]}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		self.addCleanup(frappe.db.commit)
+		self.addCleanup(frappe.db.delete, "User Permission", {"user": reader})
+		page = self.signed_in_as(reader)
+		self.assertEqual(len(self.account_choices(page)), 1)
+		self.assertFalse(page.locator('.frappe-control[data-fieldname="account"]').is_visible())
+		self.screenshot(page, "report-for-a-brand-a-reader")

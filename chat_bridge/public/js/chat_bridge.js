@@ -99,8 +99,8 @@ chat_bridge.reports.load_accounts = (report) =>
 		const accounts = r.message || [];
 		filter.df.options = accounts;
 		filter.set_options(accounts);
-		if (accounts.length && !filter.get_value()) filter.set_input(accounts[0].value);
 		filter.toggle(accounts.length > 1);
+		if (accounts.length && !filter.get_value()) return filter.set_value(accounts[0].value);
 	});
 
 // A chat message whose sender has no e-mail (a customer reached on WhatsApp, an agent without an
