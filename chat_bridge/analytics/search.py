@@ -86,19 +86,23 @@ def synced_matches(text: str, account_ids: list[int]) -> list[dict]:
 	return hits
 
 
+# What a hit needs of a conversation's mapping.
+HIT_FIELDS = [
+	"name",
+	"account_id",
+	"chatwoot_conversation_id",
+	"contact",
+	"reference_doctype",
+	"reference_name",
+]
+
+
 def mappings_of(messages: list, account_ids: list[int]) -> dict[tuple[str, str], frappe._dict]:
 	"""The conversation mappings of the accounts that the messages are filed under (directly, or
 	through their Issue)."""
 	direct = [m.reference_name for m in messages if m.reference_doctype == MAPPING_DOCTYPE]
 	issues = [m.reference_name for m in messages if m.reference_doctype == "Issue"]
-	fields = [
-		"name",
-		"account_id",
-		"chatwoot_conversation_id",
-		"contact",
-		"reference_doctype",
-		"reference_name",
-	]
+	fields = HIT_FIELDS
 	accounts = ("in", account_ids or [0])
 	found = {}
 	for row in frappe.get_all(
@@ -132,14 +136,7 @@ def chatwoot_matches(text: str, accounts: dict) -> list[dict]:
 		for row in frappe.get_all(
 			MAPPING_DOCTYPE,
 			filters={"account_id": client.account_id, "chatwoot_conversation_id": ("in", list(ids) or [0])},
-			fields=[
-				"name",
-				"account_id",
-				"chatwoot_conversation_id",
-				"contact",
-				"reference_doctype",
-				"reference_name",
-			],
+			fields=HIT_FIELDS,
 		)
 	}
 	return [
