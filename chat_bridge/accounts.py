@@ -70,11 +70,9 @@ def get_account(account_id: int | None = None) -> Account:
 			_("Set the Chatwoot URL and Account ID in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	record = frappe.db.get_value(
-		ACCOUNT_DOCTYPE, str(account_id), ["enabled", "chatwoot_url", "company"], as_dict=True
-	)
+	record = frappe.db.get_value(ACCOUNT_DOCTYPE, str(account_id), ["chatwoot_url"], as_dict=True)
 	if account_id == first:
-		return Account(account_id, get_settings().chatwoot_url, record.company if record else None, True)
+		return Account(account_id, get_settings().chatwoot_url, company_of(account_id), True)
 	if not record or not others_connected(account_id):
 		frappe.throw(
 			_("Chatwoot account {0} is not connected to this site: connect it in Chatwoot Account.").format(
@@ -82,7 +80,9 @@ def get_account(account_id: int | None = None) -> Account:
 			),
 			AccountNotConnectedError,
 		)
-	return Account(account_id, record.chatwoot_url or get_settings().chatwoot_url, record.company, False)
+	return Account(
+		account_id, record.chatwoot_url or get_settings().chatwoot_url, company_of(account_id), False
+	)
 
 
 def connected_accounts() -> list[Account]:
@@ -113,10 +113,11 @@ def is_connected(account_id: int | None) -> bool:
 
 
 def company_of(account_id: int | None) -> str | None:
-	"""The Company the account works for; None without ERPNext or when none is set."""
-	if not account_id:
+	"""The Company the account works for; None without ERPNext (whose install adds the field,
+	chat_bridge.install.COMPANY_FIELDS) or when none is set."""
+	if not account_id or not has_erpnext():
 		return None
-	return frappe.db.get_value(ACCOUNT_DOCTYPE, str(account_id), "company", cache=True)
+	return frappe.db.get_value(ACCOUNT_DOCTYPE, str(account_id), "company")
 
 
 def may_see_account(account_id: int, user: str | None = None) -> bool:
@@ -207,7 +208,7 @@ def ensure_account_record(account_id: int) -> str | None:
 		frappe.get_doc(
 			{"doctype": ACCOUNT_DOCTYPE, "account_id": account_id, "company": site_company(), "enabled": 1}
 		).insert(ignore_permissions=True)
-	return frappe.db.get_value(ACCOUNT_DOCTYPE, str(account_id), "company")
+	return company_of(account_id)
 
 
 def site_company() -> str | None:
@@ -224,5 +225,5 @@ def site_company() -> str | None:
 def stamp_company(doc) -> None:
 	"""A record made for an account carries the account's Company (for User Permissions), never
 	the user's default Company that a new document is given."""
-	if doc.get("account_id"):
+	if doc.get("account_id") and doc.meta.has_field("company"):
 		doc.company = company_of(doc.account_id)

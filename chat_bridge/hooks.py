@@ -32,6 +32,7 @@ website_redirects = [{"source": "/chatwoot-dashboard", "target": "/app/chatwoot-
 
 after_install = "chat_bridge.install.after_install"
 after_migrate = "chat_bridge.install.after_migrate"
+after_app_install = "chat_bridge.install.after_app_install"
 before_uninstall = "chat_bridge.install.before_uninstall"
 after_uninstall = "chat_bridge.install.after_uninstall"
 

@@ -3,6 +3,8 @@
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
+from chat_bridge.accounts import ACCOUNT_DOCTYPE, COMPANY_DOCTYPES
+from chat_bridge.erpnext import has_erpnext
 from chat_bridge.permissions import AGENT_ROLE, ANALYTICS_ROLE
 from chat_bridge.settings import sync_workspace_visibility
 from chat_bridge.settings_cache import clear_flags_cache
@@ -27,6 +29,31 @@ CUSTOM_FIELDS = {
 			"module": MODULE,
 		}
 	]
+}
+# Each account's Company, on the account and on what is made for it, for User Permissions on
+# Company. Only where ERPNext is: a Link to a DocType the site does not have breaks the form.
+COMPANY_FIELD = {
+	"fieldname": "company",
+	"label": "Company",
+	"fieldtype": "Link",
+	"options": "Company",
+	"read_only": 1,
+	"in_standard_filter": 1,
+	"insert_after": "account_id",
+	"description": "The Company of the Chatwoot account (Chatwoot Account): a user restricted to a Company sees only its records.",
+	"module": MODULE,
+}
+COMPANY_FIELDS = {
+	ACCOUNT_DOCTYPE: [
+		{
+			**COMPANY_FIELD,
+			"read_only": 0,
+			"in_list_view": 1,
+			"insert_after": "account_column",
+			"description": "The ERPNext company this Chatwoot account serves.",
+		}
+	],
+	**{doctype: [COMPANY_FIELD] for doctype in COMPANY_DOCTYPES},
 }
 # The support reports count each agent's chat messages over a period among every Communication of
 # the site: by medium, direction and date, carrying which agent sent them, so that the count reads
@@ -62,8 +89,15 @@ def after_migrate():
 	add_indexes()
 
 
+def after_app_install(app_name: str):
+	if app_name == "erpnext":  # installed after this app: the accounts' Companies exist now
+		add_custom_fields()
+
+
 def add_custom_fields():
 	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
+	if has_erpnext():
+		create_custom_fields(COMPANY_FIELDS, ignore_validate=True)
 
 
 def ensure_roles():

@@ -23,11 +23,11 @@ def upsert_account(account: AccountView) -> str:
 		record = frappe.new_doc(ACCOUNT_DOCTYPE)
 		record.account_id = account.id
 		record.created_via = "Installation Event"
-		record.company = None  # not the user's default Company, which a new document is given
 	else:
 		record = frappe.get_doc(ACCOUNT_DOCTYPE, account.id)
 	record.account_name = account.name or record.account_name
-	if not record.company:
+	if has_erpnext() and (new or not record.company):
+		# A new document is given the user's default Company: not this account's.
 		record.company = matching_company(account.name) or (
 			make_company(account.name) if new and get_settings().create_companies else None
 		)

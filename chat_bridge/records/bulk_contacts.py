@@ -227,14 +227,10 @@ def insert_mappings(contacts: Sequence[ContactView], names: list[str], account_i
 	for contact, name in zip(contacts, names, strict=True):
 		mapping = frappe.new_doc(MAPPING_DOCTYPE)
 		mapping.update(
-			{
-				"account_id": account_id,
-				"company": company,
-				"chatwoot_contact_id": contact.id,
-				"contact": name,
-				"last_synced": now,
-			}
+			{"account_id": account_id, "chatwoot_contact_id": contact.id, "contact": name, "last_synced": now}
 		)
+		if company:
+			mapping.company = company
 		mapping.name = frappe.generate_hash(length=10)
 		mappings.append(mapping)
 	insert_rows(MAPPING_DOCTYPE, mappings)

@@ -189,7 +189,7 @@ def process_locked(event_name: str, statuses: tuple[str, ...]) -> str | None:
 	try:
 		# Inside the try: an event that cannot be read must end Failed, not stop the queue behind it.
 		event = frappe.db.get_value(
-			EVENT_DOCTYPE, event_name, ["event", "payload", "account_id", "company"], as_dict=True
+			EVENT_DOCTYPE, event_name, ["event", "payload", "account_id"], as_dict=True
 		)
 		payload = json.loads(event.payload or "{}")
 		stamp_event_company(event_name, event)
@@ -216,7 +216,7 @@ def process_locked(event_name: str, statuses: tuple[str, ...]) -> str | None:
 def stamp_event_company(event_name: str, event) -> None:
 	"""The intake records a delivery without reading the database; its account's Company is added
 	here, for User Permissions."""
-	company = not event.company and company_of(event.account_id)
+	company = company_of(event.account_id)
 	if company:
 		frappe.db.set_value(EVENT_DOCTYPE, event_name, "company", company, update_modified=False)
 
