@@ -205,9 +205,11 @@ def ensure_account_record(account_id: int) -> str | None:
 	"""Give the first account its Chatwoot Account record (with the site's Company) when it has
 	none; the Company of its record."""
 	if not frappe.db.exists(ACCOUNT_DOCTYPE, str(account_id)):
-		frappe.get_doc(
+		record = frappe.get_doc(
 			{"doctype": ACCOUNT_DOCTYPE, "account_id": account_id, "company": site_company(), "enabled": 1}
-		).insert(ignore_permissions=True)
+		)
+		record.flags.first_account = True  # connected by the settings, which are being saved
+		record.insert(ignore_permissions=True)
 	return company_of(account_id)
 
 

@@ -15,7 +15,7 @@ from frappe.query_builder.functions import Avg, Count, Max
 from frappe.utils import cint, now_datetime
 
 from chat_bridge import arguments
-from chat_bridge.accounts import Account, get_account, visible_accounts
+from chat_bridge.accounts import Account, company_of, get_account, visible_accounts
 from chat_bridge.analytics.search import search_conversations as search_said
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
@@ -369,11 +369,8 @@ def last_line(text: str | None) -> str:
 def get_chatwoot_account(account_id: int) -> dict:
 	"""Whether a Chatwoot account is known to this site, and the ERPNext Company it belongs to."""
 	record = frappe.db.get_value(
-		"Chatwoot Account",
-		cint(account_id),
-		["account_id", "account_name", "company", "created_via"],
-		as_dict=True,
+		"Chatwoot Account", cint(account_id), ["account_id", "account_name", "created_via"], as_dict=True
 	)
 	if not record:
 		return {"exists": False, "account_id": cint(account_id)}
-	return {"exists": True, **record}
+	return {"exists": True, **record, "company": company_of(record.account_id)}

@@ -14,7 +14,8 @@ from chat_bridge.settings_cache import clear_flags_cache
 
 class ChatwootAccount(Document):
 	def validate(self):
-		if self.enabled and not self.api_access_token and self.account_id != first_account_id():
+		first = self.flags.first_account or self.account_id == first_account_id()
+		if self.enabled and not self.api_access_token and not first:
 			frappe.throw(
 				_("Give Chatwoot account {0} an administrator's API Access Token to connect it.").format(
 					self.account_id
