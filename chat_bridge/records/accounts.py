@@ -11,6 +11,8 @@ from chat_bridge.chatwoot.events import AccountView
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.settings import get_settings
 
+COMPANY_ERROR_TITLE = "Chatwoot account: Company not made"
+
 
 def upsert_account(account: AccountView) -> str:
 	"""Create or update the Chatwoot Account for `account.id`; the same event twice changes nothing.
@@ -60,11 +62,23 @@ def matching_company(name: str | None) -> str | None:
 
 def make_company(name: str | None) -> str | None:
 	"""A Company named `name`, in the default Company's currency and country; None when there is
-	no default Company to take them from."""
+	no default Company to take them from, or when ERPNext refuses to make it (on a site whose setup
+	was never completed, it lacks the fixtures a Company's warehouses need): the account is recorded
+	all the same, the refusal goes to the Error Log, and the Company is left to a System Manager."""
 	template = site_company() if name else None
 	if not template:
 		return None
 	currency, country = frappe.db.get_value("Company", template, ["default_currency", "country"])
+	frappe.db.savepoint("chat_bridge_company")
+	try:
+		return insert_company(name, currency, country)
+	except frappe.ValidationError:
+		frappe.db.rollback(save_point="chat_bridge_company")
+		frappe.log_error(title=COMPANY_ERROR_TITLE, message=f"Company {name}")
+		return None
+
+
+def insert_company(name: str, currency: str, country: str) -> str:
 	company = frappe.get_doc(
 		{
 			"doctype": "Company",
