@@ -21,6 +21,7 @@ from frappe.utils import cint
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.settings import FlagsRead, get_secret, get_settings
+from chat_bridge.settings_cache import get_secrets_of
 
 ACCOUNT_DOCTYPE = "Chatwoot Account"
 ACCOUNT_PARAMETER = "account"  # in the webhook URL of every account but the first
@@ -163,12 +164,13 @@ def account_label(account: Account) -> str:
 def webhook_secret(account_id: int | None, read: FlagsRead) -> str | None:
 	"""The secret deliveries for `account_id` are signed with (the first account's when None).
 
-	Asked by the intake before anything is trusted: it reads only what this process keeps, and the
-	first account's id from the flags this delivery was gated by.
+	Asked by the intake before anything is trusted: it reads only what this process keeps (every
+	account's secret, read at once, so a URL naming an unknown account costs no database read), and
+	the first account's id from the flags this delivery was gated by.
 	"""
 	if account_id is None or account_id == read.flags.get("account_id"):
 		return get_secret("webhook_secret", read)
-	return get_secret("webhook_secret", read, doctype=ACCOUNT_DOCTYPE, name=str(account_id))
+	return get_secrets_of(ACCOUNT_DOCTYPE, "webhook_secret", read).get(str(account_id))
 
 
 def registered_values(account: Account) -> frappe._dict:

@@ -36,7 +36,8 @@ SETTINGS_DOCTYPE = "Chatwoot Integration Settings"
 FLAG_FIELDS = (*FLAG_LABELS, "allow_unsigned_webhooks", "account_id")
 FLAGS_TTL = 1  # seconds: the bound for values written behind Frappe's back
 SECRET_TTL = 60  # seconds
-_secrets: dict[tuple[str, str, str, str], tuple[bytes, float, str | None]] = {}
+# (site, doctype, name or "*" for all of them, fieldname) → (generation, until, what was read)
+_secrets: dict[tuple[str, str, str, str], tuple[bytes, float, object]] = {}
 _FLAGS_KEY = "chat_bridge:flags"
 _GENERATION_KEY = "chat_bridge:flags_generation"
 # Set the flags only if no save has bumped the generation since the filler read it.
@@ -204,6 +205,34 @@ def get_secret(
 	value = read_committed_secret(fieldname, doctype, name)
 	_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
 	return value
+
+
+def get_secrets_of(doctype: str, fieldname: str, read: FlagsRead | None = None) -> dict[str, str]:
+	"""A Password field of every document of `doctype`, decrypted, by document name; kept as
+	get_secret keeps one, and read all at once, so that asking about a name no document has (a
+	webhook URL naming an account that is not there) costs no database read."""
+	generation = read.generation if read else _current_generation()
+	if generation is None:
+		return _read_secrets_of(frappe.db, doctype, fieldname)
+	key = (frappe.local.site, doctype, "*", fieldname)
+	kept = _secrets.get(key)
+	if kept and kept[0] == generation and kept[1] > time.monotonic():
+		return kept[2]
+	with committed_reader() as db:
+		value = _read_secrets_of(db, doctype, fieldname)
+	_secrets[key] = (generation, time.monotonic() + SECRET_TTL, value)
+	return value
+
+
+def _read_secrets_of(db, doctype: str, fieldname: str) -> dict[str, str]:
+	rows = db.sql(
+		"""select name, password from `__Auth`
+		where doctype = %s and fieldname = %s and encrypted = 1""",
+		(doctype, fieldname),
+	)
+	return {
+		name: decrypt(password, key=f"{doctype}.{name}.{fieldname}") for name, password in rows if password
+	}
 
 
 def _current_generation() -> bytes | None:

@@ -163,6 +163,10 @@ class TestRouting(TwoAccounts):
 		self.assertIn(
 			f"signed for Chatwoot account {ACCOUNT_ID} but is about account", claims_other["message"]
 		)
+		unknown = self.deliver(body, self.secret_of(other), f"{WEBHOOK}?account={OTHER_ACCOUNT + 1}")
+		self.assertEqual(unknown["code"], 401, unknown)  # no account there, so no secret to match
+		bad = self.deliver(body, self.secret_of(other), f"{WEBHOOK}?account=brand-b")
+		self.assertEqual(bad["code"], 400, bad)
 		self.assertEqual(frappe.db.count(EVENT_DOCTYPE, {"creation": (">=", self.started)}), 0)
 
 		accepted = self.deliver(body, self.secret_of(other), to_other)
