@@ -15,6 +15,8 @@ from chat_bridge.widget.placement import (
 	EVERY_PAGE,
 	LISTED_ROUTES,
 	PORTAL_PAGES,
+	account_of_customer,
+	account_of_route,
 	normalize_route,
 	parse_routes,
 	sdk_settings,
@@ -167,3 +169,29 @@ def test_set_user_attributes_leave_out_what_is_unknown():
 		"company_name": "Doe Trading",
 		"custom_attributes": {"erpnext_contact": "Jane Doe", "erpnext_customer": "CUST-0001"},
 	}
+
+
+BRAND_ROUTES = {3: ("shop",), 4: ("shop/brand-b", "brand-b"), 5: ("",)}
+
+
+@pytest.mark.parametrize(
+	("route", "account"),
+	[
+		("/shop/cart", 3),
+		("/shop/brand-b/cart", 4),  # the narrower route wins
+		("/brand-b?ref=ad", 4),
+		("/", 5),  # the home page is listed by its empty route
+		("/shopping", None),
+		("/about", None),
+	],
+)
+def test_the_page_is_the_account_whose_routes_hold_it(route, account):
+	assert account_of_route(route, BRAND_ROUTES) == account
+
+
+def test_a_customer_of_one_accounts_company_gets_that_account():
+	accounts = {"Brand A": 3, "Brand B": 4}
+	assert account_of_customer(["Brand B", "Holding"], accounts) == 4
+	assert account_of_customer(["Brand A", "Brand B"], accounts) is None  # the page decides
+	assert account_of_customer([], accounts) is None
+	assert account_of_customer(["Holding"], accounts) is None

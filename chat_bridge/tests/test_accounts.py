@@ -24,10 +24,12 @@ from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.accounts import COMPANY_ERROR_TITLE
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.test_webhook import EXAMPLES, WEBHOOK, answer, signed_post
+from chat_bridge.tests.test_widget import WidgetTestCase
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
 from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ensure_user
 from chat_bridge.webhook.log import EVENT_DOCTYPE
 from chat_bridge.webhook.processing import process_event
+from chat_bridge.website import CONFIG_ELEMENT
 
 OTHER_ACCOUNT = 2_000_000_004
 OTHER_TOKEN = "brand-b-admin-token"
@@ -214,6 +216,88 @@ class TestRouting(TwoAccounts):
 		)
 		self.assertEqual([m.account_id for m in mappings], [ACCOUNT_ID, OTHER_ACCOUNT])
 		self.assertEqual(len({m.contact for m in mappings}), 1)
+
+
+class TestWidgetPerAccount(TwoAccounts, WidgetTestCase):
+	"""Brand B's website inbox beside the first account's (the mock's inbox 7): which one a page
+	shows, and which one a signed-in customer is identified for."""
+
+	def setUp(self):
+		super().setUp()
+		self.brand_b = self.mock.add_inbox(
+			{"name": "Brand B website", "channel_type": "Channel::WebWidget", "account_id": OTHER_ACCOUNT}
+		)
+		record = frappe.get_doc(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT))
+		record.update(
+			{
+				"widget_website_token": self.brand_b["website_token"],
+				"widget_hmac_token": self.brand_b["hmac_token"],
+				"widget_routes": "/contact",
+			}
+		)
+		record.save(ignore_permissions=True)
+		frappe.db.commit()
+
+	def shown_token(self, path: str) -> str:
+		html = self.page(path)
+		config = html[html.index(f'id="{CONFIG_ELEMENT}">') + len(f'id="{CONFIG_ELEMENT}">') :]
+		return json.loads(config.split("</script>")[0])["website_token"]
+
+	def test_a_page_under_an_accounts_routes_shows_its_inbox(self):
+		self.assertEqual(self.shown_token("/contact"), self.brand_b["website_token"])
+		self.assertEqual(self.shown_token("/login"), "widget-token")
+		record = frappe.get_doc(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT))
+		record.enabled = 0
+		record.save(ignore_permissions=True)
+		frappe.db.commit()
+		self.assertEqual(self.shown_token("/contact"), "widget-token")  # a switched-off account has none
+
+	def test_the_identity_on_an_accounts_page_is_good_for_its_inbox_only(self):
+		given = self.identity_as(self.user, OTHER_ACCOUNT)
+		self.assertNotIn("inbox", given)
+		b_token = self.brand_b["website_token"]
+		self.assertEqual(
+			self.chatwoot_accepts(given["identifier"], given["attributes"], b_token).status_code, 200
+		)
+		self.assertEqual(self.chatwoot_accepts(given["identifier"], given["attributes"]).status_code, 401)
+		first = self.identity_as(self.user)
+		self.assertEqual(self.chatwoot_accepts(first["identifier"], first["attributes"]).status_code, 200)
+
+	def test_a_customer_of_brand_b_gets_its_inbox_on_every_page(self):
+		if not has_erpnext():
+			self.skipTest("Customers and Companies are ERPNext's")
+		customer = frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": "Brand B Buyer",
+				"companies": [{"company": self.companies[1]}],
+			}
+		).insert(ignore_permissions=True)
+		contact = frappe.get_doc("Contact", self.contact)
+		contact.append("links", {"link_doctype": "Customer", "link_name": customer.name})
+		contact.save(ignore_permissions=True)
+		frappe.db.commit()
+		self.addCleanup(self.remove_customer, customer.name)
+		given = self.identity_as(self.user)  # asked by a page of the first account
+		self.assertEqual(
+			given["inbox"],
+			{
+				"account": OTHER_ACCOUNT,
+				"base_url": self.mock.url,
+				"website_token": self.brand_b["website_token"],
+			},
+		)
+		accepted = self.chatwoot_accepts(
+			given["identifier"], given["attributes"], self.brand_b["website_token"]
+		)
+		self.assertEqual(accepted.status_code, 200)
+		self.assertEqual(self.mock.contacts[accepted.json()["id"]]["account_id"], OTHER_ACCOUNT)
+
+	def remove_customer(self, customer: str):
+		frappe.db.rollback()
+		frappe.db.delete("Dynamic Link", {"link_doctype": "Customer", "link_name": customer})
+		frappe.delete_doc("Customer", customer, ignore_permissions=True, force=True)
+		frappe.db.commit()
 
 
 class TestCommands(TwoAccounts):

@@ -52,17 +52,20 @@ class WidgetTestCase(WithChatwoot):
 		self.assertEqual(response.status_code, 200, path)
 		return frappe.safe_decode(response.get_data())
 
-	def identity_as(self, user: str) -> dict | None:
+	def identity_as(self, user: str, account: int | None = None) -> dict | None:
 		frappe.set_user(user)
 		try:
-			return identity()
+			return identity(account)
 		finally:
 			frappe.set_user("Administrator")
 
-	def chatwoot_accepts(self, identifier: str, attributes: dict) -> requests.Response:
-		"""What Chatwoot says when the widget, in a browser it has just met, calls setUser with these
-		arguments: the widget's page starts the visitor's session, and setUser runs in it."""
-		inbox = {"website_token": "widget-token"}
+	def chatwoot_accepts(
+		self, identifier: str, attributes: dict, website_token: str = "widget-token"
+	) -> requests.Response:
+		"""What Chatwoot says when the widget of the inbox, in a browser it has just met, calls
+		setUser with these arguments: the widget's page starts the visitor's session, and setUser
+		runs in it."""
+		inbox = {"website_token": website_token}
 		session = requests.get(f"{self.mock.url}/widget", params=inbox, timeout=5).json()
 		return requests.patch(
 			f"{self.mock.url}/api/v1/widget/contact/set_user",

@@ -1,8 +1,15 @@
-"""Where the website widget shows, and the settings its loader is given.
+"""Where the website widget shows, whose inbox it is, and the settings its loader is given.
 
-Frappe caches a rendered website page by its path and shares it between visitors, so what is
-decided here depends only on the path and the settings, never on who is looking: the visitor's
-identity is fetched by the page itself (see `chat_bridge.website`).
+Frappe caches a rendered website page by its path and shares it between visitors, so what a page
+carries depends only on the path and the settings, never on who is looking: the visitor's
+identity, and the inbox of their own Company when they have one, are fetched by the page itself
+(see `chat_bridge.website`).
+
+With several Chatwoot accounts, each with its website inbox, the inbox is chosen so:
+1. a signed-in customer whose Customer transacts with the Company of exactly one of those accounts
+   gets that account's inbox on every page;
+2. anyone else gets the inbox of the account whose Widget Routes hold the page (the narrowest
+   route wins), and on any other page the first account's.
 """
 
 from collections.abc import Iterable, Mapping
@@ -62,6 +69,26 @@ def shows_widget(
 	if placement == LISTED_ROUTES:
 		return any(under(route, normalize_route(p)) for p in listed)
 	return True
+
+
+def account_of_route(route: str | None, routes_by_account: Mapping[int, Iterable[str]]) -> int | None:
+	"""The account whose listed routes hold `route`, the one with the longest such route when
+	several do ('shop/brand-b' is narrower than 'shop'); None when none does."""
+	route = normalize_route(route)
+	held = [
+		(len(listed), account_id)
+		for account_id, routes in routes_by_account.items()
+		for listed in routes
+		if under(route, listed)
+	]
+	return max(held)[1] if held else None
+
+
+def account_of_customer(companies: Iterable[str], account_by_company: Mapping[str, int]) -> int | None:
+	"""The one account, among `account_by_company`, of the Companies a customer transacts with;
+	None when there are none or several: the page then decides."""
+	accounts = {account_by_company[company] for company in companies if company in account_by_company}
+	return accounts.pop() if len(accounts) == 1 else None
 
 
 def sdk_settings(options: Mapping[str, object]) -> dict:

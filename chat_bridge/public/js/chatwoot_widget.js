@@ -10,6 +10,10 @@
 // person's own. Nobody signed in now resets the widget, so the next visitor does not inherit the
 // previous one's conversation. Never reset and then set the user: reset() reloads the widget, and
 // a setUser sent while it reloads is lost (Chatwoot's sdk/IFrameHelper.js).
+//
+// With several Chatwoot accounts the page names the inbox its route shows; a signed-in customer of
+// another account is answered with that account's inbox, so a signed-in visitor's widget is loaded
+// only once the identity has come.
 
 (function () {
 	const REMEMBERED = "chat_bridge_widget_identifier";
@@ -31,7 +35,8 @@
 	function visitor_identity(config) {
 		if ("identity" in config) return Promise.resolve(config.identity); // the desk's boot has it
 		if (!signed_in()) return Promise.resolve(null);
-		return fetch(IDENTITY_METHOD, { credentials: "same-origin", headers: { Accept: "application/json" } })
+		const url = IDENTITY_METHOD + "?account=" + encodeURIComponent(config.account || "");
+		return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
 			.then((response) => (response.ok ? response.json() : {}))
 			.then((body) => body.message || null)
 			.catch(() => null);
@@ -55,7 +60,7 @@
 	}
 
 	function identify(identity) {
-		if (identity) {
+		if (identity && identity.identifier) {
 			window.$chatwoot.setUser(identity.identifier, identity.attributes);
 			remember(identity.identifier);
 		} else if (remembered()) {
@@ -64,22 +69,23 @@
 		}
 	}
 
-	function load(config) {
+	function load(config, identity) {
+		const inbox = (identity && identity.inbox) || config;
 		window.chatwootSettings = Object.assign({}, config.settings);
-		const identity = visitor_identity(config);
-		window.addEventListener("chatwoot:ready", () => identity.then(identify), { once: true });
+		window.addEventListener("chatwoot:ready", () => identify(identity), { once: true });
 		const script = document.createElement("script");
-		script.src = config.base_url + "/packs/js/sdk.js";
+		script.src = inbox.base_url + "/packs/js/sdk.js";
 		script.defer = true;
 		script.async = true;
 		script.onload = () =>
-			window.chatwootSDK.run({ websiteToken: config.website_token, baseUrl: config.base_url });
+			window.chatwootSDK.run({ websiteToken: inbox.website_token, baseUrl: inbox.base_url });
 		document.body.appendChild(script);
 	}
 
 	function start() {
 		const config = widget_config();
-		if (config && !window.chatwootSDK) load(config);
+		if (config && !window.chatwootSDK)
+			visitor_identity(config).then((identity) => load(config, identity));
 	}
 
 	if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -10,6 +10,7 @@ from chat_bridge.chatwoot.errors import ConfigurationError
 from chat_bridge.chatwoot.urls import normalize_base_url
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.settings_cache import clear_flags_cache
+from chat_bridge.website import account_widget_inputs, refresh_widget_pages
 
 
 class ChatwootAccount(Document):
@@ -31,6 +32,11 @@ class ChatwootAccount(Document):
 	def on_update(self):
 		# Every process keeps the webhook secrets it read until the settings' generation moves.
 		frappe.db.after_commit.add(clear_flags_cache)
+		before = self.get_doc_before_save()
+		if before is None or account_widget_inputs(before) != account_widget_inputs(self):
+			refresh_widget_pages()  # the pages carry the inbox each route showed
 
 	def on_trash(self):
 		frappe.db.after_commit.add(clear_flags_cache)
+		if self.widget_website_token:
+			refresh_widget_pages()
