@@ -20,7 +20,7 @@ def boot_session(bootinfo) -> None:
 		"sync": is_enabled(flags, Feature.SYNC),
 		"documents": is_enabled(flags, Feature.DOCUMENTS),
 		"can_use": is_chatwoot_user(),
-		# Whether "Open in Chatwoot" can sign this user in (a provisioned agent).
+		# Whether "Open in Chatwoot" can sign this user in (an agent provisioned in some account).
 		"can_sign_in": bool(sign_in_agent_id(frappe.session.user)),
 		"widget": desk_widget(),
 	}

@@ -58,23 +58,37 @@ def provision_agent(context, user, role, inboxes, account_id):
 @chatwoot.command("deprovision-agent")
 @click.argument("user")
 @click.option("--delete-user", is_flag=True, help="Also delete the Chatwoot user (Platform API only).")
+@account_option
 @pass_context
-def deprovision_agent(context, user, delete_user):
-	"""Take USER out of the Chatwoot account and delete their stored token."""
+def deprovision_agent(context, user, delete_user, account_id):
+	"""Take USER out of the Chatwoot account; their stored token goes with their last account. On
+	a site connected to several accounts, --account says which one."""
 	import frappe
 
 	from chat_bridge.features import Feature
+	from chat_bridge.provisioning.agents import agent_accounts
 	from chat_bridge.provisioning.agents import deprovision_agent as deprovision
-	from chat_bridge.settings import get_settings, require_feature
+	from chat_bridge.settings import require_feature
 
 	with on_site(context):
 		require_feature(Feature.API)
-		record = deprovision(user, get_settings().account_id, delete_chatwoot_user=delete_user)
+		account = account_named(account_id)
+		record = deprovision(user, account.account_id, delete_chatwoot_user=delete_user)
 		frappe.db.commit()
-		click.echo(
-			f"{user} is out of Chatwoot account {record.account_id}; their token is deleted"
-			+ (", and so is the Chatwoot user." if delete_user else ".")
-		)
+		if delete_user:
+			click.echo(_("{0} is out of Chatwoot, and so is their Chatwoot user.").format(user))
+		elif agent_accounts(user):
+			click.echo(
+				_("{0} is out of Chatwoot account {1}; they are still an agent of {2}.").format(
+					user, record.account_id, ", ".join(str(a) for a in agent_accounts(user))
+				)
+			)
+		else:
+			click.echo(
+				_("{0} is out of Chatwoot account {1}; their token is deleted.").format(
+					user, record.account_id
+				)
+			)
 
 
 def step_labels() -> tuple[tuple[str, str], ...]:

@@ -1,7 +1,9 @@
 """Provisioning ERPNext users as Chatwoot agents, and taking them out again.
 
-Each user's progress is a Chatwoot Agent record: the Chatwoot user id, the role and inboxes asked
-for, and the outcome of each step (`chat_bridge.provisioning.plan`). Running `provision_agent`
+Each user's progress in each account is a Chatwoot Agent record: the Chatwoot user id, the role
+and inboxes asked for, and the outcome of each step (`chat_bridge.provisioning.plan`). A user may
+be an agent of several accounts, as in Chatwoot, where one user (one id, one access token) holds a
+membership of each: a record per account, the same Chatwoot user in each. Running `provision_agent`
 again finishes what an earlier run left, so an agent that was created but not added to its inbox
 is put right with one action.
 
@@ -76,18 +78,26 @@ def inbox_ids(record) -> list[int]:
 	return [int(part) for part in (record.inbox_ids or "").replace(" ", "").split(",") if part.isdigit()]
 
 
+def agent_name(user: str, account_id: int) -> str | None:
+	return frappe.db.get_value(AGENT_DOCTYPE, {"user": user, "account_id": account_id})
+
+
 def agent_record(user: str, account_id: int):
-	"""The user's Chatwoot Agent, locked for this run; a new one when they have none."""
-	if frappe.db.exists(AGENT_DOCTYPE, user):
-		record = frappe.get_doc(AGENT_DOCTYPE, user, for_update=True)
-		if record.account_id and record.account_id != account_id:
-			frappe.throw(
-				_("{0} is provisioned in Chatwoot account {1}, not {2}.").format(
-					user, record.account_id, account_id
-				)
-			)
-		return record
+	"""The user's Chatwoot Agent of the account, locked for this run; a new one when they have none."""
+	name = agent_name(user, account_id)
+	if name:
+		return frappe.get_doc(AGENT_DOCTYPE, name, for_update=True)
 	return frappe.get_doc({"doctype": AGENT_DOCTYPE, "user": user, "account_id": account_id})
+
+
+def agent_accounts(user: str) -> list[int]:
+	"""The accounts `user` is an agent of, as far as this site provisioned them."""
+	return frappe.get_all(
+		AGENT_DOCTYPE,
+		filters={"user": user, "status": ("!=", DEPROVISIONED)},
+		pluck="account_id",
+		order_by="account_id",
+	)
 
 
 def provision_agent(user: str, account_id: int, *, role: str | None = None, inboxes: list[int] | None = None):
@@ -296,19 +306,22 @@ STEP_RUNNERS = {"user": make_user, "account": join_account, "inboxes": join_inbo
 
 
 def link_accepted_invitation(token) -> None:
-	"""Chatwoot User Token on_update: an invited agent's own token finishes their provisioning."""
-	if not token.chatwoot_user_id or not frappe.db.exists(AGENT_DOCTYPE, token.user):
+	"""Chatwoot User Token on_update: an invited agent's own token finishes their provisioning, in
+	every account that waits for it (one Chatwoot user has one token)."""
+	if not token.chatwoot_user_id:
 		return
-	record = frappe.get_doc(AGENT_DOCTYPE, token.user)
-	if record.token_step == WAITING and record.chatwoot_user_id == token.chatwoot_user_id:
+	waiting = {"user": token.user, "token_step": WAITING, "chatwoot_user_id": token.chatwoot_user_id}
+	for name in frappe.get_all(AGENT_DOCTYPE, filters=waiting, pluck="name"):
+		record = frappe.get_doc(AGENT_DOCTYPE, name)
 		record.token_step = DONE
 		record.status = status_of(outcomes(record))
 		record.save(ignore_permissions=True)
 
 
 def deprovision_agent(user: str, account_id: int, *, delete_chatwoot_user: bool = False):
-	"""Take `user` out of the Chatwoot account and delete their stored token; with
-	`delete_chatwoot_user`, delete the Chatwoot user too (Platform API only)."""
+	"""Take `user` out of the Chatwoot account; their stored token and the Chatwoot Agent role go
+	with their last account. With `delete_chatwoot_user`, delete the Chatwoot user too (Platform API
+	only), which takes them out of every account."""
 	record = agent_record(user, account_id)
 	agent_id = record.chatwoot_user_id or frappe.db.get_value(USER_TOKEN_DOCTYPE, user, "chatwoot_user_id")
 	chatwoot = chatwoot_for(account_id)
@@ -326,16 +339,29 @@ def deprovision_agent(user: str, account_id: int, *, delete_chatwoot_user: bool 
 				chatwoot.platform.delete_user(agent_id)
 			except NotFoundError:
 				pass  # Chatwoot deleted them with their last membership
-	frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})
 	record.update({f"{step}_step": None for step in STEPS})
 	record.chatwoot_user_id = None if delete_chatwoot_user else agent_id
 	record.status = DEPROVISIONED
 	record.last_error = None
 	record.last_run_at = now_datetime()
-	give_agent_role(user, False)
 	record.save(ignore_permissions=True)
+	if delete_chatwoot_user:
+		for other in set(agent_accounts(user)) - {account_id}:
+			mark_deprovisioned(agent_record(user, other), None)
+	if not agent_accounts(user):
+		frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})
+		give_agent_role(user, False)
 	frappe.cache.hdel("bootinfo", user)
 	return record
+
+
+def mark_deprovisioned(record, chatwoot_user_id: int | None) -> None:
+	record.update({f"{step}_step": None for step in STEPS})
+	record.chatwoot_user_id = chatwoot_user_id
+	record.status = DEPROVISIONED
+	record.last_error = None
+	record.last_run_at = now_datetime()
+	record.save(ignore_permissions=True)
 
 
 def on_user_update(doc, method=None) -> None:
@@ -343,7 +369,9 @@ def on_user_update(doc, method=None) -> None:
 	before = doc.get_doc_before_save()
 	if doc.enabled or not (before and before.enabled):
 		return
-	if not (frappe.db.exists(AGENT_DOCTYPE, doc.name) or frappe.db.exists(USER_TOKEN_DOCTYPE, doc.name)):
+	if not (
+		frappe.db.exists(AGENT_DOCTYPE, {"user": doc.name}) or frappe.db.exists(USER_TOKEN_DOCTYPE, doc.name)
+	):
 		return
 	frappe.enqueue(
 		"chat_bridge.provisioning.agents.deprovision_disabled_user",
@@ -354,34 +382,35 @@ def on_user_update(doc, method=None) -> None:
 
 
 def deprovision_disabled_user(user: str) -> None:
-	"""Job: the deprovisioning a disabled user's save asked for, unless they were enabled since."""
+	"""Job: the deprovisioning a disabled user's save asked for, in every account they are an agent
+	of, unless they were enabled since."""
 	if cint(frappe.db.get_value("User", user, "enabled")):
 		return
-	account_id = frappe.db.get_value(AGENT_DOCTYPE, user, "account_id") or get_settings().account_id
-	try:
-		deprovision_agent(user, account_id)
-	except (ChatwootError, frappe.ValidationError) as error:
-		frappe.db.rollback()
-		frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})  # the token goes whatever Chatwoot says
-		if frappe.db.exists(AGENT_DOCTYPE, user):
-			frappe.db.set_value(
-				AGENT_DOCTYPE,
-				user,
-				"last_error",
-				_("Disabled in ERPNext, but not taken out of Chatwoot: {0}").format(error),
-			)
-		frappe.db.commit()
-		frappe.log_error(title="Chatwoot deprovisioning", message=f"{user}: {error}")
+	for account_id in agent_accounts(user) or [get_settings().account_id]:
+		try:
+			deprovision_agent(user, account_id)
+			frappe.db.commit()
+		except (ChatwootError, frappe.ValidationError) as error:
+			frappe.db.rollback()
+			name = agent_name(user, account_id)
+			if name:
+				frappe.db.set_value(
+					AGENT_DOCTYPE,
+					name,
+					"last_error",
+					_("Disabled in ERPNext, but not taken out of Chatwoot: {0}").format(error),
+				)
+			frappe.db.commit()
+			frappe.log_error(title="Chatwoot deprovisioning", message=f"{user}: {error}")
+	frappe.db.delete(USER_TOKEN_DOCTYPE, {"user": user})  # the token goes whatever Chatwoot says
 
 
-def sign_in_agent_id(user: str) -> int | None:
-	"""The Chatwoot user a one-click sign-in opens for `user`: only an agent the Platform API
-	provisioned, and only while the settings hold its token."""
+def sign_in_agent_id(user: str, account_id: int | None = None) -> int | None:
+	"""The Chatwoot user a one-click sign-in to the account (to any, when None) opens for `user`:
+	only an agent the Platform API provisioned there, and only while the settings hold its token."""
 	if not get_secret("platform_api_token"):
 		return None
-	record = frappe.db.get_value(
-		AGENT_DOCTYPE, user, ["chatwoot_user_id", "provisioned_via", "account_step"], as_dict=True
-	)
-	if not record or record.provisioned_via != VIA_PLATFORM or record.account_step != DONE:
-		return None
-	return record.chatwoot_user_id or None
+	provisioned = {"user": user, "provisioned_via": VIA_PLATFORM, "account_step": DONE}
+	if account_id:
+		provisioned["account_id"] = account_id
+	return frappe.db.get_value(AGENT_DOCTYPE, provisioned, "chatwoot_user_id") or None

@@ -13,6 +13,7 @@ from chat_bridge.accounts import (
 	get_account,
 )
 from chat_bridge.analytics.analysis import account_options, inbox_options
+from chat_bridge.api import agents as agents_api
 from chat_bridge.card.api import account as card_account
 from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conversation_analysis import (
 	execute as conversation_analysis,
@@ -21,6 +22,14 @@ from chat_bridge.clients import system_client
 from chat_bridge.commands.registration import connect_account, register_site_webhook
 from chat_bridge.doctor import account_checks, status_report
 from chat_bridge.erpnext import has_erpnext
+from chat_bridge.patches import name_agents_by_account
+from chat_bridge.provisioning.agents import (
+	AGENT_DOCTYPE,
+	agent_accounts,
+	deprovision_agent,
+	provision_agent,
+	sign_in_agent_id,
+)
 from chat_bridge.records.accounts import COMPANY_ERROR_TITLE
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.test_webhook import EXAMPLES, WEBHOOK, answer, signed_post
@@ -35,6 +44,7 @@ OTHER_ACCOUNT = 2_000_000_004
 OTHER_TOKEN = "brand-b-admin-token"
 SHARED_EMAIL = "pat.both@customers.example.test"
 RESTRICTED_USER = "chat-bridge-brand-a@example.com"
+AGENT_IN_BOTH = "agent.both@brands.example.test"
 
 
 def contact_created(account_id: int, contact_id: int, email: str) -> bytes:
@@ -298,6 +308,90 @@ class TestWidgetPerAccount(TwoAccounts, WidgetTestCase):
 		frappe.db.delete("Dynamic Link", {"link_doctype": "Customer", "link_name": customer})
 		frappe.delete_doc("Customer", customer, ignore_permissions=True, force=True)
 		frappe.db.commit()
+
+
+class TestAgentInTwoAccounts(TwoAccounts):
+	"""One ERPNext user, one Chatwoot user, an agent of both accounts: a record for each."""
+
+	def setUp(self):
+		super().setUp()
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			platform_api_token="platform-token",
+		)
+		ensure_user(AGENT_IN_BOTH, ("Sales User",))
+		self.addCleanup(self.forget_agents)
+
+	def forget_agents(self):
+		frappe.db.rollback()
+		frappe.db.delete(AGENT_DOCTYPE, {"user": AGENT_IN_BOTH})
+		frappe.db.delete("Chatwoot User Token", {"user": AGENT_IN_BOTH})
+		frappe.db.commit()
+
+	def provision_in(self, account_id: int, **kwargs):
+		record = provision_agent(AGENT_IN_BOTH, account_id, **kwargs)
+		frappe.db.commit()
+		self.assertEqual(record.status, "Provisioned", record.last_error)
+		return record
+
+	def test_an_agent_of_both_accounts_then_of_one(self):
+		first = self.provision_in(ACCOUNT_ID, inboxes=[7])
+		other = self.provision_in(OTHER_ACCOUNT, inboxes=[self.other_inbox["id"]])
+		self.assertEqual(first.chatwoot_user_id, other.chatwoot_user_id)  # one Chatwoot user
+		self.assertEqual(
+			(first.name, other.name), (f"{AGENT_IN_BOTH}-{ACCOUNT_ID}", f"{AGENT_IN_BOTH}-{OTHER_ACCOUNT}")
+		)
+		if has_erpnext():
+			self.assertEqual((first.company, other.company), self.companies)
+		chatwoot = self.mock.users[first.chatwoot_user_id]
+		self.assertEqual(set(chatwoot["accounts"]), {ACCOUNT_ID, OTHER_ACCOUNT})
+		self.assertEqual(chatwoot["inbox_ids"], {7, self.other_inbox["id"]})
+		self.assertEqual(agent_accounts(AGENT_IN_BOTH), [ACCOUNT_ID, OTHER_ACCOUNT])
+
+		deprovision_agent(AGENT_IN_BOTH, OTHER_ACCOUNT)
+		frappe.db.commit()
+		self.assertEqual(set(self.mock.users[first.chatwoot_user_id]["accounts"]), {ACCOUNT_ID})
+		self.assertEqual(agent_accounts(AGENT_IN_BOTH), [ACCOUNT_ID])
+		# Still an agent of the first account: their token and role stay.
+		self.assertTrue(frappe.db.exists("Chatwoot User Token", AGENT_IN_BOTH))
+		self.assertIn("Chatwoot Agent", frappe.get_roles(AGENT_IN_BOTH))
+		self.assertEqual(sign_in_agent_id(AGENT_IN_BOTH, ACCOUNT_ID), first.chatwoot_user_id)
+		self.assertIsNone(sign_in_agent_id(AGENT_IN_BOTH, OTHER_ACCOUNT))
+
+		deprovision_agent(AGENT_IN_BOTH, ACCOUNT_ID)
+		frappe.db.commit()
+		self.assertFalse(frappe.db.exists("Chatwoot User Token", AGENT_IN_BOTH))
+		self.assertNotIn("Chatwoot Agent", frappe.get_roles(AGENT_IN_BOTH))
+
+	def test_the_rest_methods_act_in_the_account_asked_for(self):
+		self.provision_in(OTHER_ACCOUNT)
+		self.assertIsNone(agents_api.get_agent(AGENT_IN_BOTH)["data"])  # the first account: none
+		self.assertEqual(
+			agents_api.get_agent(AGENT_IN_BOTH, account=OTHER_ACCOUNT)["data"]["status"], "Provisioned"
+		)
+		both = agents_api.get_user_agents(AGENT_IN_BOTH)["data"]
+		self.assertEqual([a["value"] for a in both["accounts"]], [ACCOUNT_ID, OTHER_ACCOUNT])
+		self.assertEqual([a["account_id"] for a in both["agents"]], [OTHER_ACCOUNT])
+		listed = agents_api.get_agents(account=OTHER_ACCOUNT)["data"]
+		self.assertEqual(listed["account"], OTHER_ACCOUNT)
+		self.assertIn(AGENT_IN_BOTH, [agent["user"] for agent in listed["agents"]])
+		self.assertEqual([i["id"] for i in listed["inboxes"]], [self.other_inbox["id"]])
+
+	def test_the_upgrade_names_an_agent_by_its_user_and_account(self):
+		record = self.provision_in(ACCOUNT_ID)
+		frappe.rename_doc(AGENT_DOCTYPE, record.name, AGENT_IN_BOTH, force=True)  # as named before
+		frappe.db.set_value(AGENT_DOCTYPE, AGENT_IN_BOTH, "account_id", 0)  # none recorded
+		frappe.db.commit()
+		name_agents_by_account.execute()
+		frappe.db.commit()
+		records = frappe.get_all(
+			AGENT_DOCTYPE, filters={"user": AGENT_IN_BOTH}, fields=["name", "account_id"]
+		)
+		self.assertEqual(
+			[(r.name, r.account_id) for r in records], [(f"{AGENT_IN_BOTH}-{ACCOUNT_ID}", ACCOUNT_ID)]
+		)
 
 
 class TestCommands(TwoAccounts):

@@ -175,7 +175,7 @@ class TestProvisioning(AgentsTestCase):
 		).insert()
 		frappe.set_user("Administrator")
 		frappe.db.commit()
-		self.assertEqual(frappe.db.get_value(AGENT_DOCTYPE, ANN, "status"), "Provisioned")
+		self.assertEqual(frappe.db.get_value(AGENT_DOCTYPE, {"user": ANN}, "status"), "Provisioned")
 
 
 class TestDeprovisioning(AgentsTestCase):
@@ -199,7 +199,7 @@ class TestDeprovisioning(AgentsTestCase):
 		frappe.db.commit()
 		self.mock.settle()
 		self.assertNotIn(agent_id, self.mock.users)
-		self.assertEqual(frappe.db.get_value(AGENT_DOCTYPE, ANN, "status"), "Deprovisioned")
+		self.assertEqual(frappe.db.get_value(AGENT_DOCTYPE, {"user": ANN}, "status"), "Deprovisioned")
 
 	def test_provisioning_again_after_deprovisioning(self):
 		self.provision(inboxes=[7])
@@ -223,7 +223,7 @@ class TestDeprovisioning(AgentsTestCase):
 		frappe.db.commit()
 		self.assertIsNone(self.role_in_account(self.mock.users[agent_id]))
 		self.assertFalse(frappe.db.exists("Chatwoot User Token", ANN))
-		self.assertEqual(frappe.db.get_value(AGENT_DOCTYPE, ANN, "status"), "Deprovisioned")
+		self.assertEqual(frappe.db.get_value(AGENT_DOCTYPE, {"user": ANN}, "status"), "Deprovisioned")
 
 
 class TestWhoMayDoWhat(AgentsTestCase):
@@ -241,7 +241,7 @@ class TestWhoMayDoWhat(AgentsTestCase):
 				with self.assertRaises(frappe.PermissionError):
 					call()
 			frappe.set_user("Administrator")
-		self.assertFalse(frappe.db.exists(AGENT_DOCTYPE, ANN))
+		self.assertFalse(frappe.db.exists(AGENT_DOCTYPE, {"user": ANN}))
 
 	def test_a_sign_in_link_is_only_ever_for_the_one_who_asks(self):
 		self.provision(inboxes=[7])

@@ -22,7 +22,7 @@ from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.settings import widget_identity_key
 from chat_bridge.tests.https_front import HttpsFront
-from chat_bridge.tests.test_accounts import OTHER_ACCOUNT, TwoAccounts
+from chat_bridge.tests.test_accounts import AGENT_IN_BOTH, OTHER_ACCOUNT, TwoAccounts
 from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_documents import DocumentsTestCase
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
@@ -415,7 +415,7 @@ class TestAgentsInABrowser(InABrowser):
 		dialog.get_by_role("button", name="Provision").click()
 		page.wait_for_selector(".form-message .indicator-pill:has-text('Provisioned')", timeout=20_000)
 		page.wait_for_timeout(1000)
-		self.assertEqual(frappe.db.get_value("Chatwoot Agent", self.agent, "status"), "Provisioned")
+		self.assertEqual(frappe.db.get_value("Chatwoot Agent", {"user": self.agent}, "status"), "Provisioned")
 		[chatwoot] = [u for u in self.mock.users.values() if u["email"] == self.agent]
 		self.assertEqual(chatwoot["inbox_ids"], {7})
 		self.screenshot(page, "user-form-provisioned")
@@ -654,8 +654,9 @@ class TestDocumentsInABrowser(InABrowser, DocumentsTestCase):
 
 
 class TestTwoAccountsInABrowser(InABrowser, TwoAccounts):
-	"""A site with two Chatwoot accounts at the dashboard stage: the reports speak of each account,
-	and a reader kept to one Company is offered only its account."""
+	"""A site with two Chatwoot accounts: the reports speak of each account, and a reader kept to one
+	Company is offered only its account (the dashboard stage); an agent is provisioned in the account
+	chosen on the User form; a customer of Brand B's Company chats with Brand B's inbox."""
 
 	REPORT = "Chatwoot Conversation Analysis"
 
@@ -693,3 +694,106 @@ class TestTwoAccountsInABrowser(InABrowser, TwoAccounts):
 		self.assertEqual(len(self.account_choices(page)), 1)
 		self.assertFalse(page.locator('.frappe-control[data-fieldname="account"]').is_visible())
 		self.screenshot(page, "report-for-a-brand-a-reader")
+
+	def test_an_agent_is_provisioned_in_the_account_chosen(self):
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			platform_api_token="platform-token",
+		)
+		agent = ensure_user(AGENT_IN_BOTH, ("Sales User",))
+		self.addCleanup(self.forget_agent, agent)
+		page = self.signed_in_as(ensure_user(SYSTEM_MANAGER, ("System Manager",)))
+		page.goto(f"{SITE_URL}/app/user/{agent}", wait_until="networkidle")
+		page.get_by_role("button", name="Chatwoot").click()
+		page.get_by_text("Provision Agent", exact=True).click()
+		prompt = page.locator(".modal.show", has_text="Provision in which account?")
+		prompt.locator('select[data-fieldname="account"]').select_option(str(OTHER_ACCOUNT))
+		self.screenshot(page, "user-form-choose-account")
+		prompt.get_by_role("button", name="Next").click()
+		dialog = page.locator(".modal.show", has_text="Brand B site")
+		dialog.get_by_text(f"Brand B site (#{self.other_inbox['id']})").click()
+		dialog.get_by_role("button", name="Provision").click()
+		page.wait_for_selector(".form-message .indicator-pill:has-text('Brand B')", timeout=20_000)
+		page.wait_for_timeout(1000)
+		records = frappe.get_all("Chatwoot Agent", filters={"user": agent}, fields=["account_id", "status"])
+		self.assertEqual([(r.account_id, r.status) for r in records], [(OTHER_ACCOUNT, "Provisioned")])
+		self.screenshot(page, "user-form-agent-of-brand-b")
+
+		page.goto(f"{SITE_URL}/app/chatwoot-agents", wait_until="networkidle")
+		page.wait_for_selector(".chatwoot-agent-table", timeout=15_000)
+		self.assertNotIn(agent, page.inner_text(".chatwoot-agent-table"))  # the first account's agents
+		page.locator('select[data-fieldname="account"]').select_option(str(OTHER_ACCOUNT))
+		page.wait_for_function(
+			f"(document.querySelector('.chatwoot-agent-table') || {{innerText: ''}}).innerText.includes('{agent}')",
+			timeout=15_000,
+		)
+		self.screenshot(page, "chatwoot-agents-of-brand-b")
+
+	def forget_agent(self, agent: str):
+		frappe.db.rollback()
+		frappe.db.delete("Chatwoot Agent", {"user": agent})
+		frappe.db.delete("Chatwoot User Token", {"user": agent})
+		frappe.db.commit()
+
+	def test_a_brand_b_customer_chats_with_brand_b(self):
+		if not has_erpnext():
+			self.skipTest("Customers and Companies are ERPNext's")
+		self.configure(
+			**ALL_FLAGS_ON,
+			chatwoot_url=self.mock.url,
+			api_access_token="admin-token",
+			enable_widget=1,
+			widget_website_token="widget-token",
+			widget_hmac_token="widget-hmac-secret",
+			widget_pages="Every website page",
+		)
+		inbox = self.mock.add_inbox(
+			{"name": "Brand B website", "channel_type": "Channel::WebWidget", "account_id": OTHER_ACCOUNT}
+		)
+		account = frappe.get_doc("Chatwoot Account", str(OTHER_ACCOUNT))
+		account.update(
+			{"widget_website_token": inbox["website_token"], "widget_hmac_token": inbox["hmac_token"]}
+		)
+		account.save(ignore_permissions=True)
+		user, contact = ensure_website_user("bea.buyer@example.test", "Bea", "Buyer")
+		customer = frappe.get_doc(
+			{
+				"doctype": "Customer",
+				"customer_name": "Bea Buyer",
+				"companies": [{"company": self.companies[1]}],
+			}
+		).insert(ignore_permissions=True)
+		contact = frappe.get_doc("Contact", contact)
+		contact.append("links", {"link_doctype": "Customer", "link_name": customer.name})
+		contact.save(ignore_permissions=True)
+		frappe.db.commit()
+		self.addCleanup(self.forget_customer, customer.name)
+
+		page = self.signed_in_as(user)
+		page.goto(f"{SITE_URL}/me", wait_until="networkidle")
+		page.wait_for_function(
+			"window.__mockChatwoot && window.__mockChatwoot.set_user_status", timeout=15_000
+		)
+		[run] = page.evaluate("window.__mockChatwoot.runs")
+		self.assertEqual(run["options"]["websiteToken"], inbox["website_token"])
+		self.assertEqual(page.evaluate("window.__mockChatwoot.set_user_status"), 200)  # B's inbox's check
+		[chatwoot_contact] = [c for c in self.mock.contacts.values() if c["email"] == user]
+		self.assertEqual(chatwoot_contact["account_id"], OTHER_ACCOUNT)
+		self.screenshot(page, "portal-brand-b-customer")
+
+		guest = self.browser.new_context().new_page()
+		self.addCleanup(guest.context.close)
+		guest.goto(f"{SITE_URL}/me", wait_until="networkidle")  # the login page, for a guest
+		guest.wait_for_function(
+			"window.__mockChatwoot && window.__mockChatwoot.runs.length > 0", timeout=15_000
+		)
+		[run] = guest.evaluate("window.__mockChatwoot.runs")
+		self.assertEqual(run["options"]["websiteToken"], "widget-token")  # the first account's inbox
+
+	def forget_customer(self, customer: str):
+		frappe.db.rollback()
+		frappe.db.delete("Dynamic Link", {"link_doctype": "Customer", "link_name": customer})
+		frappe.delete_doc("Customer", customer, ignore_permissions=True, force=True)
+		frappe.db.commit()

@@ -45,10 +45,16 @@ chat_bridge.open_in_chatwoot = (url, conversation_id) => {
 		.call({
 			method: "chat_bridge.api.agents.get_sign_in_link",
 			type: "POST",
-			args: { conversation_id: conversation_id || null },
+			// The account is the one in the link (…/app/accounts/ID/…), for a site with several.
+			args: { conversation_id: conversation_id || null, account: chat_bridge.account_in(url) },
 		})
 		.then((r) => (tab.location = (r.message.data && r.message.data.url) || url))
 		.catch(() => (tab.location = url));
+};
+
+chat_bridge.account_in = (url) => {
+	const match = /\/accounts\/(\d+)(\/|$)/.exec(url || "");
+	return match ? match[1] : null;
 };
 
 $(document).on("click", "a.chatwoot-open", function (event) {

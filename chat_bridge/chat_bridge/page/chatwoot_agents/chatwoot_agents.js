@@ -3,7 +3,8 @@
 
 // The account's Chatwoot agents with their ERPNext users, roles, availability and inboxes; inbox
 // membership is changed here, one agent and one inbox at a time. Provisioning that stopped half-way
-// is listed first, with the action that finishes it.
+// is listed first, with the action that finishes it. On a site with several Chatwoot accounts, the
+// Account field says whose agents are shown.
 
 frappe.pages["chatwoot-agents"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({
@@ -22,19 +23,40 @@ class ChatwootAgents {
 	constructor(page) {
 		this.page = page;
 		this.page.set_secondary_action(__("Refresh"), () => this.load(), "refresh");
+		this.account_field = this.page.add_field({
+			fieldname: "account",
+			fieldtype: "Select",
+			label: __("Account"),
+			change: () => this.account_field.get_value() && this.load(),
+		});
+		$(this.account_field.wrapper).hide();
 		this.$body = $('<div class="chatwoot-agents"></div>').appendTo(page.main);
 	}
 
 	load() {
 		this.$body.html(`<p class="text-muted">${__("Loading agents from Chatwoot…")}</p>`);
 		frappe
-			.call({ method: "chat_bridge.api.agents.get_agents" })
+			.call({ method: "chat_bridge.api.agents.get_agents", args: { account: this.account() } })
 			.then((r) => this.render(r.message.data))
 			.catch(() => this.$body.html(`<p class="text-muted">${__("Chatwoot's agents could not be loaded.")}</p>`));
 	}
 
+	account() {
+		return this.account_field.get_value() || (this.data && this.data.account) || null;
+	}
+
+	show_accounts(data) {
+		if (data.accounts.length < 2) return;
+		const field = this.account_field;
+		field.df.options = data.accounts.map((a) => ({ value: String(a.value), label: a.label }));
+		field.refresh();
+		field.set_input(String(data.account));
+		$(field.wrapper).show();
+	}
+
 	render(data) {
 		this.data = data;
+		this.show_accounts(data);
 		this.$body.empty();
 		this.render_unfinished(data.unfinished);
 		const inbox_name = Object.fromEntries(data.inboxes.map((i) => [i.id, i.name]));
@@ -99,7 +121,7 @@ class ChatwootAgents {
 			frappe
 				.call({
 					method: "chat_bridge.api.agents.provision",
-					args: { user: $(e.currentTarget).data("user") },
+					args: { user: $(e.currentTarget).data("user"), account: this.account() },
 					freeze: true,
 				})
 				.then(() => this.load())
@@ -108,7 +130,11 @@ class ChatwootAgents {
 
 	change(method, inbox_id, agent_id) {
 		frappe
-			.call({ method: `chat_bridge.api.agents.${method}`, args: { inbox_id, agent_id }, freeze: true })
+			.call({
+				method: `chat_bridge.api.agents.${method}`,
+				args: { inbox_id, agent_id, account: this.account() },
+				freeze: true,
+			})
 			.then(() => this.load());
 	}
 }

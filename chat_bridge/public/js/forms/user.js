@@ -14,11 +14,11 @@ frappe.ui.form.on("User", {
 		if (!chat_bridge.can_provision() || frm.is_new()) return;
 		frappe
 			.call({
-				method: "chat_bridge.api.agents.get_agent",
+				method: "chat_bridge.api.agents.get_user_agents",
 				args: { user: frm.doc.name },
 				error_handlers: { FeatureDisabledError: () => {} },
 			})
-			.then((r) => chat_bridge.show_agent(frm, r.message.data));
+			.then((r) => chat_bridge.show_agents(frm, r.message.data));
 	},
 });
 
@@ -29,25 +29,50 @@ chat_bridge.AGENT_INDICATORS = {
 	Deprovisioned: "gray",
 };
 
-chat_bridge.show_agent = (frm, agent) => {
+// A user is an agent of each connected account they are provisioned in: one record, and one set
+// of actions, per account. On a site with one account the actions name none.
+chat_bridge.show_agents = (frm, { accounts, agents }) => {
 	const group = __("Chatwoot");
-	if (!agent || agent.status === "Deprovisioned") {
-		frm.add_custom_button(__("Provision Agent"), () => chat_bridge.provision_dialog(frm), group);
-	} else {
+	const several = accounts.length > 1;
+	const label_of = (id) => (accounts.find((a) => a.value === id) || { label: String(id) }).label;
+	const active = agents.filter((agent) => agent.status !== "Deprovisioned");
+	const free = accounts.filter((a) => !active.some((agent) => agent.account_id === a.value));
+	if (free.length) {
+		frm.add_custom_button(
+			__("Provision Agent"),
+			() => chat_bridge.choose_account(free, (account) => chat_bridge.provision_dialog(frm, account)),
+			group
+		);
+	}
+	for (const agent of active) {
+		const account = agent.account_id;
+		const suffix = several ? ` · ${label_of(account)}` : "";
 		if (agent.status !== "Provisioned") {
 			frm.add_custom_button(
-				__("Finish Provisioning"),
-				() => chat_bridge.provision(frm, {}),
+				__("Finish Provisioning") + suffix,
+				() => chat_bridge.provision(frm, { account }),
 				group
 			);
 		}
-		frm.add_custom_button(__("Change Role or Inboxes"), () => chat_bridge.provision_dialog(frm, agent), group);
-		frm.add_custom_button(__("Remove from Chatwoot"), () => chat_bridge.deprovision(frm), group);
+		frm.add_custom_button(
+			__("Change Role or Inboxes") + suffix,
+			() => chat_bridge.provision_dialog(frm, account, agent),
+			group
+		);
+		frm.add_custom_button(
+			__("Remove from Chatwoot") + suffix,
+			() => chat_bridge.deprovision(frm, account),
+			group
+		);
 	}
-	if (agent) frm.dashboard.set_headline(chat_bridge.agent_headline(agent));
+	if (agents.length) {
+		frm.dashboard.set_headline(
+			agents.map((agent) => chat_bridge.agent_headline(agent, several && label_of(agent.account_id))).join("")
+		);
+	}
 };
 
-chat_bridge.agent_headline = (agent) => {
+chat_bridge.agent_headline = (agent, account_label) => {
 	const esc = frappe.utils.escape_html;
 	const color = chat_bridge.AGENT_INDICATORS[agent.status] || "gray";
 	const steps = [
@@ -59,15 +84,37 @@ chat_bridge.agent_headline = (agent) => {
 		.map(([field, label]) => `${label}: ${esc(agent[field] ? __(agent[field]) : __("Not yet"))}`)
 		.join(" · ");
 	const who = agent.chatwoot_user_id ? ` #${esc(String(agent.chatwoot_user_id))}` : "";
+	const where = account_label ? ` · ${esc(account_label)}` : "";
 	const error = agent.last_error ? `<div class="text-danger small">${esc(agent.last_error)}</div>` : "";
-	return `<div><span class="indicator-pill ${color}">${__("Chatwoot agent")}${who}: ${esc(
+	return `<div><span class="indicator-pill ${color}">${__("Chatwoot agent")}${who}${where}: ${esc(
 		__(agent.status || "")
 	)}</span> <span class="small text-muted">${steps}</span>${error}</div>`;
 };
 
-chat_bridge.provision_dialog = (frm, agent) => {
+// Ask which account when there is a choice; go straight on when there is one.
+chat_bridge.choose_account = (accounts, then) => {
+	if (accounts.length === 1) {
+		then(accounts[0].value);
+		return;
+	}
+	frappe.prompt(
+		{
+			fieldname: "account",
+			fieldtype: "Select",
+			label: __("Chatwoot Account"),
+			options: accounts.map((a) => ({ value: String(a.value), label: a.label })),
+			default: String(accounts[0].value),
+			reqd: 1,
+		},
+		(values) => then(Number(values.account)),
+		__("Provision in which account?"),
+		__("Next")
+	);
+};
+
+chat_bridge.provision_dialog = (frm, account, agent) => {
 	frappe
-		.call({ method: "chat_bridge.api.agents.get_inboxes" })
+		.call({ method: "chat_bridge.api.agents.get_inboxes", args: { account } })
 		.then((r) => {
 			const chosen = ((agent && agent.inbox_ids) || "").split(",").map((id) => id.trim());
 			const dialog = new frappe.ui.Dialog({
@@ -94,7 +141,11 @@ chat_bridge.provision_dialog = (frm, agent) => {
 				primary_action_label: __("Provision"),
 				primary_action(values) {
 					dialog.hide();
-					chat_bridge.provision(frm, { role: values.role, inboxes: (values.inboxes || []).join(",") });
+					chat_bridge.provision(frm, {
+						account,
+						role: values.role,
+						inboxes: (values.inboxes || []).join(","),
+					});
 				},
 			});
 			dialog.show();
@@ -118,7 +169,7 @@ chat_bridge.provision = (frm, args) =>
 			frm.reload_doc();
 		});
 
-chat_bridge.deprovision = (frm) => {
+chat_bridge.deprovision = (frm, account) => {
 	const dialog = new frappe.ui.Dialog({
 		title: __("Remove {0} from Chatwoot?", [frm.doc.full_name || frm.doc.name]),
 		fields: [
@@ -126,7 +177,7 @@ chat_bridge.deprovision = (frm) => {
 				fieldname: "note",
 				fieldtype: "HTML",
 				options: `<p>${__(
-					"They are taken out of the Chatwoot account and their stored token is deleted. Their conversations stay in Chatwoot."
+					"They are taken out of the Chatwoot account; their stored token is deleted with their last account. Their conversations stay in Chatwoot."
 				)}</p>`,
 			},
 			{
@@ -141,7 +192,11 @@ chat_bridge.deprovision = (frm) => {
 			frappe
 				.call({
 					method: "chat_bridge.api.agents.deprovision",
-					args: { user: frm.doc.name, delete_chatwoot_user: values.delete_chatwoot_user ? 1 : 0 },
+					args: {
+						user: frm.doc.name,
+						account,
+						delete_chatwoot_user: values.delete_chatwoot_user ? 1 : 0,
+					},
 					freeze: true,
 				})
 				.then(() => frm.reload_doc());
