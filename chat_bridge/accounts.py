@@ -35,6 +35,12 @@ COMPANY_DOCTYPES = (
 	"Chatwoot Document Send",
 )
 
+# Frappe's own records made for an account (its chat messages' Communications, the ToDos that follow
+# its conversations) carry the account's Company in a field of the app's, made where ERPNext is
+# (chat_bridge.install.COMPANY_FIELDS), so that User Permissions on Company reach them too.
+RECORD_COMPANY_FIELD = "chatwoot_company"
+RECORD_DOCTYPES = ("Communication", "ToDo")
+
 
 class AccountNotConnectedError(IncompleteConfigurationError):
 	pass
@@ -231,3 +237,10 @@ def stamp_company(doc) -> None:
 	the user's default Company that a new document is given."""
 	if doc.get("account_id") and doc.meta.has_field("company"):
 		doc.company = company_of(doc.account_id)
+
+
+def stamp_record_company(doc, company: str | None) -> None:
+	"""A Communication or ToDo made for an account carries the account's Company, where the site
+	has the field."""
+	if company and doc.meta.has_field(RECORD_COMPANY_FIELD):
+		doc.set(RECORD_COMPANY_FIELD, company)

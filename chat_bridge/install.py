@@ -3,7 +3,7 @@
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-from chat_bridge.accounts import ACCOUNT_DOCTYPE, COMPANY_DOCTYPES
+from chat_bridge.accounts import ACCOUNT_DOCTYPE, COMPANY_DOCTYPES, RECORD_COMPANY_FIELD, RECORD_DOCTYPES
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.permissions import AGENT_ROLE, ANALYTICS_ROLE
 from chat_bridge.settings import sync_workspace_visibility
@@ -54,6 +54,18 @@ COMPANY_FIELDS = {
 		}
 	],
 	**{doctype: [COMPANY_FIELD] for doctype in COMPANY_DOCTYPES},
+	**{
+		doctype: [
+			{
+				**COMPANY_FIELD,
+				"fieldname": RECORD_COMPANY_FIELD,
+				"insert_after": "reference_name",
+				"no_copy": 1,
+				"description": "The Company of the Chatwoot account this came from: a user restricted to other Companies does not see it.",
+			}
+		]
+		for doctype in RECORD_DOCTYPES
+	},
 }
 # The support reports count each agent's chat messages over a period among every Communication of
 # the site: by medium, direction and date, carrying which agent sent them, so that the count reads

@@ -15,6 +15,7 @@ from frappe import _
 from frappe.core.doctype.communication.communication import add_contact_links_to_communication
 from frappe.utils import now_datetime
 
+from chat_bridge.accounts import stamp_record_company
 from chat_bridge.chatwoot.errors import ChatwootConnectionError, ChatwootError
 from chat_bridge.chatwoot.values import Upload
 from chat_bridge.clients import user_client
@@ -266,6 +267,7 @@ def record_communication(row, sent: dict) -> str:
 	)
 	if mapping and (CONVERSATION_MAPPING, mapping) not in linked:
 		communication.add_link(CONVERSATION_MAPPING, mapping)
+	stamp_record_company(communication, row.get("company"))
 	if existing:
 		communication.save(ignore_permissions=True)
 	else:

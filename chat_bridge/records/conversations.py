@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import frappe
 from frappe.utils import cint, now_datetime
 
-from chat_bridge.accounts import company_of
+from chat_bridge.accounts import company_of, stamp_record_company
 from chat_bridge.chatwoot.events import AgentView, ConversationView
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
@@ -169,7 +169,7 @@ def follow_with_todo(mapping, assignee: str | None) -> None:
 		if todo.allocated_to in plan.close_for:
 			frappe.db.set_value("ToDo", todo.name, "status", closing)
 	if plan.open_for:
-		frappe.get_doc(
+		todo = frappe.get_doc(
 			{
 				"doctype": "ToDo",
 				"allocated_to": plan.open_for,
@@ -179,7 +179,9 @@ def follow_with_todo(mapping, assignee: str | None) -> None:
 				"priority": "High" if mapping.priority in ("high", "urgent") else "Medium",
 				"assigned_by": "Administrator",
 			}
-		).insert(ignore_permissions=True)
+		)
+		stamp_record_company(todo, mapping.get("company"))
+		todo.insert(ignore_permissions=True)
 
 
 def follow_with_issue(mapping, conversation: ConversationView, created: bool) -> None:

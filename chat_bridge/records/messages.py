@@ -5,6 +5,7 @@ from frappe import _
 from frappe.core.doctype.communication.communication import add_contact_links_to_communication
 from frappe.utils import now_datetime
 
+from chat_bridge.accounts import company_of, stamp_record_company
 from chat_bridge.chatwoot.events import MessageView
 from chat_bridge.records.agents import AgentListUnavailable, user_for_agent
 from chat_bridge.records.contacts import Written
@@ -142,6 +143,7 @@ def upsert_communication(
 	if mapping.contact:
 		communication.add_link("Contact", mapping.contact)
 		add_contact_links_to_communication(communication, mapping.contact)
+	stamp_record_company(communication, company_of(mapping.account_id))
 	# Its links were read from the database a moment ago, in this transaction.
 	communication.flags.ignore_links = True
 	# The name is derived from the message: a second insert of it, even at the same moment in

@@ -22,7 +22,7 @@ from chat_bridge.clients import system_client
 from chat_bridge.commands.registration import connect_account, register_site_webhook
 from chat_bridge.doctor import account_checks, status_report
 from chat_bridge.erpnext import has_erpnext
-from chat_bridge.patches import name_agents_by_account
+from chat_bridge.patches import name_agents_by_account, stamp_company_on_chat_records
 from chat_bridge.provisioning.agents import (
 	AGENT_DOCTYPE,
 	agent_accounts,
@@ -31,11 +31,13 @@ from chat_bridge.provisioning.agents import (
 	sign_in_agent_id,
 )
 from chat_bridge.records.accounts import COMPANY_ERROR_TITLE
+from chat_bridge.records.conversations import TODO_PREFIX
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.test_webhook import EXAMPLES, WEBHOOK, answer, signed_post
 from chat_bridge.tests.test_widget import WidgetTestCase
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
 from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ensure_user
+from chat_bridge.webhook.handlers import dispatch
 from chat_bridge.webhook.log import EVENT_DOCTYPE
 from chat_bridge.webhook.processing import process_event
 from chat_bridge.website import CONFIG_ELEMENT
@@ -480,7 +482,8 @@ class TestUpgrade(TwoAccounts):
 
 
 class TestCompanyPermissions(TwoAccounts):
-	"""A user kept to Brand A's Company by a User Permission sees nothing of Brand B."""
+	"""A user kept to Brand A's Company by a User Permission sees nothing of Brand B: not its
+	records, not the Communications of its messages or the ToDos of its conversations."""
 
 	def setUp(self):
 		super().setUp()
@@ -537,3 +540,80 @@ class TestCompanyPermissions(TwoAccounts):
 		self.assertEqual(card_account(ACCOUNT_ID), ACCOUNT_ID)
 		with self.assertRaises(frappe.PermissionError):
 			card_account(OTHER_ACCOUNT)
+
+	def chat(self, account_id: int, inbox_id: int, email: str, agent_id: int) -> dict:
+		"""A customer writes in the account's inbox and the conversation goes to the agent; the
+		sync gets what Chatwoot posts."""
+		contact = self.mock.store_contact(
+			{"account_id": account_id, "name": email.split("@")[0], "email": email}, self.mock.clock()
+		)
+		message = self.mock.visitor_says(contact["id"], "Where is my order?", inbox_id=inbox_id)
+		[conversation] = [
+			c for c in self.mock.all_conversations(account_id) if c["contact_id"] == contact["id"]
+		]
+		conversation["assignee_id"] = agent_id
+		for event, payload in (
+			("contact_created", self.mock.presenters.contact_webhook(contact)),
+			("conversation_created", self.mock.presenters.conversation_webhook(conversation)),
+			("message_created", self.mock.presenters.message_webhook(message)),
+		):
+			outcome = dispatch(event, {**payload, "event": event})
+			frappe.db.commit()
+			self.assertEqual(outcome.status, "Processed", (event, outcome.reason))
+		return conversation
+
+	def test_messages_and_todos_of_the_other_company_are_out_of_sight(self):
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		ensure_user("sam@acme.example", ("Chatwoot Agent",))  # agent 12 of the first account
+		ensure_user("bea@brand-b.example", ("Chatwoot Agent",))  # brand B's administrator
+		bea = next(u["id"] for u in self.mock.users.values() if u["email"] == "bea@brand-b.example")
+		self.chat(ACCOUNT_ID, 7, "ann.a@customers.example.test", 12)
+		self.chat(OTHER_ACCOUNT, self.other_inbox["id"], "bob.b@customers.example.test", bea)
+		made = {
+			"Communication": frappe.get_all(
+				"Communication",
+				filters={"creation": (">=", self.started), "communication_medium": "Chat"},
+				fields=["name", "chatwoot_company"],
+			),
+			"ToDo": frappe.get_all(
+				"ToDo",
+				filters={"creation": (">=", self.started), "description": ("like", f"{TODO_PREFIX}%")},
+				fields=["name", "chatwoot_company"],
+			),
+		}
+		self.addCleanup(self.delete_records, made)
+		for doctype, rows in made.items():
+			self.assertEqual(sorted(row.chatwoot_company for row in rows), sorted(self.companies), doctype)
+		frappe.set_user(RESTRICTED_USER)
+		for doctype, rows in made.items():
+			seen = frappe.get_list(
+				doctype, filters={"name": ("in", [row.name for row in rows])}, pluck="name"
+			)
+			[theirs] = [row.name for row in rows if row.chatwoot_company == self.companies[0]]
+			[other] = [row.name for row in rows if row.chatwoot_company == self.companies[1]]
+			self.assertEqual(seen, [theirs], doctype)
+			self.assertFalse(frappe.has_permission(doctype, "read", other), doctype)
+		# Synced before the Company was kept on them, the upgrade gives it to them.
+		frappe.set_user("Administrator")
+		for doctype, rows in made.items():
+			frappe.db.set_value(
+				doctype, {"name": ("in", [row.name for row in rows])}, "chatwoot_company", None
+			)
+		stamp_company_on_chat_records.execute()
+		for doctype, rows in made.items():
+			again = frappe.get_all(
+				doctype,
+				filters={"name": ("in", [row.name for row in rows])},
+				fields=["name", "chatwoot_company"],
+			)
+			self.assertEqual(
+				{row.name: row.chatwoot_company for row in again},
+				{row.name: row.chatwoot_company for row in rows},
+				doctype,
+			)
+
+	def delete_records(self, made: dict):
+		frappe.set_user("Administrator")
+		for doctype, rows in made.items():
+			frappe.db.delete(doctype, {"name": ("in", [row.name for row in rows])})
+		frappe.db.commit()
