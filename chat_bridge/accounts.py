@@ -24,6 +24,7 @@ from chat_bridge.settings import FlagsRead, get_secret, get_settings
 from chat_bridge.settings_cache import get_secrets_of
 
 ACCOUNT_DOCTYPE = "Chatwoot Account"
+AGENT_DOCTYPE = "Chatwoot Agent"  # a user's provisioning in one account
 ACCOUNT_PARAMETER = "account"  # in the webhook URL of every account but the first
 REGISTERED_FIELDS = ("chatwoot_webhook_id", "webhook_url", "dashboard_app_id", "dashboard_app_url")
 # The app's own records that carry their account's Company.
@@ -31,7 +32,7 @@ COMPANY_DOCTYPES = (
 	"Chatwoot Contact Mapping",
 	"Chatwoot Conversation Mapping",
 	"Chatwoot Webhook Event",
-	"Chatwoot Agent",
+	AGENT_DOCTYPE,
 	"Chatwoot Document Send",
 )
 
@@ -52,6 +53,7 @@ class Account:
 	chatwoot_url: str | None
 	company: str | None
 	first: bool  # the account of Chatwoot Integration Settings
+	max_agents: int = 0  # 0: no limit of the site's own
 
 	def secret(self, fieldname: str, read: FlagsRead | None = None) -> str | None:
 		"""A Password field of this account's connection: the settings' for the first account."""
@@ -62,6 +64,14 @@ class Account:
 	@property
 	def token(self) -> str | None:
 		return self.secret("api_access_token")
+
+	def platform_token(self) -> str | None:
+		"""The Platform API token of the account's installation: its own, else the settings' when
+		it is on the settings' Chatwoot (a platform app is installation-wide)."""
+		own = self.secret("platform_api_token")
+		if own or self.first or self.chatwoot_url != get_settings().chatwoot_url:
+			return own
+		return get_secret("platform_api_token")
 
 
 def first_account_id() -> int | None:
@@ -77,9 +87,14 @@ def get_account(account_id: int | None = None) -> Account:
 			_("Set the Chatwoot URL and Account ID in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	record = frappe.db.get_value(ACCOUNT_DOCTYPE, str(account_id), ["chatwoot_url"], as_dict=True)
+	record = frappe.db.get_value(
+		ACCOUNT_DOCTYPE, str(account_id), ["chatwoot_url", "max_agents"], as_dict=True
+	)
 	if account_id == first:
-		return Account(account_id, get_settings().chatwoot_url, company_of(account_id), True)
+		settings = get_settings()
+		return Account(
+			account_id, settings.chatwoot_url, company_of(account_id), True, cint(settings.max_agents)
+		)
 	if not record or not others_connected(account_id):
 		frappe.throw(
 			_("Chatwoot account {0} is not connected to this site: connect it in Chatwoot Account.").format(
@@ -88,7 +103,11 @@ def get_account(account_id: int | None = None) -> Account:
 			AccountNotConnectedError,
 		)
 	return Account(
-		account_id, record.chatwoot_url or get_settings().chatwoot_url, company_of(account_id), False
+		account_id,
+		record.chatwoot_url or get_settings().chatwoot_url,
+		company_of(account_id),
+		False,
+		cint(record.max_agents),
 	)
 
 
@@ -117,6 +136,13 @@ def is_connected(account_id: int | None) -> bool:
 	if not account_id:
 		return False
 	return account_id == first_account_id() or bool(others_connected(account_id))
+
+
+def member_accounts(user: str) -> set[int]:
+	"""The accounts this site made `user` a member of (their Chatwoot Agent records)."""
+	return set(
+		frappe.get_all(AGENT_DOCTYPE, filters={"user": user, "account_step": "Done"}, pluck="account_id")
+	)
 
 
 def company_of(account_id: int | None) -> str | None:

@@ -16,12 +16,11 @@ import frappe
 import redis
 from frappe import _
 
-from chat_bridge.accounts import Account, first_account_id, get_account
+from chat_bridge.accounts import Account, first_account_id, get_account, member_accounts
 from chat_bridge.chatwoot import ChatwootAPI, PlatformAPI, RetryPolicy
 from chat_bridge.chatwoot.ratelimit import DEFAULT_RATE, SPARE
 from chat_bridge.exceptions import IncompleteConfigurationError
 from chat_bridge.permissions import is_chatwoot_admin
-from chat_bridge.settings import get_secret
 
 __all__ = [
 	"INTERACTIVE_RETRY",
@@ -124,14 +123,15 @@ def user_client(
 	"""A client acting as `user` (default: the session user) in Chatwoot, in the account of their
 	token (or `account_id`, when it names one).
 
-	Uses the user's own Chatwoot User Token; without one for that account, a System Manager gets
-	the account's administrator token and anyone else is refused.
+	Uses the user's own Chatwoot User Token, which Chatwoot takes in every account the user is a
+	member of: the token's own, and those this site provisioned them in. Otherwise a System Manager
+	gets the account's administrator token and anyone else is refused.
 	"""
 	user = user or frappe.session.user
 	token, token_account = _user_token(user)
 	token_account = token_account or first_account_id()
-	if token and account_id in (None, token_account):
-		return token_client(token, token_account, retry=retry)
+	if token and (account_id in (None, token_account) or account_id in member_accounts(user)):
+		return token_client(token, account_id or token_account, retry=retry)
 	if is_chatwoot_admin(user):
 		return system_client(account_id=account_id, retry=retry)
 	if token:
@@ -158,12 +158,15 @@ def _user_token(user: str) -> tuple[str | None, int | None]:
 	return record.get_password("api_access_token", raise_exception=False), record.account_id or None
 
 
-def platform_client(*, retry: RetryPolicy | None = None) -> PlatformAPI:
-	url = _location().chatwoot_url
-	token = get_secret("platform_api_token")
+def platform_client(*, account_id: int | None = None, retry: RetryPolicy | None = None) -> PlatformAPI:
+	"""A Platform API client for the installation of the account `account_id` (the first when None)."""
+	account = _location(account_id)
+	token = account.platform_token()
 	if not token:
 		frappe.throw(
-			_("Set a Platform API Token in Chatwoot Integration Settings first."),
+			_("Set a Platform API Token in Chatwoot Integration Settings first.")
+			if account.first
+			else _("Set a Platform API Token in Chatwoot Account {0} first.").format(account.account_id),
 			IncompleteConfigurationError,
 		)
-	return paced(PlatformAPI(url, token, retry=retry))
+	return paced(PlatformAPI(account.chatwoot_url, token, retry=retry))

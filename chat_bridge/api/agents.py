@@ -182,5 +182,5 @@ def get_sign_in_link(conversation_id=None, account=None) -> dict:
 	if not agent_id:
 		return {"url": None}
 	conversation = arguments.optional_positive_int(conversation_id, "conversation_id")
-	sso = platform_client().get_sso_link(agent_id)["url"]
+	sso = platform_client(account_id=account_id).get_sso_link(agent_id)["url"]
 	return {"url": sign_in_link(sso, account_id, conversation)}

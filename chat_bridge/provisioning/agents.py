@@ -24,6 +24,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
 
+from chat_bridge.accounts import AGENT_DOCTYPE, get_account, is_connected
 from chat_bridge.chatwoot.errors import ChatwootError, ChatwootHTTPError, NotFoundError, NotPermissibleError
 from chat_bridge.clients import (
 	USER_TOKEN_DOCTYPE,
@@ -45,10 +46,9 @@ from chat_bridge.provisioning.plan import (
 	limit_refusal,
 	status_of,
 )
-from chat_bridge.settings import get_secret, get_settings
+from chat_bridge.settings import get_settings
 from chat_bridge.sync.contacts import normalize_email
 
-AGENT_DOCTYPE = "Chatwoot Agent"
 VIA_PLATFORM, VIA_INVITATION = "Platform API", "Invitation"
 
 
@@ -58,16 +58,18 @@ class StepFailed(Exception):
 
 @dataclass
 class Chatwoot:
-	"""The clients a provisioning run uses, for one account."""
+	"""The clients a provisioning run uses, for one account, and the account's Max Agents."""
 
 	account_id: int
 	admin: ChatwootAPI
 	platform: PlatformAPI | None
+	max_agents: int = 0
 
 
 def chatwoot_for(account_id: int) -> Chatwoot:
-	platform = platform_client() if get_secret("platform_api_token") else None
-	return Chatwoot(account_id, system_client(account_id=account_id), platform)
+	account = get_account(account_id)
+	platform = platform_client(account_id=account_id) if account.platform_token() else None
+	return Chatwoot(account_id, system_client(account_id=account_id), platform, account.max_agents)
 
 
 def outcomes(record) -> dict[str, str | None]:
@@ -218,7 +220,7 @@ def refuse_unknown_inboxes(wanted: list[int], chatwoot: Chatwoot) -> None:
 
 def refuse_over_limit(email: str, chatwoot: Chatwoot) -> None:
 	"""Refuse, before anything is made in Chatwoot, an agent that would go over Max Agents."""
-	max_agents = cint(get_settings().max_agents)
+	max_agents = chatwoot.max_agents
 	if not max_agents:
 		return
 	agents = chatwoot.admin.list_agents() or []
@@ -407,10 +409,15 @@ def deprovision_disabled_user(user: str) -> None:
 
 def sign_in_agent_id(user: str, account_id: int | None = None) -> int | None:
 	"""The Chatwoot user a one-click sign-in to the account (to any, when None) opens for `user`:
-	only an agent the Platform API provisioned there, and only while the settings hold its token."""
-	if not get_secret("platform_api_token"):
-		return None
+	only an agent the Platform API provisioned there, and only while the site holds a Platform API
+	token for that account's installation."""
 	provisioned = {"user": user, "provisioned_via": VIA_PLATFORM, "account_step": DONE}
 	if account_id:
 		provisioned["account_id"] = account_id
-	return frappe.db.get_value(AGENT_DOCTYPE, provisioned, "chatwoot_user_id") or None
+	for record in frappe.get_all(
+		AGENT_DOCTYPE, filters=provisioned, fields=["account_id", "chatwoot_user_id"]
+	):
+		if record.chatwoot_user_id and is_connected(record.account_id):
+			if get_account(record.account_id).platform_token():
+				return record.chatwoot_user_id
+	return None

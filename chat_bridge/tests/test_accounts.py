@@ -18,10 +18,11 @@ from chat_bridge.card.api import account as card_account
 from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conversation_analysis import (
 	execute as conversation_analysis,
 )
-from chat_bridge.clients import system_client
+from chat_bridge.clients import system_client, user_client
 from chat_bridge.commands.registration import connect_account, register_site_webhook
 from chat_bridge.doctor import account_checks, status_report
 from chat_bridge.erpnext import has_erpnext
+from chat_bridge.exceptions import AgentLimitReached
 from chat_bridge.patches import name_agents_by_account, stamp_company_on_chat_records
 from chat_bridge.provisioning.agents import (
 	AGENT_DOCTYPE,
@@ -366,6 +367,34 @@ class TestAgentInTwoAccounts(TwoAccounts):
 		frappe.db.commit()
 		self.assertFalse(frappe.db.exists("Chatwoot User Token", AGENT_IN_BOTH))
 		self.assertNotIn("Chatwoot Agent", frappe.get_roles(AGENT_IN_BOTH))
+
+	def test_each_account_has_its_own_max_agents_and_platform_token(self):
+		frappe.db.set_value(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT), "max_agents", 1)  # Bea is the one
+		frappe.db.commit()
+		with self.assertRaises(AgentLimitReached):
+			provision_agent(AGENT_IN_BOTH, OTHER_ACCOUNT)
+		self.provision_in(ACCOUNT_ID)  # the first account keeps the settings' limit (none)
+		# On the settings' Chatwoot the settings' platform app serves; on another, only its own.
+		self.assertEqual(get_account(OTHER_ACCOUNT).platform_token(), "platform-token")
+		record = frappe.get_doc(ACCOUNT_DOCTYPE, str(OTHER_ACCOUNT))
+		record.chatwoot_url = "https://chat.other-installation.example"
+		record.save(ignore_permissions=True)
+		frappe.db.commit()
+		self.assertIsNone(get_account(OTHER_ACCOUNT).platform_token())
+		record.platform_api_token = "other-platform-token"
+		record.save(ignore_permissions=True)
+		frappe.db.commit()  # secrets are read as committed
+		self.assertEqual(get_account(OTHER_ACCOUNT).platform_token(), "other-platform-token")
+
+	def test_an_agents_own_token_serves_every_account_they_were_made_a_member_of(self):
+		self.provision_in(ACCOUNT_ID)
+		with self.assertRaises(frappe.PermissionError):
+			user_client(AGENT_IN_BOTH, account_id=OTHER_ACCOUNT)  # not a member of brand B yet
+		self.provision_in(OTHER_ACCOUNT, inboxes=[self.other_inbox["id"]])
+		client = user_client(AGENT_IN_BOTH, account_id=OTHER_ACCOUNT)
+		self.assertEqual(client.account_id, OTHER_ACCOUNT)
+		self.assertEqual(client.get_profile()["email"], AGENT_IN_BOTH)  # as themselves, in brand B
+		self.assertEqual(client.list_inboxes()["payload"][0]["id"], self.other_inbox["id"])
 
 	def test_the_rest_methods_act_in_the_account_asked_for(self):
 		self.provision_in(OTHER_ACCOUNT)
