@@ -124,7 +124,9 @@ def user_client(
 	token (or `account_id`, when it names one).
 
 	Uses the user's own Chatwoot User Token, which Chatwoot takes in every account the user is a
-	member of: the token's own, and those this site provisioned them in. Otherwise a System Manager
+	member of (a token is the user's, app/models/concerns/access_tokenable.rb:4, and an account
+	opens to its members, app/controllers/concerns/ensure_current_account_helper.rb:21-22): the
+	token's own account, and those this site provisioned them in. Otherwise a System Manager
 	gets the account's administrator token and anyone else is refused.
 	"""
 	user = user or frappe.session.user
