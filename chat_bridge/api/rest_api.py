@@ -15,7 +15,7 @@ from frappe.query_builder.functions import Avg, Count, Max
 from frappe.utils import cint, now_datetime
 
 from chat_bridge import arguments
-from chat_bridge.accounts import Account, company_of, get_account, visible_accounts
+from chat_bridge.accounts import Account, company_of, get_account, may_see_account, visible_accounts
 from chat_bridge.analytics.search import search_conversations as search_said
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.chatwoot.errors import ChatwootError, describe_for_user
@@ -113,19 +113,31 @@ def _summaries(conversations: list[dict], account: Account | None = None) -> lis
 	return summaries
 
 
+def _client(account=None):
+	"""The session user's client in the account asked for, else in their token's account; refused
+	for an account whose Company their User Permissions do not reach."""
+	client = user_client(account_id=arguments.optional_positive_int(account, "account"))
+	if not may_see_account(client.account_id):
+		frappe.throw(
+			_("Chatwoot account {0} works for a Company you are not permitted.").format(client.account_id),
+			frappe.PermissionError,
+		)
+	return client
+
+
 # Conversations
 
 
 @chatwoot_method
 def get_conversations(
-	status: str = "open", page: int = 1, assignee_type: str = "all", inbox_id=None, labels=None
+	status: str = "open", page: int = 1, assignee_type: str = "all", inbox_id=None, labels=None, account=None
 ) -> list:
 	"""One page (25) of conversations, summed up for a list: contact, last message, assignee, links."""
 	if assignee_type not in ("me", "unassigned", "assigned", "all"):
 		raise ArgumentError(
 			_("assignee_type must be one of me, unassigned, assigned, all, not {0!r}.").format(assignee_type)
 		)
-	client = user_client()
+	client = _client(account)
 	answer = client.list_conversations(
 		status=arguments.status(status, allow_all=True),
 		assignee_type=assignee_type,
@@ -137,8 +149,8 @@ def get_conversations(
 
 
 @chatwoot_method
-def get_conversation(id) -> dict:
-	client = user_client()
+def get_conversation(id, account=None) -> dict:
+	client = _client(account)
 	conversation = client.get_conversation(arguments.positive_int(id, "id"))
 	[summary] = _summaries([conversation], get_account(client.account_id))
 	return {
@@ -149,9 +161,9 @@ def get_conversation(id) -> dict:
 
 
 @chatwoot_method
-def get_messages(conversation_id, before=None) -> list:
+def get_messages(conversation_id, before=None, account=None) -> list:
 	"""The latest 20 messages of a conversation (or the 20 before message `before`), oldest first."""
-	answer = user_client().list_messages(
+	answer = _client(account).list_messages(
 		arguments.positive_int(conversation_id, "conversation_id"),
 		before=arguments.optional_positive_int(before, "before"),
 	)
@@ -162,9 +174,9 @@ def get_messages(conversation_id, before=None) -> list:
 
 
 @chatwoot_method(methods=("POST",))
-def send_message(conversation_id, content, private=0) -> dict:
+def send_message(conversation_id, content, private=0, account=None) -> dict:
 	"""Reply to the customer, or with `private` add an internal note, as the calling user's agent."""
-	return user_client().send_message(
+	return _client(account).send_message(
 		arguments.positive_int(conversation_id, "conversation_id"),
 		arguments.message_content(content),
 		private=arguments.flag(private),
@@ -172,11 +184,11 @@ def send_message(conversation_id, content, private=0) -> dict:
 
 
 @chatwoot_method(methods=("POST",))
-def update_conversation_status(id, status) -> dict:
+def update_conversation_status(id, status, account=None) -> dict:
 	"""Set the status. Reopening leaves the conversation with whoever had it: Chatwoot gives a
 	conversation to the agent who reopens it, even from a colleague
 	(app/controllers/api/v1/accounts/conversations_controller.rb:100-102,185-188)."""
-	client, display_id, status = user_client(), arguments.positive_int(id, "id"), arguments.status(status)
+	client, display_id, status = _client(account), arguments.positive_int(id, "id"), arguments.status(status)
 	before = ConversationView.from_payload(client.get_conversation(display_id)) if status == "open" else None
 	answer = client.toggle_status(display_id, status)
 	if before is not None:
@@ -198,9 +210,9 @@ def keep_assignee(client, display_id: int, assignee: AgentView | None) -> None:
 
 
 @chatwoot_method(methods=("POST",))
-def assign_conversation(id, assignee=None) -> dict:
+def assign_conversation(id, assignee=None, account=None) -> dict:
 	"""Assign to an ERPNext user (or a Chatwoot agent id); no assignee unassigns."""
-	client = user_client()
+	client = _client(account)
 	agent_id = chatwoot_agent_id(client, assignee) if assignee not in (None, "") else None
 	client.assign_conversation(arguments.positive_int(id, "id"), assignee_id=agent_id)
 	return {"conversation_id": int(id), "assignee_id": agent_id}
@@ -226,8 +238,8 @@ def chatwoot_agent_id(client, assignee) -> int:
 
 
 @chatwoot_method(methods=("POST",))
-def add_labels(id, labels) -> list:
-	answer = user_client().add_labels(arguments.positive_int(id, "id"), arguments.labels(labels))
+def add_labels(id, labels, account=None) -> list:
+	answer = _client(account).add_labels(arguments.positive_int(id, "id"), arguments.labels(labels))
 	return answer.get("payload") or []
 
 
@@ -235,9 +247,9 @@ def add_labels(id, labels) -> list:
 
 
 @chatwoot_method
-def get_contacts(page: int = 1, q: str | None = None) -> list:
+def get_contacts(page: int = 1, q: str | None = None, account=None) -> list:
 	"""One page (15) of Chatwoot contacts, or those matching `q`, with their ERPNext Contact."""
-	client, page = user_client(), arguments.positive_int(page, "page")
+	client, page = _client(account), arguments.positive_int(page, "page")
 	answer = (
 		client.search_contacts(q.strip(), page=page) if q and q.strip() else client.list_contacts(page=page)
 	)
@@ -247,18 +259,18 @@ def get_contacts(page: int = 1, q: str | None = None) -> list:
 
 
 @chatwoot_method
-def get_contact(id) -> dict:
-	client = user_client()
+def get_contact(id, account=None) -> dict:
+	client = _client(account)
 	contact = client.get_contact(arguments.positive_int(id, "id")).get("payload") or {}
 	erpnext = _erpnext_contacts([contact.get("id")], client.account_id)
 	return {**contact, "erpnext_contact": erpnext.get(contact.get("id"))}
 
 
 @chatwoot_method(methods=("POST",))
-def link_contact(contact, chatwoot_contact_id) -> dict:
+def link_contact(contact, chatwoot_contact_id, account=None) -> dict:
 	"""Map an ERPNext Contact to an existing Chatwoot contact."""
 	frappe.get_doc("Contact", contact).check_permission("write")
-	client = user_client()
+	client = _client(account)
 	chatwoot_id = arguments.positive_int(chatwoot_contact_id, "chatwoot_contact_id")
 	client.get_contact(chatwoot_id)  # a 404 here says the Chatwoot contact does not exist
 	mapping = link_to_chatwoot(contact, client.account_id, chatwoot_id)
@@ -266,10 +278,10 @@ def link_contact(contact, chatwoot_contact_id) -> dict:
 
 
 @chatwoot_method(methods=("POST",))
-def create_chatwoot_contact(contact: str) -> dict:
+def create_chatwoot_contact(contact: str, account=None) -> dict:
 	"""Create (or find by email) the Chatwoot contact of an unmapped ERPNext Contact, and map the two."""
 	frappe.get_doc("Contact", contact).check_permission("write")
-	mapping = create_in_chatwoot(contact, user_client())
+	mapping = create_in_chatwoot(contact, _client(account))
 	return frappe.db.get_value(CONTACT_MAPPING, mapping, MAPPING_FIELDS, as_dict=True)
 
 

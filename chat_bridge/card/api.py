@@ -209,12 +209,13 @@ def create_issue(conversation_id, account_id=None) -> dict:
 
 
 @card_method(methods=("POST",))
-def add_order_note(conversation_id, sales_order) -> dict:
-	"""Post a private note with a Sales Order's summary into the conversation, as the viewer."""
+def add_order_note(conversation_id, sales_order, account_id=None) -> dict:
+	"""Post a private note with a Sales Order's summary into the conversation (of the frame's
+	account), as the viewer."""
 	order = frappe.get_doc("Sales Order", sales_order)
 	order.check_permission("read")
 	text = order_note(order.as_dict(), [item.as_dict() for item in order.items])
-	message = user_client().send_message(
+	message = user_client(account_id=account(account_id)).send_message(
 		arguments.positive_int(conversation_id, "conversation_id"), text, private=True
 	)
 	return {"message_id": message.get("id"), "content": text}
@@ -232,7 +233,7 @@ def send_document(conversation_id, contact_id, doctype, name, request_key, accou
 	doc = printable_document(doctype, name)
 	account_id, chatwoot_id = account(account_id), arguments.positive_int(contact_id, "contact_id")
 	display_id = arguments.positive_int(conversation_id, "conversation_id")
-	conversation = user_client().get_conversation(display_id)
+	conversation = user_client(account_id=account_id).get_conversation(display_id)
 	if (conversation.get("meta") or {}).get("sender", {}).get("id") != chatwoot_id:
 		raise ArgumentError(_("Conversation {0} is not this contact's.").format(display_id))
 	send = queue_send(

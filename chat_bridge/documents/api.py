@@ -2,14 +2,15 @@
 
 For System Managers and Chatwoot Agents, while Sending Documents is on, and only for a submitted
 document the user may print: what is sent is the document's print, so print permission is the one
-that decides.
+that decides. A document goes out through the Chatwoot account of its Company when one works for
+it, else through the first account the user may see.
 """
 
 import frappe
 from frappe import _
-from frappe.utils import cint
 
 from chat_bridge import arguments
+from chat_bridge.accounts import account_for_viewer, visible_accounts
 from chat_bridge.api.rest_api import chatwoot_method
 from chat_bridge.arguments import ArgumentError
 from chat_bridge.clients import system_client, user_client
@@ -18,7 +19,6 @@ from chat_bridge.documents.send import SEND_DOCTYPE, document_send_values, queue
 from chat_bridge.documents.send import send_again as queue_again
 from chat_bridge.features import Feature
 from chat_bridge.records.conversations import MAPPING_DOCTYPE as CONVERSATION_MAPPING
-from chat_bridge.settings import get_settings
 
 OFF = "Sending documents through Chatwoot is not enabled"
 
@@ -42,16 +42,31 @@ def printable_document(doctype: str, name: str):
 	return doc
 
 
+def document_account(doc) -> int:
+	"""The account `doc` goes out through: the one working for its Company, else the first the user
+	may see."""
+	company = doc.get("company")
+	return (
+		next(
+			(account.account_id for account in visible_accounts() if company and account.company == company),
+			None,
+		)
+		or account_for_viewer()
+	)
+
+
 @documents_method
 def send_options(doctype, name) -> dict:
-	"""What the dialog starts from: the recipient, the inboxes, the message and the print format."""
+	"""What the dialog starts from: the recipient, the account's inboxes, the message and the print
+	format."""
 	doc = printable_document(doctype, name)
 	contact = recipient(doc)
-	inboxes = system_client().list_inboxes().get("payload") or []
+	account_id = document_account(doc)
+	inboxes = system_client(account_id=account_id).list_inboxes().get("payload") or []
 	latest_inbox = (
 		frappe.db.get_value(
 			CONVERSATION_MAPPING,
-			{"contact": contact, "account_id": get_settings().account_id},
+			{"contact": contact, "account_id": account_id},
 			"inbox_id",
 			order_by="chatwoot_created_at desc",
 		)
@@ -59,6 +74,7 @@ def send_options(doctype, name) -> dict:
 		else None
 	)
 	return {
+		"account": account_id,
 		"contact": contact,
 		"inboxes": [{"value": str(i["id"]), "label": i.get("name") or str(i["id"])} for i in inboxes],
 		"inbox_id": str(latest_inbox or (inboxes[0]["id"] if inboxes else "")),
@@ -75,14 +91,15 @@ def send_document(doctype, name, contact, inbox_id, message, request_key, print_
 	if not contact or not frappe.db.exists("Contact", contact):
 		raise ArgumentError(_("Choose the Contact to send {0} to.").format(name))
 	frappe.get_doc("Contact", contact).check_permission("read")
-	user_client()  # one who may not act in Chatwoot is told now, not by a failed send
+	account_id = document_account(doc)
+	user_client(account_id=account_id)  # one who may not act in Chatwoot is told now, not by a failed send
 	if print_format and not frappe.db.exists("Print Format", print_format) and print_format != "Standard":
 		raise ArgumentError(_("There is no print format {0}.").format(print_format))
 	send = queue_send(
 		document_send_values(
 			doc,
 			contact,
-			cint(get_settings().account_id),
+			account_id,
 			arguments.positive_int(inbox_id, "inbox_id"),
 			arguments.message_content(message),
 			print_format,
@@ -100,6 +117,6 @@ def send_again(name) -> dict:
 	"""Queue a failed send anew, if the user may still print its document."""
 	row = frappe.get_doc(SEND_DOCTYPE, name)
 	printable_document(row.reference_doctype, row.reference_name)
-	user_client()  # one who may not act in Chatwoot is told now, not by a failed send
+	user_client(account_id=row.account_id)  # one who may not act in Chatwoot is told now
 	queue_again(row.name, frappe.session.user)
 	return {"name": row.name, "status": frappe.db.get_value(SEND_DOCTYPE, row.name, "status")}

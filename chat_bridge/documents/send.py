@@ -185,7 +185,7 @@ def send_to_chatwoot(row) -> dict:
 	)
 	if pdf is not None:
 		check_attachment(len(pdf))
-	client = user_client(row.sent_by)
+	client = user_client(row.sent_by, account_id=row.account_id)
 	contact_id = frappe.db.get_value(
 		CONTACT_MAPPING,
 		create_in_chatwoot(row.contact, client),

@@ -14,6 +14,7 @@ from chat_bridge.accounts import (
 )
 from chat_bridge.analytics.analysis import account_options, inbox_options
 from chat_bridge.api import agents as agents_api
+from chat_bridge.api import rest_api
 from chat_bridge.card.api import account as card_account
 from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conversation_analysis import (
 	execute as conversation_analysis,
@@ -21,6 +22,7 @@ from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conv
 from chat_bridge.clients import system_client, user_client
 from chat_bridge.commands.registration import connect_account, register_site_webhook
 from chat_bridge.doctor import account_checks, status_report
+from chat_bridge.documents.api import document_account
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.exceptions import AgentLimitReached
 from chat_bridge.patches import name_agents_by_account, stamp_company_on_chat_records
@@ -396,6 +398,27 @@ class TestAgentInTwoAccounts(TwoAccounts):
 		self.assertEqual(client.get_profile()["email"], AGENT_IN_BOTH)  # as themselves, in brand B
 		self.assertEqual(client.list_inboxes()["payload"][0]["id"], self.other_inbox["id"])
 
+	def test_the_desks_conversation_methods_act_in_the_account_asked_for(self):
+		contact = self.mock.store_contact(
+			{"account_id": OTHER_ACCOUNT, "name": "Bo", "email": "bo@customers.example.test"},
+			self.mock.clock(),
+		)
+		self.mock.visitor_says(contact["id"], "Hello brand B", inbox_id=self.other_inbox["id"])
+		[conversation] = self.mock.all_conversations(OTHER_ACCOUNT)
+		self.provision_in(OTHER_ACCOUNT, inboxes=[self.other_inbox["id"]])
+		for user in ("Administrator", AGENT_IN_BOTH):  # the administrator's token, then their own
+			frappe.set_user(user)
+			try:
+				listed = rest_api.get_conversations(status="all", account=OTHER_ACCOUNT)["data"]
+				reply = rest_api.send_message(conversation["id"], f"Hi from {user}", account=OTHER_ACCOUNT)
+			finally:
+				frappe.set_user("Administrator")
+			self.assertEqual([c["id"] for c in listed], [conversation["id"]], user)
+			self.assertIn(f"/accounts/{OTHER_ACCOUNT}/", listed[0]["chatwoot_url"])
+			self.assertEqual(reply["data"]["content"], f"Hi from {user}")
+		with self.assertRaises(AccountNotConnectedError):
+			rest_api.get_conversations(account=OTHER_ACCOUNT + 1)
+
 	def test_the_rest_methods_act_in_the_account_asked_for(self):
 		self.provision_in(OTHER_ACCOUNT)
 		self.assertIsNone(agents_api.get_agent(AGENT_IN_BOTH)["data"])  # the first account: none
@@ -550,6 +573,8 @@ class TestCompanyPermissions(TwoAccounts):
 			doctype: frappe.get_all(doctype, filters={"creation": (">=", self.started)}, fields=["company"])
 			for doctype in ("Chatwoot Contact Mapping", "Chatwoot Webhook Event")
 		}
+		quotation_of_b = frappe.get_doc({"doctype": "Quotation", "company": self.companies[1]})
+		self.assertEqual(document_account(quotation_of_b), OTHER_ACCOUNT)  # sent through brand B
 		frappe.set_user(RESTRICTED_USER)
 		for doctype in made:
 			seen = frappe.get_list(doctype, filters={"creation": (">=", self.started)}, fields=["company"])
@@ -565,6 +590,13 @@ class TestCompanyPermissions(TwoAccounts):
 			)
 		with self.assertRaises(frappe.PermissionError):
 			inbox_options(OTHER_ACCOUNT)
+		# The desk's methods refuse brand B's account, and a document goes out through its Company's.
+		with self.assertRaises(frappe.PermissionError):
+			rest_api.get_conversations(account=OTHER_ACCOUNT)
+		self.assertEqual(
+			document_account(frappe.get_doc({"doctype": "Quotation", "company": self.companies[0]})),
+			ACCOUNT_ID,
+		)
 		# The card framed in brand B's Chatwoot refuses them; in their own account's it opens.
 		self.assertEqual(card_account(ACCOUNT_ID), ACCOUNT_ID)
 		with self.assertRaises(frappe.PermissionError):

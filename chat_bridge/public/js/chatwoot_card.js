@@ -393,6 +393,7 @@
 				act(__("Add a private note about {0} to conversation #{1}?", [button.dataset.note, conversation.id]), "add_order_note", {
 					conversation_id: conversation.id,
 					sales_order: button.dataset.note,
+					account_id,
 				});
 		});
 	}
