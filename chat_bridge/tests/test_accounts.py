@@ -16,6 +16,7 @@ from chat_bridge.analytics.analysis import account_options, inbox_options
 from chat_bridge.api import agents as agents_api
 from chat_bridge.api import rest_api
 from chat_bridge.card.api import account as card_account
+from chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard import get_dashboard_context
 from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conversation_analysis import (
 	execute as conversation_analysis,
 )
@@ -418,6 +419,10 @@ class TestAgentInTwoAccounts(TwoAccounts):
 			self.assertEqual(reply["data"]["content"], f"Hi from {user}")
 		with self.assertRaises(AccountNotConnectedError):
 			rest_api.get_conversations(account=OTHER_ACCOUNT + 1)
+		page = get_dashboard_context(account=OTHER_ACCOUNT)
+		self.assertEqual(page["account_id"], OTHER_ACCOUNT)
+		self.assertIn(f"/accounts/{OTHER_ACCOUNT}/", page["dashboard_url"])
+		self.assertEqual([a["value"] for a in page["accounts"]], [ACCOUNT_ID, OTHER_ACCOUNT])
 
 	def test_the_rest_methods_act_in_the_account_asked_for(self):
 		self.provision_in(OTHER_ACCOUNT)

@@ -731,6 +731,26 @@ class TestTwoAccountsInABrowser(InABrowser, TwoAccounts):
 		)
 		self.screenshot(page, "chatwoot-agents-of-brand-b")
 
+	def test_the_dashboard_lists_the_conversations_of_the_account_chosen(self):
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		contact = self.mock.store_contact(
+			{"account_id": OTHER_ACCOUNT, "name": "Bo Brand-B", "email": "bo@customers.example.test"},
+			self.mock.clock(),
+		)
+		self.mock.visitor_says(contact["id"], "Hello brand B", inbox_id=self.other_inbox["id"])
+		page = self.signed_in_as(ensure_user(SYSTEM_MANAGER, ("System Manager",)))
+		page.goto(f"{SITE_URL}/app/chatwoot-dashboard", wait_until="networkidle")
+		page.wait_for_selector(".chatwoot-conversations", timeout=15_000)
+		self.assertNotIn("Bo Brand-B", page.inner_text(".chatwoot-conversations"))
+		page.locator('select[data-fieldname="account"]').select_option(str(OTHER_ACCOUNT))
+		page.wait_for_function(
+			"(document.querySelector('.chatwoot-conversations') || {innerText: ''}).innerText.includes('Bo Brand-B')",
+			timeout=15_000,
+		)
+		link = page.locator(".chatwoot-conversations a.chatwoot-open").first.get_attribute("href")
+		self.assertIn(f"/accounts/{OTHER_ACCOUNT}/conversations/", link)
+		self.screenshot(page, "dashboard-of-brand-b")
+
 	def forget_agent(self, agent: str):
 		frappe.db.rollback()
 		frappe.db.delete("Chatwoot Agent", {"user": agent})

@@ -3,7 +3,8 @@
 
 // Chatwoot's agent dashboard sends X-Frame-Options: SAMEORIGIN, so it can be framed only when
 // Chatwoot is served from this site's own origin. Elsewhere the page does not try: it offers
-// Chatwoot in a new tab and, with API access on, a list of conversations of its own.
+// Chatwoot in a new tab and, with API access on, a list of conversations of its own. On a site
+// with several Chatwoot accounts, the Account field says whose.
 
 frappe.pages["chatwoot-dashboard"].on_page_load = function (wrapper) {
 	const page = frappe.ui.make_app_page({
@@ -25,17 +26,37 @@ const STATUSES = ["open", "pending", "snoozed", "resolved", "all"];
 class ChatwootDashboard {
 	constructor(page) {
 		this.page = page;
+		this.account_field = this.page.add_field({
+			fieldname: "account",
+			fieldtype: "Select",
+			label: __("Account"),
+			change: () => this.account_field.get_value() && this.load(),
+		});
+		$(this.account_field.wrapper).hide();
 		this.$body = $('<div class="chatwoot-dashboard"></div>').appendTo(page.main);
 	}
 
 	load() {
 		frappe
-			.call("chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard.get_dashboard_context")
+			.call(
+				"chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard.get_dashboard_context",
+				{ account: this.account_field.get_value() || null }
+			)
 			.then((r) => this.render(r.message));
+	}
+
+	show_accounts(context) {
+		if (!context.accounts || context.accounts.length < 2) return;
+		const field = this.account_field;
+		field.df.options = context.accounts.map((a) => ({ value: String(a.value), label: a.label }));
+		field.refresh();
+		field.set_input(String(context.account_id));
+		$(field.wrapper).show();
 	}
 
 	render(context) {
 		this.context = context;
+		this.show_accounts(context);
 		this.page.clear_primary_action();
 		this.$body.empty();
 		if (!context.enabled) {
@@ -205,7 +226,7 @@ class ChatwootDashboard {
 		frappe
 			.call({
 				method: "chat_bridge.api.rest_api.get_conversations",
-				args: { status: this.status, page },
+				args: { status: this.status, page, account: this.context.account_id },
 				error: () => {
 					this.$fallback.find(".more").hide();
 					$tbody.append(
