@@ -13,9 +13,10 @@ from chat_bridge.i18n import _
 	"--since", metavar="DATE", help="Only events received since DATE (e.g. 2026-11-01 or '2026-11-01 08:00')."
 )
 @click.option("--event", "event_name", metavar="EVENT", help="Only this event, e.g. message_created.")
+@account_option
 @pass_context
-def replay(context, failed, since, event_name):
-	"""Process recorded webhook events again, here and now."""
+def replay(context, failed, since, event_name, account_id):
+	"""Process recorded webhook events again, here and now (of every account, or of --account's)."""
 	from chat_bridge.chatwoot.events import normalize_event
 	from chat_bridge.webhook.replay import events_to_replay, replay_events
 
@@ -24,7 +25,10 @@ def replay(context, failed, since, event_name):
 	since_at = parse_date(since, "--since")
 	with on_site(context):
 		names = events_to_replay(
-			failed_only=failed, since=since_at, event=normalize_event(event_name) or None
+			failed_only=failed,
+			since=since_at,
+			event=normalize_event(event_name) or None,
+			account_id=account_id,
 		)
 		if not names:
 			click.echo(_("No events match."))

@@ -44,6 +44,7 @@ from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, ensure_user
 from chat_bridge.webhook.handlers import dispatch
 from chat_bridge.webhook.log import EVENT_DOCTYPE
 from chat_bridge.webhook.processing import process_event
+from chat_bridge.webhook.replay import events_to_replay
 from chat_bridge.website import CONFIG_ELEMENT
 
 OTHER_ACCOUNT = 2_000_000_004
@@ -200,6 +201,10 @@ class TestRouting(TwoAccounts):
 			self.assertEqual(
 				frappe.db.get_value(EVENT_DOCTYPE, accepted["message"], "company"), self.companies[1]
 			)
+		# `chatwoot replay --account` takes that account's events only.
+		recent = {"failed_only": False, "since": self.started}
+		self.assertEqual(events_to_replay(**recent, account_id=OTHER_ACCOUNT), [accepted["message"]])
+		self.assertEqual(events_to_replay(**recent, account_id=ACCOUNT_ID), [])
 
 	def test_an_account_switched_off_is_not_synced(self):
 		_first, other = self.register_both()

@@ -37,10 +37,14 @@ def replay_events(names: list[str], report=None) -> dict[str, int]:
 	return summary
 
 
-def events_to_replay(*, failed_only: bool, since: datetime | None, event: str | None = None) -> list[str]:
+def events_to_replay(
+	*, failed_only: bool, since: datetime | None, event: str | None = None, account_id: int | None = None
+) -> list[str]:
 	filters: dict = {"status": ("in", ("Failed",) if failed_only else ("Failed", "Ignored", "Processed"))}
 	if since:
 		filters["received_at"] = (">=", since)
 	if event:
 		filters["event"] = event
+	if account_id:
+		filters["account_id"] = account_id
 	return frappe.get_all(EVENT_DOCTYPE, filters=filters, pluck="name", order_by="received_at asc")
