@@ -112,12 +112,17 @@ def _ask(call) -> tuple[object, str | None]:
 		return None, describe_for_user(error, get_settings().chatwoot_url)[0]
 
 
-def gather_checks(webhook_url: str | None = None) -> dict[str, Check]:
-	"""Every check of the first account and of the site."""
-	account = _first_account()
-	checks = account_checks(account, webhook_url)
-	checks.update(site_checks(admin_client(account) if account else None))
-	return checks
+def gather_checks_by_account(
+	webhook_url: str | None = None, accounts: list[Account] | None = None
+) -> tuple[dict[str, Check], dict[int, dict[str, Check]]]:
+	"""The site's checks, and the connection checks of each of `accounts` (every connected account
+	when None) by id; with no account set yet, the checks that say so, under 0."""
+	if accounts is None:
+		accounts = connected_accounts() if first_account_id() else []
+	site = site_checks(admin_client(accounts[0]) if accounts else None)
+	if not accounts:
+		return site, {0: account_checks(None, webhook_url)}
+	return site, {account.account_id: account_checks(account, webhook_url) for account in accounts}
 
 
 def account_checks(account: Account | None, webhook_url: str | None = None) -> dict[str, Check]:

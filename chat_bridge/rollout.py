@@ -7,7 +7,7 @@ Chatwoot, looking at the workers); everything here decides from those facts alon
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -631,3 +631,18 @@ def blockers(stage: str, checks: Mapping[str, Check]) -> list[Check]:
 		for name in STAGE_CHECKS[stage]
 		if not (checks.get(name) and checks[name].ok)
 	]
+
+
+def stage_blockers(
+	stage: str, site: Mapping[str, Check], accounts: Mapping[int, Mapping[str, Check]]
+) -> list[Check]:
+	"""What keeps `stage` from every connected account: each account's checks with the site's,
+	an account's failures named by its id when there are several, the site's said once."""
+	if len(accounts) < 2:
+		return blockers(stage, {**site, **next(iter(accounts.values()), {})})
+	failing: dict[str, Check] = {}
+	for account_id, checks in accounts.items():
+		for check in blockers(stage, {**site, **checks}):
+			name = check.name if check.name in site else f"{check.name} ({_('account')} {account_id})"
+			failing.setdefault(name, replace(check, name=name))
+	return list(failing.values())

@@ -49,6 +49,7 @@ from chat_bridge.rollout import (
 	check_workers,
 	find_site_webhook,
 	scheduled_methods,
+	stage_blockers,
 	stage_of,
 )
 from tests.conftest import webhook_payload
@@ -251,6 +252,31 @@ def test_enabled_with_nothing_on():
 def test_later_stages_need_more_checks():
 	assert set(STAGE_CHECKS["dashboard"]) < set(STAGE_CHECKS["api"]) < set(STAGE_CHECKS["sync"])
 	assert STAGE_CHECKS["off"] == ()
+
+
+def passing(*names: str) -> dict:
+	return {name: Check(name, True, "ok") for name in names}
+
+
+def test_a_stage_waits_for_every_account_and_says_which_one_fails():
+	site = passing("reachable", "workers", "scheduler", "scheduled_jobs")
+	good = passing("token", "account", "webhook", "secret")
+	no_webhook = {**good, "webhook": Check("webhook", False, "no webhook")}
+	assert stage_blockers("sync", site, {3: good}) == []
+	assert stage_blockers("sync", site, {3: good, 4: good}) == []
+	[failing] = stage_blockers("sync", site, {3: good, 4: no_webhook})
+	assert (failing.name, failing.detail) == ("webhook (account 4)", "no webhook")
+	assert [c.name for c in stage_blockers("sync", site, {3: no_webhook})] == ["webhook"]  # one: no id
+	assert stage_blockers("api", site, {3: good, 4: no_webhook}) == []  # the API stage needs no webhook
+
+
+def test_a_site_check_that_fails_is_said_once_whatever_the_accounts():
+	site = {
+		**passing("reachable", "workers", "scheduled_jobs"),
+		"scheduler": Check("scheduler", False, "off"),
+	}
+	good = passing("token", "account", "webhook", "secret")
+	assert [c.name for c in stage_blockers("sync", site, {3: good, 4: good})] == ["scheduler"]
 
 
 # The doctor's checks

@@ -79,20 +79,20 @@ def doctor(context, webhook_url, account_id):
 
 	The checks of each account's connection come first, under its id when there are several; the
 	site's own checks follow once."""
-	from chat_bridge.doctor import account_checks, admin_client, site_checks
+	from chat_bridge.doctor import gather_checks_by_account
 
 	with on_site(context):
-		accounts = accounts_named(account_id)
+		site, by_account = gather_checks_by_account(webhook_url, accounts_named(account_id))
 		checks = []
-		for account in accounts or [None]:
-			if len(accounts) > 1:
-				click.echo(_("Chatwoot account {0}:").format(account.account_id))
-			for check in account_checks(account, webhook_url).values():
+		for shown_id, account_checks in by_account.items():
+			if len(by_account) > 1:
+				click.echo(_("Chatwoot account {0}:").format(shown_id))
+			for check in account_checks.values():
 				click.echo(check.line())
 				checks.append(check)
-		if len(accounts) > 1:
+		if len(by_account) > 1:
 			click.echo(_("This site:"))
-		for check in site_checks(admin_client(accounts[0]) if accounts else None).values():
+		for check in site.values():
 			click.echo(check.line())
 			checks.append(check)
 		failed = [c for c in checks if not c.ok]
@@ -115,11 +115,10 @@ def doctor(context, webhook_url, account_id):
 )
 @pass_context
 def rollout(context, stage, webhook_url):
-	"""Switch the site to a rollout stage once its checks pass; `off` is the instant rollback."""
-	from chat_bridge.doctor import gather_checks
-
+	"""Switch the site to a rollout stage once its checks pass, for every connected account; `off`
+	is the instant rollback."""
 	with on_site(context):
-		failing = apply_stage(stage, checks=gather_checks(webhook_url) if stage != "off" else {})
+		failing = apply_stage(stage, webhook_url=webhook_url)
 		if failing:
 			click.echo(_("Not switched to {0}. Fix these first:").format(stage))
 			for check in failing:
@@ -132,15 +131,16 @@ def rollout(context, stage, webhook_url):
 		)
 
 
-def apply_stage(stage: str, *, checks: dict | None = None) -> list:
-	"""Set the flags of `stage` if its checks pass; the checks that failed otherwise (nothing is changed)."""
+def apply_stage(stage: str, *, webhook_url: str | None = None) -> list:
+	"""Set the flags of `stage` if its checks pass for the site and every connected account; the
+	checks that failed otherwise (nothing is changed)."""
 	import frappe
 
-	from chat_bridge.doctor import gather_checks
-	from chat_bridge.rollout import STAGES, blockers
+	from chat_bridge.doctor import gather_checks_by_account
+	from chat_bridge.rollout import STAGES, stage_blockers
 	from chat_bridge.settings import SETTINGS_DOCTYPE
 
-	failing = blockers(stage, checks if checks is not None else (gather_checks() if stage != "off" else {}))
+	failing = stage_blockers(stage, *gather_checks_by_account(webhook_url)) if stage != "off" else []
 	if failing:
 		return failing
 	settings = frappe.get_single(SETTINGS_DOCTYPE)

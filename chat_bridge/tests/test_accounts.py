@@ -22,7 +22,7 @@ from chat_bridge.chat_bridge.report.chatwoot_conversation_analysis.chatwoot_conv
 )
 from chat_bridge.clients import system_client, user_client
 from chat_bridge.commands.registration import connect_account, register_site_webhook
-from chat_bridge.doctor import account_checks, status_report
+from chat_bridge.doctor import account_checks, gather_checks_by_account, status_report
 from chat_bridge.documents.api import document_account
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.exceptions import AgentLimitReached
@@ -36,6 +36,7 @@ from chat_bridge.provisioning.agents import (
 )
 from chat_bridge.records.accounts import COMPANY_ERROR_TITLE
 from chat_bridge.records.conversations import TODO_PREFIX
+from chat_bridge.rollout import stage_blockers
 from chat_bridge.settings import SETTINGS_DOCTYPE
 from chat_bridge.tests.test_webhook import EXAMPLES, WEBHOOK, answer, signed_post
 from chat_bridge.tests.test_widget import WidgetTestCase
@@ -468,6 +469,19 @@ class TestCommands(TwoAccounts):
 		report = status_report()
 		self.assertEqual([a["account_id"] for a in report["accounts"]], [ACCOUNT_ID, OTHER_ACCOUNT])
 		self.assertTrue(report["accounts"][1]["webhook_url"].endswith(f"?account={OTHER_ACCOUNT}"))
+
+	def test_the_sync_stage_waits_for_every_accounts_webhook(self):
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token")
+		register_site_webhook(get_url(WEBHOOK))  # the first account's only
+		frappe.db.commit()
+		stage_checks = gather_checks_by_account()
+		failing = [check.name for check in stage_blockers("sync", *stage_checks)]
+		self.assertIn(f"webhook (account {OTHER_ACCOUNT})", failing)
+		self.assertNotIn(f"webhook (account {ACCOUNT_ID})", failing)
+		register_site_webhook(get_url(WEBHOOK), get_account(OTHER_ACCOUNT))
+		frappe.db.commit()
+		failing = [check.name for check in stage_blockers("sync", *gather_checks_by_account())]
+		self.assertFalse([name for name in failing if name.startswith(("webhook", "secret"))], failing)
 
 	def test_add_account_keeps_nothing_when_the_token_does_not_open_the_account(self):
 		third = self.mock.add_account("Brand C")["id"]

@@ -24,12 +24,18 @@ from chat_bridge.clients import system_client
 from chat_bridge.commands.registration import register_card_app
 from chat_bridge.context.attributes import KEYS
 from chat_bridge.context.push import DEFINED_KEY, DUE_KEY, mark_due, pop_due, push_due_contexts
-from chat_bridge.doctor import gather_checks
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.frame_headers import after_request
 from chat_bridge.records.outbound import link_to_chatwoot
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
-from chat_bridge.tests.utils import ACCOUNT_ID, ALL_FLAGS_ON, PLAIN_USER, SYSTEM_MANAGER, ensure_user
+from chat_bridge.tests.utils import (
+	ACCOUNT_ID,
+	ALL_FLAGS_ON,
+	PLAIN_USER,
+	SYSTEM_MANAGER,
+	ensure_user,
+	first_account_checks,
+)
 
 JANE = 1042  # the mock's contact, in conversation 58
 # Who reads customers, orders, invoices and issues in ERPNext; System Manager alone reads no Customer.
@@ -484,14 +490,14 @@ class TestDashboardApp(CardTestCase):
 			self.mock.dashboard_apps[first["id"]]["content"],
 			[{"type": "frame", "url": "https://erp.example.com/chatwoot-app"}],
 		)
-		self.assertEqual(gather_checks()["dashboard_app"].verdict, "PASS")
+		self.assertEqual(first_account_checks()["dashboard_app"].verdict, "PASS")
 		moved = register_card_app("https://erp2.example.com/chatwoot-app")
 		self.assertEqual(
 			(moved["id"], moved["moved_from"]), (first["id"], "https://erp.example.com/chatwoot-app")
 		)
 
 	def test_doctor_fails_while_chatwoot_has_no_card(self):
-		check = gather_checks()["dashboard_app"]
+		check = first_account_checks()["dashboard_app"]
 		self.assertEqual(check.verdict, "FAIL")
 		self.assertIn("register-dashboard-app", check.fix)
 

@@ -8,7 +8,7 @@ from chat_bridge.chat_bridge.page.chatwoot_dashboard.chatwoot_dashboard import g
 from chat_bridge.commands.registration import register_site_webhook
 from chat_bridge.commands.rollout import apply_stage
 from chat_bridge.desk import boot_session
-from chat_bridge.doctor import gather_checks, site_webhook_url, status_report
+from chat_bridge.doctor import site_webhook_url, status_report
 from chat_bridge.rollout import STAGES
 from chat_bridge.settings import get_flags
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
@@ -20,6 +20,7 @@ from chat_bridge.tests.utils import (
 	SYSTEM_MANAGER,
 	ChatBridgeTestCase,
 	ensure_user,
+	first_account_checks,
 )
 
 
@@ -119,7 +120,7 @@ class TestRollout(WithChatwoot):
 			webhook["secret"],
 		)
 		self.assertFalse(register_site_webhook()["created"])  # a second run updates the same webhook
-		checks = gather_checks()
+		checks = first_account_checks()
 		for name in ("reachable", "token", "account", "webhook", "secret"):
 			self.assertTrue(checks[name].ok, checks[name].line())
 
@@ -127,10 +128,12 @@ class TestRollout(WithChatwoot):
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
 		with patch.dict(frappe.local.conf, {"host_name": None}):
 			self.assertTrue(status_report()["webhook_url_guessed"])
-			check = gather_checks()["webhook"]
+			check = first_account_checks()["webhook"]
 			self.assertIn("guess", check.detail)
 			self.assertIn("register-webhook --url https://", check.fix)
-			self.assertFalse(gather_checks("https://erp.example.com/hook")["webhook"].fix.count("<address>"))
+			self.assertFalse(
+				first_account_checks("https://erp.example.com/hook")["webhook"].fix.count("<address>")
+			)
 		with patch.dict(frappe.local.conf, {"host_name": "https://erp.example.com"}):
 			self.assertFalse(status_report()["webhook_url_guessed"])  # the site says what it is called
 		register_site_webhook("http://erp.localhost:8001/api/method/chat_bridge.webhook.handle")
@@ -144,7 +147,7 @@ class TestRollout(WithChatwoot):
 		reachable_at = "http://erp.localhost:8001/api/method/chat_bridge.webhook.handle"
 		first = register_site_webhook(reachable_at)
 		secret = frappe.get_single("Chatwoot Integration Settings").get_password("webhook_secret")
-		checks = gather_checks()
+		checks = first_account_checks()
 		self.assertTrue(checks["webhook"].ok, checks["webhook"].line())
 		self.assertTrue(checks["secret"].ok, checks["secret"].line())
 		self.assertEqual(status_report()["webhook_url"], reachable_at)
@@ -171,10 +174,10 @@ class TestRollout(WithChatwoot):
 
 		self.addCleanup(put_back)
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token")
-		self.assertTrue(gather_checks()["refusals"].ok)
+		self.assertTrue(first_account_checks()["refusals"].ok)
 		for _ in range(3):
 			note_refusal("Invalid webhook signature: the signature does not match.")
-		check = gather_checks()["refusals"]
+		check = first_account_checks()["refusals"]
 		self.assertFalse(check.ok)
 		self.assertIn("3 deliveries refused as unauthenticated in the last hour", check.detail)
 		self.assertEqual(status_report()["refused_last_hour"], 3)
@@ -195,28 +198,28 @@ class TestRollout(WithChatwoot):
 	def test_doctor_fails_when_the_apps_scheduled_jobs_are_gone(self):
 		# As a running scheduler leaves them, whatever this site's scheduler has been doing.
 		self.apps_jobs_last_ran(frappe.utils.now_datetime())
-		self.assertNotEqual(gather_checks()["scheduled_jobs"].verdict, "FAIL")
+		self.assertNotEqual(first_account_checks()["scheduled_jobs"].verdict, "FAIL")
 		frappe.db.delete("Scheduled Job Type", {"method": "chat_bridge.pull.reconcile.reconcile"})
-		check = gather_checks()["scheduled_jobs"]
+		check = first_account_checks()["scheduled_jobs"]
 		self.assertFalse(check.ok)
 		self.assertIn("chat_bridge.pull.reconcile.reconcile", check.detail)
 		self.assertIn(f"bench --site {frappe.local.site} migrate", check.fix)
 
 	def test_doctor_says_when_the_apps_jobs_have_never_run(self):
 		self.apps_jobs_last_ran(None)
-		check = gather_checks()["scheduled_jobs"]
+		check = first_account_checks()["scheduled_jobs"]
 		self.assertEqual(check.verdict, "WARN", check.line())
 		self.assertIn("not run yet", check.detail)
 
 	def test_doctor_finds_an_agent_token_and_a_wrong_account(self):
 		self.configure(**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="agent-token")
-		checks = gather_checks()
+		checks = first_account_checks()
 		self.assertFalse(checks["token"].ok)
 		self.assertIn("not an administrator", checks["token"].detail)
 		self.configure(
 			**STAGES["api"], chatwoot_url=self.mock.url, api_access_token="admin-token", account_id=77
 		)
-		self.assertFalse(gather_checks()["account"].ok)
+		self.assertFalse(first_account_checks()["account"].ok)
 
 	def test_stages_and_instant_rollback(self):
 		self.configure(**STAGES["dashboard"], chatwoot_url=self.mock.url, api_access_token="admin-token")

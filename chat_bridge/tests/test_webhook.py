@@ -205,14 +205,14 @@ class TestEndpoint(WebhookTestCase):
 	def test_a_body_frappe_cannot_parse_shows_no_traceback_once_show_full_error_is_off(self):
 		"""Frappe's request parser refuses broken JSON before the app runs; doctor warns until the
 		System Setting that decides whether the refusal carries a traceback is off."""
-		from chat_bridge.doctor import gather_checks
+		from chat_bridge.tests.utils import first_account_checks
 
 		shown = frappe.db.get_single_value("System Settings", "allow_error_traceback")
 		self.addCleanup(self.set_show_full_error, shown)
 		self.set_show_full_error(1)  # a new site's default
-		self.assertEqual(gather_checks()["guest_errors"].verdict, "WARN")
+		self.assertEqual(first_account_checks()["guest_errors"].verdict, "WARN")
 		self.set_show_full_error(0)
-		self.assertEqual(gather_checks()["guest_errors"].verdict, "PASS")
+		self.assertEqual(first_account_checks()["guest_errors"].verdict, "PASS")
 		for body in (b"{not json", b"[" * 10_000 + b"]" * 10_000):
 			response = signed_post(body, delivery=self.delivery)
 			self.assertNotIn("Traceback", response.data.decode())

@@ -175,7 +175,7 @@ class TestBackfillAndReconcile(WithChatwoot):
 		self.assertEqual(self.counts()["communications"], before + 1)
 
 	def test_doctor_says_so_when_chatwoot_drops_the_sites_deliveries(self):
-		from chat_bridge.doctor import gather_checks
+		from chat_bridge.tests.utils import first_account_checks
 
 		self.register_site_webhook()
 		backfill(
@@ -188,7 +188,7 @@ class TestBackfillAndReconcile(WithChatwoot):
 		lost["created_at"] -= 300  # long enough ago that its delivery should have come
 		reconcile()
 		self.assertEqual(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"), 1)
-		checks = gather_checks()
+		checks = first_account_checks()
 		self.assertFalse(checks["deliveries"].ok)
 		self.assertIn("1 message", checks["deliveries"].detail)
 		self.assertEqual(checks["delivery"].verdict, "WARN")
@@ -204,7 +204,7 @@ class TestBackfillAndReconcile(WithChatwoot):
 		delivered["created_at"] -= 300
 		reconcile()
 		self.assertEqual(frappe.db.get_single_value(SETTINGS_DOCTYPE, "missed_deliveries"), 0)
-		self.assertTrue(gather_checks()["deliveries"].ok)
+		self.assertTrue(first_account_checks()["deliveries"].ok)
 
 	def test_the_first_reconciliation_counts_nothing_as_lost(self):
 		old = self.mock.customer_says(58, "Said before the site had a webhook")

@@ -330,3 +330,11 @@ def run_concurrently(jobs: list) -> list:
 	for thread in threads:
 		thread.join()
 	return results
+
+
+def first_account_checks(webhook_url: str | None = None) -> dict:
+	"""What `chatwoot doctor` says of a site with one account: its checks and the site's, by name."""
+	from chat_bridge.doctor import gather_checks_by_account
+
+	site, by_account = gather_checks_by_account(webhook_url)
+	return {**next(iter(by_account.values())), **site}
