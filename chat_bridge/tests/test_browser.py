@@ -751,6 +751,19 @@ class TestTwoAccountsInABrowser(InABrowser, TwoAccounts):
 		self.assertIn(f"/accounts/{OTHER_ACCOUNT}/conversations/", link)
 		self.screenshot(page, "dashboard-of-brand-b")
 
+	def test_the_chatwoot_account_form(self):
+		page = self.signed_in_as(ensure_user(SYSTEM_MANAGER, ("System Manager",)))
+		page.goto(f"{SITE_URL}/app/chatwoot-account/{OTHER_ACCOUNT}", wait_until="networkidle")
+		page.wait_for_selector('.frappe-control[data-fieldname="api_access_token"]', timeout=15_000)
+		for label in ("Connected", "API Access Token", "Platform API Token", "Max Agents", "Webhook Secret"):
+			self.assertTrue(page.get_by_text(label, exact=True).first.is_visible(), label)
+		self.assertTrue(page.locator('input[data-fieldname="enabled"]').is_checked())
+		page.get_by_text("Website Widget", exact=True).click()  # a collapsed section
+		widget_routes = page.locator('.frappe-control[data-fieldname="widget_routes"]')
+		widget_routes.wait_for(state="visible", timeout=5_000)
+		self.assertEqual(page.locator(".modal.show").count(), 0)  # the form opens without an error
+		self.screenshot(page, "chatwoot-account-form")
+
 	def forget_agent(self, agent: str):
 		frappe.db.rollback()
 		frappe.db.delete("Chatwoot Agent", {"user": agent})
