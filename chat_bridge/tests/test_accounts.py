@@ -38,6 +38,7 @@ from chat_bridge.records.accounts import COMPANY_ERROR_TITLE
 from chat_bridge.records.conversations import TODO_PREFIX
 from chat_bridge.rollout import stage_blockers
 from chat_bridge.settings import SETTINGS_DOCTYPE
+from chat_bridge.tests.test_agents import AgentsTestCase
 from chat_bridge.tests.test_webhook import EXAMPLES, WEBHOOK, answer, signed_post
 from chat_bridge.tests.test_widget import WidgetTestCase
 from chat_bridge.tests.test_with_chatwoot import WithChatwoot
@@ -322,25 +323,12 @@ class TestWidgetPerAccount(TwoAccounts, WidgetTestCase):
 		frappe.db.commit()
 
 
-class TestAgentInTwoAccounts(TwoAccounts):
+class TestAgentInTwoAccounts(TwoAccounts, AgentsTestCase):
 	"""One ERPNext user, one Chatwoot user, an agent of both accounts: a record for each."""
 
 	def setUp(self):
 		super().setUp()
-		self.configure(
-			**ALL_FLAGS_ON,
-			chatwoot_url=self.mock.url,
-			api_access_token="admin-token",
-			platform_api_token="platform-token",
-		)
 		ensure_user(AGENT_IN_BOTH, ("Sales User",))
-		self.addCleanup(self.forget_agents)
-
-	def forget_agents(self):
-		frappe.db.rollback()
-		frappe.db.delete(AGENT_DOCTYPE, {"user": AGENT_IN_BOTH})
-		frappe.db.delete("Chatwoot User Token", {"user": AGENT_IN_BOTH})
-		frappe.db.commit()
 
 	def provision_in(self, account_id: int, **kwargs):
 		record = provision_agent(AGENT_IN_BOTH, account_id, **kwargs)

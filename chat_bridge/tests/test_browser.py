@@ -25,6 +25,7 @@ from chat_bridge.tests.https_front import HttpsFront
 from chat_bridge.tests.test_accounts import AGENT_IN_BOTH, OTHER_ACCOUNT, TwoAccounts
 from chat_bridge.tests.test_analytics import ANALYST, AnalyticsTestCase
 from chat_bridge.tests.test_documents import DocumentsTestCase
+from chat_bridge.tests.test_widget import WIDGET
 from chat_bridge.tests.test_with_chatwoot import SITE_URL, WithChatwoot, skip_unless_served
 from chat_bridge.tests.utils import (
 	ACCOUNT_ID,
@@ -318,10 +319,7 @@ class TestWidgetInABrowser(InABrowser):
 			**ALL_FLAGS_ON,
 			chatwoot_url=self.mock.url,
 			api_access_token="admin-token",
-			enable_widget=1,
-			widget_website_token="widget-token",
-			widget_hmac_token="widget-hmac-secret",
-			widget_pages="Every website page",
+			**WIDGET,
 			widget_launcher_title="Chat with Acme",
 		)
 
@@ -773,15 +771,7 @@ class TestTwoAccountsInABrowser(InABrowser, TwoAccounts):
 	def test_a_brand_b_customer_chats_with_brand_b(self):
 		if not has_erpnext():
 			self.skipTest("Customers and Companies are ERPNext's")
-		self.configure(
-			**ALL_FLAGS_ON,
-			chatwoot_url=self.mock.url,
-			api_access_token="admin-token",
-			enable_widget=1,
-			widget_website_token="widget-token",
-			widget_hmac_token="widget-hmac-secret",
-			widget_pages="Every website page",
-		)
+		self.configure(**ALL_FLAGS_ON, chatwoot_url=self.mock.url, api_access_token="admin-token", **WIDGET)
 		inbox = self.mock.add_inbox(
 			{"name": "Brand B website", "channel_type": "Channel::WebWidget", "account_id": OTHER_ACCOUNT}
 		)

@@ -129,3 +129,24 @@ $(document).on("form-refresh", (_event, frm) => {
 	};
 	timeline.refresh();
 });
+
+// A page's Account field, for a site with several Chatwoot accounts: hidden until there is a choice.
+chat_bridge.account_field = (page, on_change) => {
+	const field = page.add_field({
+		fieldname: "account",
+		fieldtype: "Select",
+		label: __("Account"),
+		change: () => field.get_value() && on_change(),
+	});
+	$(field.wrapper).hide();
+	return field;
+};
+
+// Offer `accounts` ({value, label}) in the field, showing `current`, when there are two or more.
+chat_bridge.offer_accounts = (field, accounts, current) => {
+	if (!accounts || accounts.length < 2) return;
+	field.df.options = accounts.map((a) => ({ value: String(a.value), label: a.label }));
+	field.refresh();
+	field.set_input(String(current));
+	$(field.wrapper).show();
+};

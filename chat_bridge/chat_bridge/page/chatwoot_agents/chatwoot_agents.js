@@ -23,13 +23,7 @@ class ChatwootAgents {
 	constructor(page) {
 		this.page = page;
 		this.page.set_secondary_action(__("Refresh"), () => this.load(), "refresh");
-		this.account_field = this.page.add_field({
-			fieldname: "account",
-			fieldtype: "Select",
-			label: __("Account"),
-			change: () => this.account_field.get_value() && this.load(),
-		});
-		$(this.account_field.wrapper).hide();
+		this.account_field = chat_bridge.account_field(this.page, () => this.load());
 		this.$body = $('<div class="chatwoot-agents"></div>').appendTo(page.main);
 	}
 
@@ -45,18 +39,9 @@ class ChatwootAgents {
 		return this.account_field.get_value() || (this.data && this.data.account) || null;
 	}
 
-	show_accounts(data) {
-		if (data.accounts.length < 2) return;
-		const field = this.account_field;
-		field.df.options = data.accounts.map((a) => ({ value: String(a.value), label: a.label }));
-		field.refresh();
-		field.set_input(String(data.account));
-		$(field.wrapper).show();
-	}
-
 	render(data) {
 		this.data = data;
-		this.show_accounts(data);
+		chat_bridge.offer_accounts(this.account_field, data.accounts, data.account);
 		this.$body.empty();
 		this.render_unfinished(data.unfinished);
 		const inbox_name = Object.fromEntries(data.inboxes.map((i) => [i.id, i.name]));

@@ -26,13 +26,7 @@ const STATUSES = ["open", "pending", "snoozed", "resolved", "all"];
 class ChatwootDashboard {
 	constructor(page) {
 		this.page = page;
-		this.account_field = this.page.add_field({
-			fieldname: "account",
-			fieldtype: "Select",
-			label: __("Account"),
-			change: () => this.account_field.get_value() && this.load(),
-		});
-		$(this.account_field.wrapper).hide();
+		this.account_field = chat_bridge.account_field(this.page, () => this.load());
 		this.$body = $('<div class="chatwoot-dashboard"></div>').appendTo(page.main);
 	}
 
@@ -45,18 +39,9 @@ class ChatwootDashboard {
 			.then((r) => this.render(r.message));
 	}
 
-	show_accounts(context) {
-		if (!context.accounts || context.accounts.length < 2) return;
-		const field = this.account_field;
-		field.df.options = context.accounts.map((a) => ({ value: String(a.value), label: a.label }));
-		field.refresh();
-		field.set_input(String(context.account_id));
-		$(field.wrapper).show();
-	}
-
 	render(context) {
 		this.context = context;
-		this.show_accounts(context);
+		chat_bridge.offer_accounts(this.account_field, context.accounts, context.account_id);
 		this.page.clear_primary_action();
 		this.$body.empty();
 		if (!context.enabled) {
