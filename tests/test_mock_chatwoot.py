@@ -953,6 +953,18 @@ def test_a_browser_gets_a_widget_session_with_a_new_contact(mock_chatwoot, webho
 	assert (unknown.status_code, unknown.json()) == (404, {"error": "web widget does not exist"})
 
 
+def test_a_session_of_another_inbox_starts_anew(mock_chatwoot):
+	"""The SDK keeps one cw_conversation cookie per site; another inbox's widget finds no contact of
+	its own for it and makes one (widgets_controller.rb set_contact, build_contact)."""
+	other = mock_chatwoot.add_inbox({"name": "Brand B website", "channel_type": "Channel::WebWidget"})
+	session = widget_session(mock_chatwoot)
+	query = {"website_token": other["website_token"], "cw_conversation": session["auth_token"]}
+	there = requests.get(f"{mock_chatwoot.url}/widget", params=query, timeout=5).json()
+	assert there["auth_token"] != session["auth_token"]
+	assert there["contact_id"] != session["contact_id"]
+	assert widget_session(mock_chatwoot, session["auth_token"]) == session  # still good in its own inbox
+
+
 def test_set_user_needs_the_session_and_a_valid_hash(mock_chatwoot):
 	identifier = "erpnext:ann@example.com:abc"
 	assert set_user(mock_chatwoot, None, {"identifier": identifier}).status_code == 404  # no X-Auth-Token

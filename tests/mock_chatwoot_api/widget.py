@@ -41,15 +41,16 @@ def widget_session(mock, headers: dict, query: dict) -> dict:
 
 
 def load_widget(mock, context, params, query, body):
-	"""GET /widget: the iframe's page. Without a session (the cw_conversation token) it makes a
-	new contact for the browser. Chatwoot answers a page that carries the token; the mock answers
+	"""GET /widget: the iframe's page. Without a session (the cw_conversation token) of this inbox
+	it makes a new contact for the browser: a token of another inbox (the SDK keeps one cookie per
+	site, sdk/IFrameHelper.js:41) finds no contact here and starts anew (widgets_controller.rb
+	set_contact, build_contact). Chatwoot answers a page that carries the token; the mock answers
 	the token as JSON, for its stand-in SDK."""
 	inbox = widget_inbox(mock, query, unknown=ApiError(404, {"error": "web widget does not exist"}))
 	token = query.get("cw_conversation", [""])[0]
-	if token not in mock.widget_sessions:
+	contact_inbox = mock.contact_inboxes.get(mock.widget_sessions.get(token, 0))
+	if contact_inbox is None or contact_inbox["inbox_id"] != inbox["id"]:
 		token, contact_inbox = mock.start_widget_session(inbox)
-	else:
-		contact_inbox = mock.contact_inboxes[mock.widget_sessions[token]]
 	return {"auth_token": token, "contact_id": contact_inbox["contact_id"]}
 
 
