@@ -56,10 +56,7 @@ class Account:
 	max_agents: int = 0  # 0: no limit of the site's own
 
 	def secret(self, fieldname: str, read: FlagsRead | None = None) -> str | None:
-		"""A Password field of this account's connection: the settings' for the first account."""
-		if self.first:
-			return get_secret(fieldname, read)
-		return get_secret(fieldname, read, doctype=ACCOUNT_DOCTYPE, name=str(self.account_id))
+		return account_secret(self.account_id, self.first, fieldname, read)
 
 	@property
 	def token(self) -> str | None:
@@ -72,6 +69,13 @@ class Account:
 		if own or self.first or self.chatwoot_url != get_settings().chatwoot_url:
 			return own
 		return get_secret("platform_api_token")
+
+
+def account_secret(account_id: int, first: bool, fieldname: str, read: FlagsRead | None = None) -> str | None:
+	"""A Password field of an account's connection: the settings' for the first account."""
+	if first:
+		return get_secret(fieldname, read)
+	return get_secret(fieldname, read, doctype=ACCOUNT_DOCTYPE, name=str(account_id))
 
 
 def first_account_id() -> int | None:
@@ -87,14 +91,13 @@ def get_account(account_id: int | None = None) -> Account:
 			_("Set the Chatwoot URL and Account ID in Chatwoot Integration Settings first."),
 			IncompleteConfigurationError,
 		)
-	record = frappe.db.get_value(
-		ACCOUNT_DOCTYPE, str(account_id), ["chatwoot_url", "max_agents"], as_dict=True
-	)
+	# The Company field is there only with ERPNext (chat_bridge.install.COMPANY_FIELDS).
+	fields = ["chatwoot_url", "max_agents", *(["company"] if has_erpnext() else [])]
+	record = frappe.db.get_value(ACCOUNT_DOCTYPE, str(account_id), fields, as_dict=True)
+	company = record.get("company") if record else None
 	if account_id == first:
 		settings = get_settings()
-		return Account(
-			account_id, settings.chatwoot_url, company_of(account_id), True, cint(settings.max_agents)
-		)
+		return Account(account_id, settings.chatwoot_url, company, True, cint(settings.max_agents))
 	if not record or not others_connected(account_id):
 		frappe.throw(
 			_("Chatwoot account {0} is not connected to this site: connect it in Chatwoot Account.").format(
@@ -105,7 +108,7 @@ def get_account(account_id: int | None = None) -> Account:
 	return Account(
 		account_id,
 		record.chatwoot_url or get_settings().chatwoot_url,
-		company_of(account_id),
+		company,
 		False,
 		cint(record.max_agents),
 	)

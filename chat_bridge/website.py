@@ -21,12 +21,18 @@ from pathlib import Path
 import frappe
 from frappe.utils import cint
 
-from chat_bridge.accounts import ACCOUNT_DOCTYPE, company_of, first_account_id, others_connected
+from chat_bridge.accounts import (
+	ACCOUNT_DOCTYPE,
+	account_secret,
+	company_of,
+	first_account_id,
+	others_connected,
+)
 from chat_bridge.chatwoot.signature import identifier_hash
 from chat_bridge.erpnext import has_erpnext
 from chat_bridge.features import MASTER_FLAG, Feature
 from chat_bridge.records.contacts import contact_of_user, customer_of_contact
-from chat_bridge.settings import feature_enabled, get_secret, get_settings, widget_identity_key
+from chat_bridge.settings import feature_enabled, get_settings, widget_identity_key
 from chat_bridge.sync.contacts import e164
 from chat_bridge.widget.identity import make_identifier, set_user_attributes
 from chat_bridge.widget.placement import (
@@ -61,9 +67,7 @@ class WebsiteInbox:
 	first: bool = False
 
 	def hmac_token(self) -> str | None:
-		if self.first:
-			return get_secret("widget_hmac_token")
-		return get_secret("widget_hmac_token", doctype=ACCOUNT_DOCTYPE, name=str(self.account_id))
+		return account_secret(self.account_id, self.first, "widget_hmac_token")
 
 	def loader_values(self) -> dict:
 		return {"account": self.account_id, "base_url": self.base_url, "website_token": self.website_token}

@@ -341,12 +341,7 @@ def deprovision_agent(user: str, account_id: int, *, delete_chatwoot_user: bool 
 				chatwoot.platform.delete_user(agent_id)
 			except NotFoundError:
 				pass  # Chatwoot deleted them with their last membership
-	record.update({f"{step}_step": None for step in STEPS})
-	record.chatwoot_user_id = None if delete_chatwoot_user else agent_id
-	record.status = DEPROVISIONED
-	record.last_error = None
-	record.last_run_at = now_datetime()
-	record.save(ignore_permissions=True)
+	mark_deprovisioned(record, None if delete_chatwoot_user else agent_id)
 	if delete_chatwoot_user:
 		for other in set(agent_accounts(user)) - {account_id}:
 			mark_deprovisioned(agent_record(user, other), None)
@@ -414,10 +409,14 @@ def sign_in_agent_id(user: str, account_id: int | None = None) -> int | None:
 	provisioned = {"user": user, "provisioned_via": VIA_PLATFORM, "account_step": DONE}
 	if account_id:
 		provisioned["account_id"] = account_id
-	for record in frappe.get_all(
-		AGENT_DOCTYPE, filters=provisioned, fields=["account_id", "chatwoot_user_id"]
-	):
-		if record.chatwoot_user_id and is_connected(record.account_id):
-			if get_account(record.account_id).platform_token():
-				return record.chatwoot_user_id
-	return None
+	records = frappe.get_all(AGENT_DOCTYPE, filters=provisioned, fields=["account_id", "chatwoot_user_id"])
+	return next(
+		(
+			record.chatwoot_user_id
+			for record in records
+			if record.chatwoot_user_id
+			and is_connected(record.account_id)
+			and get_account(record.account_id).platform_token()
+		),
+		None,
+	)
